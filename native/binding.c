@@ -1,0 +1,561 @@
+/*
+ * Node-API glue: the life of a mapping and of the ArrayBuffers that expose it.
+ *
+ * A mapping is owned by reference counts, never by a single object:
+ *   - the handle object TypeScript holds (an external) counts once;
+ *   - every ArrayBuffer created over the mapping counts once until V8 frees it;
+ *   - every flushAsync() in flight counts once until it settles.
+ * The memory is unmapped when close() asks for it (after detaching every ArrayBuffer still
+ * alive, so no view can reach unmapped memory) or when the last reference goes away.
+ *
+ * All arguments arrive already validated by src/; the checks here only keep a bug in the
+ * TypeScript layer from becoming memory corruption.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <node_api.h>
+
+#include "platform.h"
+#include "guard.h"
+
+#define CHECK_NAPI(call)                                                             \
+  do {                                                                               \
+    if ((call) != napi_ok) {                                                         \
+      napi_throw_error(env, "ERR_MMAP_INTERNAL", "memmap: Node-API call failed: " #call); \
+      return NULL;                                                                   \
+    }                                                                                \
+  } while (0)
+
+typedef struct mapping {
+  uint8_t *addr; /* NULL once unmapped */
+  uint64_t length;
+  int fd, prot, flags;
+  int64_t offset;
+  uint32_t refs;          /* handle + live ArrayBuffers + async syncs in flight */
+  uint32_t busy;          /* async syncs in flight: they pin addr/length */
+  bool unmap_requested;   /* close() came while busy: unmap when the last sync settles */
+  napi_ref *buffers;      /* weak references to the ArrayBuffers handed out (NULL: free slot) */
+  size_t nbuffers;
+  guard_range *guard;     /* this mapping's entry in the SIGBUS guard table */
+} mapping;
+
+typedef struct buffer_tag {
+  mapping *m;
+  size_t slot;
+} buffer_tag;
+
+/* ---------------------------------------------------------------------------------------- */
+/* errors */
+
+/* Throws an Error carrying errno and syscall; src/errors.ts turns it into a Node-style error. */
+static napi_value throw_sys(napi_env env, int err, const char *syscall) {
+  napi_value msg, error, errno_value, syscall_value;
+  if (napi_create_string_utf8(env, strerror(err), NAPI_AUTO_LENGTH, &msg) != napi_ok ||
+      napi_create_error(env, NULL, msg, &error) != napi_ok ||
+      napi_create_int32(env, err, &errno_value) != napi_ok ||
+      napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_value) != napi_ok ||
+      napi_set_named_property(env, error, "errno", errno_value) != napi_ok ||
+      napi_set_named_property(env, error, "syscall", syscall_value) != napi_ok) {
+    napi_throw_error(env, NULL, strerror(err));
+    return NULL;
+  }
+  napi_throw(env, error);
+  return NULL;
+}
+
+static napi_value throw_internal(napi_env env, const char *what) {
+  napi_throw_error(env, "ERR_MMAP_INTERNAL", what);
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* argument helpers (values are already checked in TypeScript) */
+
+static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    throw_internal(env, "memmap: wrong number of arguments to the native binding");
+    return false;
+  }
+  return true;
+}
+
+static bool get_i64(napi_env env, napi_value v, int64_t *out) {
+  if (napi_get_value_int64(env, v, out) != napi_ok) {
+    throw_internal(env, "memmap: expected a number in the native binding");
+    return false;
+  }
+  return true;
+}
+
+static bool get_i32(napi_env env, napi_value v, int32_t *out) {
+  if (napi_get_value_int32(env, v, out) != napi_ok) {
+    throw_internal(env, "memmap: expected a number in the native binding");
+    return false;
+  }
+  return true;
+}
+
+static mapping *get_mapping(napi_env env, napi_value v) {
+  void *data = NULL;
+  if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL) {
+    throw_internal(env, "memmap: expected a mapping handle");
+    return NULL;
+  }
+  return (mapping *)data;
+}
+
+/* offset/length inside the live mapping, computed without overflow. */
+static bool in_range(napi_env env, mapping *m, int64_t offset, int64_t length) {
+  if (m->addr == NULL) {
+    napi_throw_error(env, "ERR_MMAP_CLOSED", "mmap closed or invalid");
+    return false;
+  }
+  if (offset < 0 || length < 0 || (uint64_t)offset > m->length ||
+      (uint64_t)length > m->length - (uint64_t)offset) {
+    throw_internal(env, "memmap: range outside the mapping reached the native binding");
+    return false;
+  }
+  return true;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* life of a mapping */
+
+/* Detach every ArrayBuffer still alive over the mapping: views then read as length 0. */
+static void detach_buffers(napi_env env, mapping *m) {
+  for (size_t i = 0; i < m->nbuffers; i++) {
+    if (m->buffers[i] == NULL) continue;
+    napi_value ab;
+    if (napi_get_reference_value(env, m->buffers[i], &ab) == napi_ok && ab != NULL) {
+      bool detached = false;
+      napi_is_detached_arraybuffer(env, ab, &detached);
+      if (!detached) napi_detach_arraybuffer(env, ab);
+    }
+  }
+}
+
+static void unmap_now(napi_env env, mapping *m) {
+  if (m->addr == NULL) return;
+  if (env != NULL) detach_buffers(env, m);
+  guard_remove(m->guard);
+  m->guard = NULL;
+  mm_unmap(m->addr, m->length);
+  m->addr = NULL;
+  if (m->fd >= 0) {
+    close(m->fd);
+    m->fd = -1;
+  }
+}
+
+static void release(napi_env env, mapping *m) {
+  if (--m->refs > 0) return;
+  /* No handle, no ArrayBuffer and no sync is left: nothing can reach the memory. */
+  unmap_now(NULL, m);
+  free(m->buffers);
+  free(m);
+}
+
+static void finalize_handle(napi_env env, void *data, void *hint) {
+  release(env, (mapping *)data);
+}
+
+static void finalize_buffer(napi_env env, void *data, void *hint) {
+  buffer_tag *tag = (buffer_tag *)hint;
+  mapping *m = tag->m;
+  if (m->buffers[tag->slot] != NULL) {
+    napi_delete_reference(env, m->buffers[tag->slot]);
+    m->buffers[tag->slot] = NULL;
+  }
+  free(tag);
+  release(env, m);
+}
+
+/* map(fd, length, prot, flags, offset, ownsFd) -> handle. With ownsFd the mapping closes fd
+ * when it is unmapped (a dup or a memory file made for it). */
+static napi_value js_map(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  int32_t fd, prot, flags;
+  int64_t length, offset;
+  bool owns_fd = false;
+  if (!get_args(env, info, 6, argv) || !get_i32(env, argv[0], &fd) ||
+      !get_i64(env, argv[1], &length) || !get_i32(env, argv[2], &prot) ||
+      !get_i32(env, argv[3], &flags) || !get_i64(env, argv[4], &offset))
+    return NULL;
+  napi_get_value_bool(env, argv[5], &owns_fd);
+  if (length <= 0 || offset < 0) return throw_sys(env, EINVAL, "mmap");
+
+  void *addr = NULL;
+  int err = mm_map(fd, (uint64_t)length, prot, flags, offset, &addr);
+  if (err) return throw_sys(env, err, "mmap");
+
+  mapping *m = calloc(1, sizeof *m);
+  if (m == NULL) {
+    mm_unmap(addr, (uint64_t)length);
+    return throw_sys(env, ENOMEM, "mmap");
+  }
+  m->addr = addr;
+  m->length = (uint64_t)length;
+  m->fd = owns_fd ? fd : -1;
+  m->prot = prot;
+  m->flags = flags;
+  m->offset = offset;
+  m->refs = 1;
+  m->guard = guard_add(addr, (uint64_t)length);
+
+  napi_value handle;
+  if (napi_create_external(env, m, finalize_handle, NULL, &handle) != napi_ok) {
+    m->fd = -1; /* the caller still owns fd when map() throws */
+    unmap_now(NULL, m);
+    free(m);
+    return throw_internal(env, "memmap: could not create a mapping handle");
+  }
+  return handle;
+}
+
+/* unmap(handle): detach every view and unmap now, or as soon as in-flight syncs settle. */
+static napi_value js_unmap(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  mapping *m = get_mapping(env, argv[0]);
+  if (m == NULL) return NULL;
+  detach_buffers(env, m);
+  if (m->busy > 0) {
+    m->unmap_requested = true;
+  } else {
+    unmap_now(env, m);
+  }
+  return NULL;
+}
+
+/* remap(handle, newLength): detach every view, then grow or shrink the mapping in place or
+ * by moving it. On failure nothing has changed but the views, which were detached. */
+static napi_value js_remap(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int64_t new_length;
+  if (!get_args(env, info, 2, argv) || !get_i64(env, argv[1], &new_length)) return NULL;
+  mapping *m = get_mapping(env, argv[0]);
+  if (m == NULL) return NULL;
+  if (m->addr == NULL || m->unmap_requested) {
+    napi_throw_error(env, "ERR_MMAP_CLOSED", "mmap closed or invalid");
+    return NULL;
+  }
+  if (m->busy > 0) return throw_sys(env, EBUSY, "mremap");
+  if (new_length <= 0) return throw_sys(env, EINVAL, "mremap");
+  detach_buffers(env, m);
+  void *addr = NULL;
+  /* The guard entry is withdrawn while the range may move, and put back for the result. */
+  guard_remove(m->guard);
+  m->guard = NULL;
+  int err = mm_remap(m->addr, m->length, (uint64_t)new_length, m->fd, m->prot, m->flags,
+                     m->offset, &addr);
+  if (err == 0) {
+    m->addr = addr;
+    m->length = (uint64_t)new_length;
+  }
+  m->guard = guard_add(m->addr, m->length);
+  if (err) return throw_sys(env, err, "mremap");
+  return NULL;
+}
+
+/* buffer(handle, offset, length) -> ArrayBuffer over that part of the mapping (zero-copy). */
+static napi_value js_buffer(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int64_t offset, length;
+  if (!get_args(env, info, 3, argv) || !get_i64(env, argv[1], &offset) ||
+      !get_i64(env, argv[2], &length))
+    return NULL;
+  mapping *m = get_mapping(env, argv[0]);
+  if (m == NULL || !in_range(env, m, offset, length)) return NULL;
+  if (length == 0) return throw_internal(env, "memmap: empty buffer requested");
+
+  /* Find a free slot for the weak reference, growing the table when full. */
+  size_t slot = m->nbuffers;
+  for (size_t i = 0; i < m->nbuffers; i++) {
+    if (m->buffers[i] == NULL) {
+      slot = i;
+      break;
+    }
+  }
+  if (slot == m->nbuffers) {
+    size_t n = m->nbuffers ? m->nbuffers * 2 : 4;
+    napi_ref *grown = realloc(m->buffers, n * sizeof *grown);
+    if (grown == NULL) return throw_sys(env, ENOMEM, "mmap");
+    memset(grown + m->nbuffers, 0, (n - m->nbuffers) * sizeof *grown);
+    m->buffers = grown;
+    m->nbuffers = n;
+  }
+  buffer_tag *tag = malloc(sizeof *tag);
+  if (tag == NULL) return throw_sys(env, ENOMEM, "mmap");
+  tag->m = m;
+  tag->slot = slot;
+
+  napi_value ab;
+  if (napi_create_external_arraybuffer(env, m->addr + offset, (size_t)length, finalize_buffer,
+                                       tag, &ab) != napi_ok) {
+    free(tag);
+    return throw_internal(env, "memmap: could not create an ArrayBuffer over the mapping");
+  }
+  m->refs++;
+  if (napi_create_reference(env, ab, 0, &m->buffers[slot]) != napi_ok) {
+    /* Without a reference it could not be detached on close(): refuse to hand it out. */
+    m->buffers[slot] = NULL;
+    napi_detach_arraybuffer(env, ab);
+    return throw_internal(env, "memmap: could not track an ArrayBuffer over the mapping");
+  }
+  return ab;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* msync, madvise, mlock, mincore */
+
+static napi_value js_sync(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int64_t offset, length;
+  int32_t flags;
+  if (!get_args(env, info, 4, argv) || !get_i64(env, argv[1], &offset) ||
+      !get_i64(env, argv[2], &length) || !get_i32(env, argv[3], &flags))
+    return NULL;
+  mapping *m = get_mapping(env, argv[0]);
+  if (m == NULL || !in_range(env, m, offset, length)) return NULL;
+  int err = mm_sync(m->addr + offset, (uint64_t)length, flags);
+  if (err) return throw_sys(env, err, "msync");
+  return NULL;
+}
+
+typedef struct sync_work {
+  napi_async_work work;
+  napi_deferred deferred;
+  mapping *m;
+  uint8_t *addr;
+  uint64_t length;
+  int flags;
+  int err;
+} sync_work;
+
+static void sync_execute(napi_env env, void *data) {
+  sync_work *w = (sync_work *)data;
+  w->err = mm_sync(w->addr, w->length, w->flags);
+}
+
+static void sync_complete(napi_env env, napi_status status, void *data) {
+  sync_work *w = (sync_work *)data;
+  mapping *m = w->m;
+  m->busy--;
+  if (m->busy == 0 && m->unmap_requested) unmap_now(env, m);
+  if (w->err == 0 && status == napi_ok) {
+    napi_value undefined;
+    napi_get_undefined(env, &undefined);
+    napi_resolve_deferred(env, w->deferred, undefined);
+  } else {
+    int err = w->err ? w->err : ECANCELED;
+    throw_sys(env, err, "msync");
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_reject_deferred(env, w->deferred, error);
+  }
+  napi_delete_async_work(env, w->work);
+  free(w);
+  release(env, m);
+}
+
+/* syncAsync(handle, offset, length, flags) -> Promise: msync on the thread pool. The mapping
+ * stays mapped until the promise settles, even if close() is called meanwhile. */
+static napi_value js_sync_async(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int64_t offset, length;
+  int32_t flags;
+  if (!get_args(env, info, 4, argv) || !get_i64(env, argv[1], &offset) ||
+      !get_i64(env, argv[2], &length) || !get_i32(env, argv[3], &flags))
+    return NULL;
+  mapping *m = get_mapping(env, argv[0]);
+  if (m == NULL || !in_range(env, m, offset, length)) return NULL;
+  if (m->unmap_requested) {
+    napi_throw_error(env, "ERR_MMAP_CLOSED", "mmap closed or invalid");
+    return NULL;
+  }
+
+  sync_work *w = calloc(1, sizeof *w);
+  if (w == NULL) return throw_sys(env, ENOMEM, "msync");
+  w->m = m;
+  w->addr = m->addr + offset;
+  w->length = (uint64_t)length;
+  w->flags = flags;
+
+  napi_value promise, name;
+  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "memmap:flushAsync", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, sync_execute, sync_complete, w, &w->work) !=
+          napi_ok) {
+    free(w);
+    return throw_internal(env, "memmap: could not start an asynchronous flush");
+  }
+  if (napi_queue_async_work(env, w->work) != napi_ok) {
+    napi_delete_async_work(env, w->work);
+    free(w);
+    return throw_internal(env, "memmap: could not queue an asynchronous flush");
+  }
+  m->refs++;
+  m->busy++;
+  return promise;
+}
+
+static napi_value js_advise(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int64_t offset, length;
+  int32_t advice;
+  if (!get_args(env, info, 4, argv) || !get_i64(env, argv[1], &offset) ||
+      !get_i64(env, argv[2], &length) || !get_i32(env, argv[3], &advice))
+    return NULL;
+  mapping *m = get_mapping(env, argv[0]);
+  if (m == NULL || !in_range(env, m, offset, length)) return NULL;
+  int err = mm_advise(m->addr + offset, (uint64_t)length, advice);
+  if (err) return throw_sys(env, err, "madvise");
+  return NULL;
+}
+
+static napi_value js_lock(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int64_t offset, length;
+  bool lock = false;
+  if (!get_args(env, info, 4, argv) || !get_i64(env, argv[1], &offset) ||
+      !get_i64(env, argv[2], &length))
+    return NULL;
+  napi_get_value_bool(env, argv[3], &lock);
+  mapping *m = get_mapping(env, argv[0]);
+  if (m == NULL || !in_range(env, m, offset, length)) return NULL;
+  int err = mm_lock(m->addr + offset, (uint64_t)length, lock);
+  if (err) return throw_sys(env, err, lock ? "mlock" : "munlock");
+  return NULL;
+}
+
+/* residency(handle, offset, length, out) fills out (one byte per page, 1 = resident).
+ * offset is page-aligned by the caller. */
+static napi_value js_residency(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int64_t offset, length;
+  if (!get_args(env, info, 4, argv) || !get_i64(env, argv[1], &offset) ||
+      !get_i64(env, argv[2], &length))
+    return NULL;
+  mapping *m = get_mapping(env, argv[0]);
+  if (m == NULL || !in_range(env, m, offset, length)) return NULL;
+  void *out = NULL;
+  size_t out_length = 0;
+  if (napi_get_typedarray_info(env, argv[3], NULL, &out_length, &out, NULL, NULL) != napi_ok)
+    return throw_internal(env, "memmap: expected a Uint8Array");
+  int64_t page = mm_page_size();
+  if ((uint64_t)out_length < ((uint64_t)length + (uint64_t)page - 1) / (uint64_t)page)
+    return throw_internal(env, "memmap: residency buffer too small");
+  int err = mm_residency(m->addr + offset, (uint64_t)length, out);
+  if (err) return throw_sys(env, err, "mincore");
+  unsigned char *bytes = out;
+  for (size_t i = 0; i < out_length; i++) bytes[i] &= 1;
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* descriptors and names */
+
+static napi_value js_memory_file(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int64_t size;
+  char name[64];
+  if (!get_args(env, info, 2, argv) || !get_i64(env, argv[1], &size)) return NULL;
+  if (napi_get_value_string_utf8(env, argv[0], name, sizeof name, NULL) != napi_ok)
+    return throw_internal(env, "memmap: expected a string");
+  int fd = -1;
+  int err = mm_memory_file(name, (uint64_t)size, &fd);
+  if (err) return throw_sys(env, err, "memfd_create");
+  napi_value out;
+  napi_create_int32(env, fd, &out);
+  return out;
+}
+
+static napi_value js_dup(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (!get_args(env, info, 1, argv) || !get_i32(env, argv[0], &fd)) return NULL;
+  int out_fd = -1;
+  int err = mm_dup(fd, &out_fd);
+  if (err) return throw_sys(env, err, "dup");
+  napi_value out;
+  napi_create_int32(env, out_fd, &out);
+  return out;
+}
+
+static napi_value js_set_name(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  char name[96];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  mapping *m = get_mapping(env, argv[0]);
+  if (m == NULL || !in_range(env, m, 0, 0)) return NULL;
+  if (napi_get_value_string_utf8(env, argv[1], name, sizeof name, NULL) != napi_ok)
+    return throw_internal(env, "memmap: expected a string");
+  int err = mm_set_name(m->addr, m->length, name);
+  if (err) return throw_sys(env, err, "prctl");
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* the SIGBUS guard (see guard.h) */
+
+/* faults(handle) -> how many pages of this mapping were replaced by zeros after a SIGBUS. */
+static napi_value js_faults(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  mapping *m = get_mapping(env, argv[0]);
+  if (m == NULL) return NULL;
+  napi_value out;
+  napi_create_double(env, (double)guard_faults(m->guard), &out);
+  return out;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static bool set_number(napi_env env, napi_value obj, const char *name, double value) {
+  napi_value v;
+  return napi_create_double(env, value, &v) == napi_ok &&
+         napi_set_named_property(env, obj, name, v) == napi_ok;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor fns[] = {
+    {"map", NULL, js_map, NULL, NULL, NULL, napi_default, NULL},
+    {"unmap", NULL, js_unmap, NULL, NULL, NULL, napi_default, NULL},
+    {"remap", NULL, js_remap, NULL, NULL, NULL, napi_default, NULL},
+    {"buffer", NULL, js_buffer, NULL, NULL, NULL, napi_default, NULL},
+    {"sync", NULL, js_sync, NULL, NULL, NULL, napi_default, NULL},
+    {"syncAsync", NULL, js_sync_async, NULL, NULL, NULL, napi_default, NULL},
+    {"advise", NULL, js_advise, NULL, NULL, NULL, napi_default, NULL},
+    {"lock", NULL, js_lock, NULL, NULL, NULL, napi_default, NULL},
+    {"residency", NULL, js_residency, NULL, NULL, NULL, napi_default, NULL},
+    {"memoryFile", NULL, js_memory_file, NULL, NULL, NULL, napi_default, NULL},
+    {"dup", NULL, js_dup, NULL, NULL, NULL, napi_default, NULL},
+    {"setName", NULL, js_set_name, NULL, NULL, NULL, napi_default, NULL},
+    {"faults", NULL, js_faults, NULL, NULL, NULL, napi_default, NULL},
+  };
+  CHECK_NAPI(napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns));
+
+  napi_value constants;
+  CHECK_NAPI(napi_create_object(env, &constants));
+  for (const mm_constant *c = mm_constants; c->name != NULL; c++)
+    if (!set_number(env, constants, c->name, (double)c->value)) return NULL;
+  if (!set_number(env, constants, "PAGESIZE", (double)mm_page_size()) ||
+      !set_number(env, constants, "ALLOCATIONGRANULARITY", (double)mm_allocation_granularity()))
+    return NULL;
+  CHECK_NAPI(napi_set_named_property(env, exports, "constants", constants));
+
+  /* The guard's fault counter, readable from JavaScript without a native call. */
+  napi_value counter;
+  CHECK_NAPI(napi_create_external_arraybuffer(env, guard_fault_counter(), sizeof(int32_t), NULL,
+                                              NULL, &counter));
+  CHECK_NAPI(napi_set_named_property(env, exports, "faultCounter", counter));
+  guard_install();
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

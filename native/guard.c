@@ -1,0 +1,114 @@
+/* The SIGBUS guard (see guard.h). POSIX: sigaction with SA_SIGINFO, and mmap with MAP_FIXED. */
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "guard.h"
+
+/* Entries live in chunks that are linked once and never freed, so the signal handler can walk
+ * them without locks while other threads add and remove ranges. */
+#define CHUNK_ENTRIES 1024
+
+struct guard_range {
+  _Atomic uintptr_t start; /* 0: free entry */
+  _Atomic uint64_t length;
+  _Atomic uint64_t faults;
+};
+
+typedef struct chunk {
+  struct guard_range entries[CHUNK_ENTRIES];
+  struct chunk *_Atomic next;
+} chunk;
+
+static chunk first_chunk;
+static _Atomic int32_t fault_counter;
+static atomic_flag installed = ATOMIC_FLAG_INIT;
+static struct sigaction previous;
+static long page_size;
+
+int32_t *guard_fault_counter(void) { return (int32_t *)&fault_counter; }
+
+static struct guard_range *lookup(uintptr_t address) {
+  for (chunk *c = &first_chunk; c != NULL; c = atomic_load(&c->next)) {
+    for (int i = 0; i < CHUNK_ENTRIES; i++) {
+      uintptr_t start = atomic_load(&c->entries[i].start);
+      if (start != 0 && address >= start && address - start < atomic_load(&c->entries[i].length))
+        return &c->entries[i];
+    }
+  }
+  return NULL;
+}
+
+static void on_sigbus(int sig, siginfo_t *info, void *context) {
+  (void)context;
+  uintptr_t address = (uintptr_t)info->si_addr;
+  struct guard_range *range = info->si_code > 0 ? lookup(address) : NULL;
+  if (range != NULL) {
+    void *page = (void *)(address & ~((uintptr_t)page_size - 1));
+    void *p = mmap(page, (size_t)page_size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (p == page) {
+      atomic_fetch_add(&range->faults, 1);
+      atomic_fetch_add(&fault_counter, 1);
+      return; /* the faulting access runs again, on the zero page */
+    }
+  }
+  /* Not ours (or the zero page could not be mapped): the fault keeps its usual outcome. */
+  sigaction(SIGBUS, &previous, NULL);
+  if (info->si_code <= 0) raise(sig); /* sent by kill(): returning would not repeat it */
+}
+
+void guard_install(void) {
+  if (atomic_flag_test_and_set(&installed)) return;
+  page_size = sysconf(_SC_PAGESIZE);
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_sigaction = on_sigbus;
+  action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGBUS, &action, &previous);
+}
+
+guard_range *guard_add(void *addr, uint64_t length) {
+  chunk *c = &first_chunk;
+  for (;;) {
+    for (int i = 0; i < CHUNK_ENTRIES; i++) {
+      uintptr_t expected = 0;
+      struct guard_range *e = &c->entries[i];
+      /* Claim the entry with a placeholder start so the handler never sees a half-set range. */
+      if (atomic_load(&e->start) == 0 &&
+          atomic_compare_exchange_strong(&e->start, &expected, (uintptr_t)-1)) {
+        atomic_store(&e->length, 0);
+        atomic_store(&e->faults, 0);
+        atomic_store(&e->length, length);
+        atomic_store(&e->start, (uintptr_t)addr);
+        return e;
+      }
+    }
+    chunk *next = atomic_load(&c->next);
+    if (next == NULL) {
+      chunk *fresh = calloc(1, sizeof *fresh);
+      if (fresh == NULL) return NULL;
+      chunk *none = NULL;
+      if (!atomic_compare_exchange_strong(&c->next, &none, fresh)) {
+        free(fresh); /* another thread linked one first */
+      }
+      next = atomic_load(&c->next);
+    }
+    c = next;
+  }
+}
+
+void guard_remove(guard_range *range) {
+  if (range == NULL) return;
+  atomic_store(&range->length, 0);
+  atomic_store(&range->start, 0);
+}
+
+uint64_t guard_faults(const guard_range *range) {
+  return range == NULL ? 0 : atomic_load(&((guard_range *)range)->faults);
+}

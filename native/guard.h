@@ -1,0 +1,34 @@
+/*
+ * The SIGBUS guard: when the file under a live mapping shrinks, touching the vanished pages
+ * raises SIGBUS, which would end the process. The guard keeps a lock-free table of the ranges
+ * memmap has mapped; a SIGBUS inside one of them maps a private zero page over the faulting
+ * page, counts the fault on that range, and lets the access finish (it reads zeros; a write
+ * lands in the zero page and never reaches the file). A SIGBUS anywhere else restores the
+ * previous disposition and re-raises, so other crashes stay crashes.
+ *
+ * Only SIGBUS is handled: SIGSEGV belongs to the runtime (WebAssembly bounds checks).
+ */
+#ifndef MEMMAP_GUARD_H
+#define MEMMAP_GUARD_H
+
+#include <stdint.h>
+
+typedef struct guard_range guard_range;
+
+/* Installs the handler once per process (later calls do nothing). */
+void guard_install(void);
+
+/* Starts guarding [addr, addr + length); returns NULL when the table cannot grow (the range is
+ * then mapped but unguarded, as everywhere else). */
+guard_range *guard_add(void *addr, uint64_t length);
+
+/* Stops guarding (NULL is ignored). The entry is reused later; call before munmap. */
+void guard_remove(guard_range *range);
+
+/* Pages of this range replaced by zeros so far. */
+uint64_t guard_faults(const guard_range *range);
+
+/* A process-wide count of guarded faults, for a cheap "did anything happen?" check. */
+int32_t *guard_fault_counter(void);
+
+#endif

@@ -1,0 +1,51 @@
+/* POSIX system calls shared by every Unix: the parts of platform.h that need no extension. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "platform.h"
+
+int64_t mm_page_size(void) { return (int64_t)sysconf(_SC_PAGESIZE); }
+
+int64_t mm_allocation_granularity(void) { return mm_page_size(); }
+
+int mm_map(int fd, uint64_t length, int prot, int flags, int64_t offset, void **out) {
+  if (length > (uint64_t)SIZE_MAX) return ENOMEM;
+  void *p = mmap(NULL, (size_t)length, prot, flags, fd, (off_t)offset);
+  if (p == MAP_FAILED) return errno;
+  *out = p;
+  return 0;
+}
+
+int mm_unmap(void *addr, uint64_t length) {
+  return munmap(addr, (size_t)length) == 0 ? 0 : errno;
+}
+
+int mm_sync(void *addr, uint64_t length, int flags) {
+  return msync(addr, (size_t)length, flags) == 0 ? 0 : errno;
+}
+
+int mm_advise(void *addr, uint64_t length, int advice) {
+  return madvise(addr, (size_t)length, advice) == 0 ? 0 : errno;
+}
+
+int mm_protect(void *addr, uint64_t length, int prot) {
+  return mprotect(addr, (size_t)length, prot) == 0 ? 0 : errno;
+}
+
+int mm_lock(void *addr, uint64_t length, int lock) {
+  int r = lock ? mlock(addr, (size_t)length) : munlock(addr, (size_t)length);
+  return r == 0 ? 0 : errno;
+}
+
+int mm_residency(void *addr, uint64_t length, unsigned char *out) {
+  return mincore(addr, (size_t)length, (void *)out) == 0 ? 0 : errno;
+}
+
+int mm_dup(int fd, int *out_fd) {
+  int r = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (r < 0) return errno;
+  *out_fd = r;
+  return 0;
+}

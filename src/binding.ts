@@ -1,0 +1,52 @@
+/**
+ * Loads the native addon and gives it a type. The addon is the only code that makes system
+ * calls; it takes plain, already-validated numbers (see native/binding.c) and throws errors
+ * that src/errors.ts turns into `fs`-style errors.
+ *
+ * node-gyp-build finds a prebuilt binary for this platform under prebuilds/ when one is
+ * shipped, and otherwise the one `npm install` compiled into build/.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+
+/** An opaque reference to one mapping, owned by the addon. */
+export type Handle = { readonly __mapping: unique symbol };
+
+export interface NativeBinding {
+  map(fd: number, length: number, prot: number, flags: number, offset: number, ownsFd: boolean): Handle;
+  unmap(handle: Handle): void;
+  remap(handle: Handle, newLength: number): void;
+  buffer(handle: Handle, offset: number, length: number): ArrayBuffer;
+  sync(handle: Handle, offset: number, length: number, flags: number): void;
+  syncAsync(handle: Handle, offset: number, length: number, flags: number): Promise<void>;
+  advise(handle: Handle, offset: number, length: number, advice: number): void;
+  lock(handle: Handle, offset: number, length: number, lock: boolean): void;
+  residency(handle: Handle, offset: number, length: number, out: Uint8Array): void;
+  memoryFile(name: string, size: number): number;
+  dup(fd: number): number;
+  setName(handle: Handle, name: string): void;
+  faults(handle: Handle): number;
+  readonly constants: Readonly<Record<string, number>>;
+  readonly faultCounter: ArrayBuffer;
+}
+
+function packageRoot(): string {
+  // dist/src/binding.js when built, src/binding.ts when run from source: walk up to package.json.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('memmap: cannot find the package root');
+    dir = parent;
+  }
+  return dir;
+}
+
+const require = createRequire(import.meta.url);
+const load = require('node-gyp-build') as (root: string) => NativeBinding;
+
+export const native: NativeBinding = load(packageRoot());
+
+/** Incremented by the SIGBUS guard on every page it rescues; read without a native call. */
+export const faultCounter = new Int32Array(native.faultCounter);

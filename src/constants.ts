@@ -1,0 +1,67 @@
+/**
+ * The constants of Python's `mmap` module. `ACCESS_*` are memmap's own; the rest come from
+ * the platform's headers through the addon, so each has the value the kernel expects. A
+ * constant the platform lacks is `undefined` (CPython leaves it out of the module).
+ */
+import { native } from './binding.js';
+
+const c = native.constants;
+
+/** Default access: take `flags` and `prot` as given (writable, shared). */
+export const ACCESS_DEFAULT = 0;
+/** Read-only access. Writes through the API throw `TypeError`. */
+export const ACCESS_READ = 1;
+/** Write-through access: writes reach the file and every other map of it. */
+export const ACCESS_WRITE = 2;
+/** Copy-on-write access: writes stay in this process's memory and never reach the file. */
+export const ACCESS_COPY = 3;
+
+/** The size of a memory page in bytes. */
+export const PAGESIZE: number = c.PAGESIZE!;
+/** A map's `offset` must be a multiple of this (the page size on POSIX). */
+export const ALLOCATIONGRANULARITY: number = c.ALLOCATIONGRANULARITY!;
+
+export const PROT_READ: number = c.PROT_READ!;
+export const PROT_WRITE: number = c.PROT_WRITE!;
+export const PROT_EXEC: number = c.PROT_EXEC!;
+
+export const MAP_SHARED: number = c.MAP_SHARED!;
+export const MAP_PRIVATE: number = c.MAP_PRIVATE!;
+export const MAP_ANONYMOUS: number = c.MAP_ANONYMOUS!;
+export const MAP_ANON: number = c.MAP_ANON!;
+export const MAP_DENYWRITE: number | undefined = c.MAP_DENYWRITE;
+export const MAP_EXECUTABLE: number | undefined = c.MAP_EXECUTABLE;
+export const MAP_POPULATE: number | undefined = c.MAP_POPULATE;
+export const MAP_STACK: number | undefined = c.MAP_STACK;
+export const MAP_NORESERVE: number | undefined = c.MAP_NORESERVE;
+export const MAP_32BIT: number | undefined = c.MAP_32BIT;
+
+export const MADV_NORMAL: number = c.MADV_NORMAL!;
+export const MADV_RANDOM: number = c.MADV_RANDOM!;
+export const MADV_SEQUENTIAL: number = c.MADV_SEQUENTIAL!;
+export const MADV_WILLNEED: number = c.MADV_WILLNEED!;
+export const MADV_DONTNEED: number = c.MADV_DONTNEED!;
+export const MADV_FREE: number | undefined = c.MADV_FREE;
+export const MADV_REMOVE: number | undefined = c.MADV_REMOVE;
+export const MADV_DONTFORK: number | undefined = c.MADV_DONTFORK;
+export const MADV_DOFORK: number | undefined = c.MADV_DOFORK;
+export const MADV_MERGEABLE: number | undefined = c.MADV_MERGEABLE;
+export const MADV_UNMERGEABLE: number | undefined = c.MADV_UNMERGEABLE;
+export const MADV_HUGEPAGE: number | undefined = c.MADV_HUGEPAGE;
+export const MADV_NOHUGEPAGE: number | undefined = c.MADV_NOHUGEPAGE;
+export const MADV_DONTDUMP: number | undefined = c.MADV_DONTDUMP;
+export const MADV_DODUMP: number | undefined = c.MADV_DODUMP;
+export const MADV_HWPOISON: number | undefined = c.MADV_HWPOISON;
+export const MADV_SOFT_OFFLINE: number | undefined = c.MADV_SOFT_OFFLINE;
+
+export const MS_ASYNC: number = c.MS_ASYNC!;
+export const MS_INVALIDATE: number = c.MS_INVALIDATE!;
+export const MS_SYNC: number = c.MS_SYNC!;
+
+/** Every platform constant by name, for code that looks them up dynamically. */
+export const constants: Readonly<Record<string, number>> = Object.freeze({
+  ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, ACCESS_COPY, ...c,
+});
+
+/** The name of an access mode, as CPython's repr shows it. */
+export const ACCESS_NAMES = ['ACCESS_DEFAULT', 'ACCESS_READ', 'ACCESS_WRITE', 'ACCESS_COPY'] as const;

@@ -1,0 +1,1007 @@
+/**
+ * The `Mmap` class: Python's `mmap.mmap` for JavaScript.
+ *
+ * State lives here, in TypeScript: the position, the length, the access mode and a cache of
+ * Buffers over the mapped memory. Byte work (get/set/read/write/find/readLine/slice) runs on
+ * those cached Buffers, so a hot call never crosses into native code; the addon is called for
+ * system calls only (map, unmap, remap, msync, madvise, ...).
+ *
+ * Views. A map no larger than the runtime's largest Buffer (`buffer.constants.MAX_LENGTH`:
+ * 4 GiB on Node 20, 2^53 - 1 on Node 22+) is covered by one Buffer. A larger map is covered by
+ * overlapping windows of 2·S bytes starting every S bytes (S = a quarter of that limit), so any
+ * range of at most S bytes lies inside one window; longer operations walk the windows.
+ */
+import { constants as bufferConstants } from 'node:buffer';
+import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, openSync } from 'node:fs';
+import { inspect } from 'node:util';
+
+import { faultCounter, native, type Handle } from './binding.js';
+import {
+  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, ACCESS_WRITE, MAP_ANONYMOUS,
+  MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MS_SYNC, PAGESIZE, PROT_EXEC, PROT_READ, PROT_WRITE,
+} from './constants.js';
+import {
+  argTypeError, closedError, rangeError, readonlyError, stateError, systemError, typeError,
+} from './errors.js';
+import {
+  type Data, optionalInteger, searchBounds, sliceIndices, toBytes, validateInt32, validateInteger,
+} from './validate.js';
+
+/** Options of `new Mmap(fileno, length, options)`; the same names as CPython's keywords. */
+export interface MmapOptions {
+  /** `MAP_SHARED` (default) or `MAP_PRIVATE`, optionally OR-ed with other `MAP_*` flags. */
+  flags?: number;
+  /** `PROT_READ | PROT_WRITE` (default), or a subset; `PROT_READ` alone means read-only. */
+  prot?: number;
+  /** `ACCESS_READ`, `ACCESS_WRITE` or `ACCESS_COPY`; cannot be combined with flags/prot. */
+  access?: number;
+  /** Where in the file the map starts; a multiple of `ALLOCATIONGRANULARITY`. Default 0. */
+  offset?: number;
+  /** Keep a duplicate of the descriptor, needed by `size()` and `resize()`. Default true. */
+  trackfd?: boolean;
+}
+
+/** Options of `Mmap.open(path, options)`. */
+export interface OpenOptions extends MmapOptions {
+  /** Bytes to map; 0 or omitted maps from `offset` to the end of the file. */
+  length?: number;
+  /** Create the file if it does not exist and extend it to `offset + length` if shorter
+   * (needs a writable access and a `length`). Default false. */
+  create?: boolean;
+  /** Permission bits of a file that `create` makes. Default 0o666 (before the umask). */
+  mode?: number;
+}
+
+const OPEN = 0;
+const CLOSED = 1;
+const FAULTED = 2;
+type State = typeof OPEN | typeof CLOSED | typeof FAULTED;
+
+const EMPTY = Buffer.alloc(0);
+const NEWLINE = 0x0a;
+const NAME_PREFIX = 'memmap:';
+const MAX_NAME_BYTES = 66; // CPython's limit, so names that work there work here
+
+/** Largest single Buffer over a map; a test hook may lower it to exercise the windows. */
+let windowLimit = bufferConstants.MAX_LENGTH;
+
+/** @internal Lowers the single-Buffer limit so tests can cover windowed maps cheaply. */
+export function setWindowLimitForTesting(bytes: number | undefined): void {
+  windowLimit = bytes === undefined ? bufferConstants.MAX_LENGTH : bytes;
+}
+
+const OPTION_NAMES = new Set(['flags', 'prot', 'access', 'offset', 'trackfd']);
+const OPEN_OPTION_NAMES = new Set([...OPTION_NAMES, 'length', 'create', 'mode']);
+
+function checkOptions(options: unknown, allowed: Set<string>, from: Function): Record<string, unknown> {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object') throw argTypeError('options', 'of type object', options, from);
+  for (const key of Object.keys(options)) {
+    if (!allowed.has(key)) {
+      throw typeError('ERR_INVALID_ARG_VALUE',
+        `The option "${key}" is not supported; known options: ${[...allowed].join(', ')}`, from);
+    }
+  }
+  return options as Record<string, unknown>;
+}
+
+/**
+ * A memory-mapped file or block of shared memory, with Python's `mmap` API.
+ *
+ * ```ts
+ * import { Mmap, ACCESS_READ } from 'memmap';
+ * using mm = Mmap.open('data.bin', { access: ACCESS_READ });
+ * const header = mm.read(16);
+ * const at = mm.find('needle');
+ * ```
+ */
+export class Mmap implements Iterable<number>, Disposable {
+  #handle: Handle | null = null;
+  #state: State = CLOSED;
+  #faultMark = 0;
+  #length = 0;
+  #pos = 0;
+  #offset = 0;
+  #access = ACCESS_DEFAULT;
+  #readonly = false;
+  #fd = -1;
+  #anonymous = false;
+  #trackfd = true;
+  #pendingFlushes = 0;
+  /** The Buffer over the whole map, made on first use; null for windowed maps. */
+  #buf: Buffer | null = null;
+  /** Windowed maps only: window k covers [k·stride, k·stride + 2·stride). */
+  #windowed = false;
+  #stride = 0;
+  #windows: Buffer[] = [];
+
+  /**
+   * Maps `length` bytes of the file open as `fileno`, from `options.offset` (CPython's
+   * `mmap.mmap(fileno, length, flags, prot, access, offset, trackfd=...)`).
+   *
+   * - `fileno` -1 makes anonymous memory. Shared (the default) anonymous memory lives in a
+   *   memory file whose descriptor is `mm.fd`, so another process or thread can map it too.
+   * - `length` 0 maps the whole file from `offset`.
+   * - The caller's descriptor is never closed; with `trackfd` (the default) the map keeps a
+   *   duplicate of it.
+   *
+   * @throws RangeError `ERR_OUT_OF_RANGE` for a negative length/offset or a length past the
+   *   end of the file; TypeError `ERR_INCOMPATIBLE_OPTION_PAIR` for access with flags/prot;
+   *   Error `ERR_MMAP_EMPTY_FILE`; a system error (`EACCES`, `EINVAL`, `EBADF`, ...) from mmap.
+   */
+  constructor(fileno: number, length: number, options?: MmapOptions) {
+    const from = Mmap;
+    const fd = validateInt32(fileno, 'fileno', from);
+    let size = validateInteger(length, 'length', from);
+    const opts = checkOptions(options, OPTION_NAMES, from);
+    const flags = opts.flags === undefined ? MAP_SHARED : validateInt32(opts.flags, 'flags', from);
+    const prot = opts.prot === undefined ? PROT_READ | PROT_WRITE : validateInt32(opts.prot, 'prot', from);
+    const access = opts.access === undefined ? ACCESS_DEFAULT : validateInt32(opts.access, 'access', from);
+    const offset = opts.offset === undefined ? 0 : validateInteger(opts.offset, 'offset', from);
+    const trackfd = opts.trackfd === undefined ? true : opts.trackfd;
+    if (typeof trackfd !== 'boolean') throw argTypeError('trackfd', 'of type boolean', trackfd, from);
+
+    // CPython's order: length, offset, access with flags/prot, access value, file size.
+    if (size < 0) throw rangeError('ERR_OUT_OF_RANGE', 'memory mapped length must be positive', from);
+    if (offset < 0) throw rangeError('ERR_OUT_OF_RANGE', 'memory mapped offset must be positive', from);
+    if (access !== ACCESS_DEFAULT && (flags !== MAP_SHARED || prot !== (PROT_READ | PROT_WRITE))) {
+      throw typeError('ERR_INCOMPATIBLE_OPTION_PAIR', "mmap can't specify both access and flags, prot.", from);
+    }
+    let mapFlags = flags;
+    let mapProt = prot;
+    let effective = access;
+    switch (access) {
+      case ACCESS_READ: mapFlags = MAP_SHARED; mapProt = PROT_READ; break;
+      case ACCESS_WRITE: mapFlags = MAP_SHARED; mapProt = PROT_READ | PROT_WRITE; break;
+      case ACCESS_COPY: mapFlags = MAP_PRIVATE; mapProt = PROT_READ | PROT_WRITE; break;
+      case ACCESS_DEFAULT:
+        // CPython infers the access from prot: read+write stays DEFAULT, write alone is WRITE,
+        // anything else (PROT_READ, PROT_READ|PROT_EXEC, PROT_NONE) is READ.
+        if (prot === (PROT_READ | PROT_WRITE)) effective = ACCESS_DEFAULT;
+        else if (prot === PROT_WRITE) effective = ACCESS_WRITE;
+        else effective = ACCESS_READ;
+        break;
+      default:
+        throw rangeError('ERR_INVALID_ARG_VALUE', 'mmap invalid access parameter.', from);
+    }
+    if (effective === ACCESS_READ) {
+      // A read-only map is mapped private and writable, without reserving swap: a write through
+      // a raw view (which JavaScript cannot make read-only) then changes this process's copy of
+      // one page instead of killing the process with SIGSEGV, and can never reach the file.
+      mapFlags = (mapFlags & ~(MAP_SHARED | MAP_PRIVATE)) | MAP_PRIVATE | (MAP_NORESERVE ?? 0);
+      mapProt = PROT_READ | PROT_WRITE | (prot & PROT_EXEC);
+    } else if (effective === ACCESS_WRITE && prot === PROT_WRITE) {
+      mapProt = PROT_READ | PROT_WRITE; // memmap reads what it writes; x86 implies it anyway
+    }
+
+    if (fd !== -1) {
+      let stat: { size: number; isFile(): boolean } | undefined;
+      try {
+        stat = fstatSync(fd);
+      } catch {
+        stat = undefined; // as in CPython: a bad descriptor is reported by mmap itself
+      }
+      if (stat?.isFile()) {
+        if (size === 0) {
+          if (stat.size === 0) throw stateError('ERR_MMAP_EMPTY_FILE', 'cannot mmap an empty file', from);
+          if (offset >= stat.size) throw rangeError('ERR_OUT_OF_RANGE', 'mmap offset is greater than file size', from);
+          size = stat.size - offset;
+        } else if (offset > stat.size || stat.size - offset < size) {
+          throw rangeError('ERR_OUT_OF_RANGE', 'mmap length is greater than file size', from);
+        }
+      }
+    }
+
+    let mapFd = fd;
+    let ownsFd = false;
+    if (fd === -1) {
+      this.#anonymous = true;
+      if ((flags & MAP_PRIVATE) !== 0 || (flags & MAP_SHARED) === 0) {
+        mapFlags |= MAP_ANONYMOUS;
+      } else {
+        // Shared anonymous memory lives in a memory file: it can be handed to other processes
+        // and threads by descriptor, and it can grow (CPython refuses that on Linux).
+        if (size <= 0) throw systemError({ errno: 22, syscall: 'mmap', message: 'Invalid argument' }, from);
+        try {
+          mapFd = native.memoryFile('memmap', offset + size);
+        } catch (error) {
+          throw systemError(error, from);
+        }
+        ownsFd = true;
+      }
+    } else if (trackfd) {
+      try {
+        mapFd = native.dup(fd);
+      } catch (error) {
+        throw systemError(error, from);
+      }
+      ownsFd = true;
+    }
+
+    try {
+      this.#handle = native.map(mapFd, size, mapProt, mapFlags, offset, ownsFd);
+    } catch (error) {
+      if (ownsFd) closeSync(mapFd);
+      throw systemError(error, from);
+    }
+    this.#state = OPEN;
+    this.#faultMark = faultCounter[0]!;
+    this.#length = size;
+    this.#offset = offset;
+    this.#access = effective;
+    this.#readonly = effective === ACCESS_READ;
+    this.#trackfd = trackfd;
+    this.#fd = ownsFd ? mapFd : -1;
+    if (!trackfd && ownsFd) {
+      // trackfd: false keeps no descriptor: the mapping alone holds the memory file.
+      this.#fd = -1;
+    }
+    this.#resetViews();
+  }
+
+  /**
+   * Opens `path` with the mode `access` needs, maps it and closes the descriptor (the map
+   * keeps its own). The default access is `ACCESS_READ`.
+   *
+   * ```ts
+   * using mm = Mmap.open('log.txt');                                  // read-only, whole file
+   * using out = Mmap.open('out.bin', { access: ACCESS_WRITE, length: 1 << 20, create: true });
+   * ```
+   */
+  static open(path: string | URL | Buffer, options?: OpenOptions): Mmap {
+    const from = Mmap.open;
+    const opts = checkOptions(options, OPEN_OPTION_NAMES, from);
+    const { length: rawLength, create, mode, ...mapOptions } = opts;
+    const length = optionalInteger(rawLength, 'length', 0, from);
+    if (create !== undefined && typeof create !== 'boolean') throw argTypeError('create', 'of type boolean', create, from);
+    const fileMode = optionalInteger(mode, 'mode', 0o666, from, 0, 0o7777);
+    const usesFlags = mapOptions.flags !== undefined || mapOptions.prot !== undefined;
+    const access = mapOptions.access === undefined && !usesFlags ? ACCESS_READ : mapOptions.access;
+    const prot = typeof mapOptions.prot === 'number' ? mapOptions.prot : PROT_READ | PROT_WRITE;
+    const flags = typeof mapOptions.flags === 'number' ? mapOptions.flags : MAP_SHARED;
+    const writable = access === ACCESS_WRITE ||
+      ((access === undefined || access === ACCESS_DEFAULT) && (prot & PROT_WRITE) !== 0 && (flags & MAP_SHARED) !== 0);
+    if (create && (!writable || length <= 0)) {
+      throw typeError('ERR_INVALID_ARG_VALUE', 'Mmap.open: "create" needs a writable access and a length', from);
+    }
+    const offset = optionalInteger(mapOptions.offset, 'offset', 0, from, 0);
+    const fd = openSync(path, create ? fsConstants.O_RDWR | fsConstants.O_CREAT : writable ? 'r+' : 'r', fileMode);
+    try {
+      if (create && fstatSync(fd).size < offset + length) ftruncateSync(fd, offset + length);
+      return new Mmap(fd, length, { ...mapOptions, access } as MmapOptions);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // state checks
+
+  /** Throws unless the map is open and no guarded fault has hit it (one load on the fast path). */
+  #recheck(from: Function): void {
+    if (this.#state === CLOSED) throw closedError(from);
+    if (this.#state === OPEN) {
+      this.#faultMark = faultCounter[0]!;
+      if (native.faults(this.#handle!) === 0) return;
+      this.#state = FAULTED;
+    }
+    let now = -1;
+    try {
+      if (this.#fd >= 0) now = fstatSync(this.#fd).size;
+    } catch {
+      now = -1;
+    }
+    const error = stateError('ERR_MMAP_TRUNCATED',
+      `mmap's file shrank under the map (it is now ${now < 0 ? 'of unknown size' : now + ' bytes'}, ` +
+      `the map covers bytes ${this.#offset} to ${this.#offset + this.#length}); ` +
+      'the vanished pages read as zeros and writes to them are lost. Close the map.', from) as Error & { size?: number };
+    error.size = now;
+    throw error;
+  }
+
+  #resetViews(): void {
+    this.#buf = null;
+    this.#windows = [];
+    this.#windowed = this.#length > windowLimit;
+    this.#stride = this.#windowed ? Math.max(PAGESIZE, Math.floor(windowLimit / 4 / PAGESIZE) * PAGESIZE) : Infinity;
+  }
+
+  /** The Buffer over the whole (non-windowed) map. */
+  #whole(): Buffer {
+    return (this.#buf = Buffer.from(native.buffer(this.#handle!, 0, this.#length)));
+  }
+
+  /** Window k of a windowed map (or the whole map, k = 0, for a small one). */
+  #window(k: number): Buffer {
+    if (!this.#windowed) return this.#buf ?? this.#whole();
+    let w = this.#windows[k];
+    if (w === undefined) {
+      const start = k * this.#stride;
+      const length = Math.min(2 * this.#stride, this.#length - start);
+      w = this.#windows[k] = Buffer.from(native.buffer(this.#handle!, start, length));
+    }
+    return w;
+  }
+
+  /** Calls fn(buffer, startInBuffer, mapOffset, count) for consecutive pieces of a range. */
+  #pieces(offset: number, length: number, fn: (b: Buffer, at: number, mapOffset: number, n: number) => void): void {
+    const stride = this.#stride;
+    while (length > 0) {
+      const k = this.#windowed ? Math.floor(offset / stride) : 0;
+      const base = this.#windowed ? k * stride : 0;
+      const n = Math.min(length, this.#windowed ? base + stride - offset : length);
+      fn(this.#window(k), offset - base, offset, n);
+      offset += n;
+      length -= n;
+    }
+  }
+
+  #byteAt(i: number): number {
+    if (!this.#windowed) return (this.#buf ?? this.#whole())[i]!;
+    const k = Math.floor(i / this.#stride);
+    return this.#window(k)[i - k * this.#stride]!;
+  }
+
+  #setByteAt(i: number, value: number): void {
+    if (!this.#windowed) {
+      (this.#buf ?? this.#whole())[i] = value;
+    } else {
+      const k = Math.floor(i / this.#stride);
+      this.#window(k)[i - k * this.#stride] = value;
+    }
+  }
+
+  /** A new Buffer holding a copy of [offset, offset + length). */
+  #copyOut(offset: number, length: number): Buffer {
+    if (length === 0) return Buffer.alloc(0);
+    if (!this.#windowed) {
+      const b = this.#buf ?? this.#whole();
+      const out = Buffer.allocUnsafe(length);
+      out.set(b.subarray(offset, offset + length));
+      return out;
+    }
+    if (length > bufferConstants.MAX_LENGTH) {
+      throw rangeError('ERR_OUT_OF_RANGE', `Cannot read ${length} bytes into one Buffer (the limit is ${bufferConstants.MAX_LENGTH})`, this.read);
+    }
+    const out = Buffer.allocUnsafe(length);
+    this.#pieces(offset, length, (b, at, mapOffset, n) => out.set(b.subarray(at, at + n), mapOffset - offset));
+    return out;
+  }
+
+  /** Copies src into the map at offset (memmove semantics when src is a view of the map). */
+  #copyIn(offset: number, src: Uint8Array): void {
+    if (src.length === 0) return;
+    if (!this.#windowed) {
+      (this.#buf ?? this.#whole()).set(src, offset);
+      return;
+    }
+    if (this.#aliases(src)) src = src.slice();
+    this.#pieces(offset, src.length, (b, at, mapOffset, n) => b.set(src.subarray(mapOffset - offset, mapOffset - offset + n), at));
+  }
+
+  /** Whether a view shares memory with one of this map's Buffers. */
+  #aliases(view: Uint8Array): boolean {
+    const ab = view.buffer;
+    if (this.#buf !== null && this.#buf.buffer === ab) return true;
+    return this.#windows.some((w) => w !== undefined && w.buffer === ab);
+  }
+
+  #indexOf(needle: Uint8Array, start: number, end: number): number {
+    if (!this.#windowed) {
+      const b = this.#buf ?? this.#whole();
+      const at = end === this.#length ? b.indexOf(needle, start) : b.subarray(start, end).indexOf(needle);
+      return at < 0 ? -1 : end === this.#length ? at : at + start;
+    }
+    const stride = this.#stride;
+    if (needle.length > stride) return this.#slowIndexOf(needle, start, end, false);
+    for (let k = Math.floor(start / stride); k * stride < end; k++) {
+      const base = k * stride;
+      const from = Math.max(start, base);
+      const to = Math.min(end, base + stride + needle.length - 1, this.#length);
+      if (to - from < needle.length) continue;
+      const at = this.#window(k).subarray(from - base, to - base).indexOf(needle);
+      if (at >= 0) return from + at;
+    }
+    return -1;
+  }
+
+  #lastIndexOf(needle: Uint8Array, start: number, end: number): number {
+    if (!this.#windowed) {
+      const at = (this.#buf ?? this.#whole()).subarray(start, end).lastIndexOf(needle);
+      return at < 0 ? -1 : at + start;
+    }
+    const stride = this.#stride;
+    if (needle.length > stride) return this.#slowIndexOf(needle, start, end, true);
+    for (let k = Math.floor((end - 1) / stride); k >= 0 && (k + 1) * stride + needle.length - 1 > start; k--) {
+      const base = k * stride;
+      const from = Math.max(start, base);
+      const to = Math.min(end, base + stride + needle.length - 1, this.#length);
+      if (to - from < needle.length) continue;
+      const at = this.#window(k).subarray(from - base, to - base).lastIndexOf(needle);
+      if (at >= 0) return from + at;
+    }
+    return -1;
+  }
+
+  /** Needles longer than a window stride (over 1 GiB) are compared byte by byte. */
+  #slowIndexOf(needle: Uint8Array, start: number, end: number, last: boolean): number {
+    const matches = (at: number) => {
+      for (let i = 0; i < needle.length; i++) if (this.#byteAt(at + i) !== needle[i]) return false;
+      return true;
+    };
+    if (last) {
+      for (let at = end - needle.length; at >= start; at--) if (matches(at)) return at;
+    } else {
+      for (let at = start; at + needle.length <= end; at++) if (matches(at)) return at;
+    }
+    return -1;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Python's mmap API
+
+  /** Unmaps the memory and releases the descriptor. Every view handed out is detached first
+   * (it then reads as length 0), so close() always succeeds; calling it again does nothing. */
+  close(): void {
+    const handle = this.#handle;
+    if (handle === null) return;
+    this.#handle = null;
+    this.#state = CLOSED;
+    this.#buf = null;
+    this.#windows = [];
+    this.#fd = -1;
+    native.unmap(handle);
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#state === CLOSED;
+  }
+
+  /** `using mm = new Mmap(...)` closes the map at the end of the block (Python's `with`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** The map's length in bytes (Python's `len(m)`). */
+  get length(): number {
+    if (this.#state !== OPEN) this.#recheck(Object.getOwnPropertyDescriptor(Mmap.prototype, 'length')!.get!);
+    return this.#length;
+  }
+
+  /** The descriptor the map holds (a duplicate of `fileno`, or the memory file of shared
+   * anonymous memory), or -1 when it holds none. */
+  get fd(): number {
+    return this.#state === CLOSED ? -1 : this.#fd;
+  }
+
+  /** The access mode after CPython's inference (`ACCESS_DEFAULT`, `ACCESS_READ`, ...). */
+  get access(): number {
+    return this.#access;
+  }
+
+  /** The file offset the map starts at. */
+  get offset(): number {
+    return this.#offset;
+  }
+
+  /** True once a page of this map vanished under it (the file was truncated) and was replaced
+   * by zeros; every later call but close() then throws `ERR_MMAP_TRUNCATED`. */
+  get faulted(): boolean {
+    if (this.#state === OPEN && faultCounter[0] !== this.#faultMark) {
+      this.#faultMark = faultCounter[0]!;
+      if (native.faults(this.#handle!) > 0) this.#state = FAULTED;
+    }
+    return this.#state === FAULTED;
+  }
+
+  /** Returns the byte at index `i` (negative counts from the end): Python's `m[i]`. */
+  get(index: number): number {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.get);
+    const length = this.#length;
+    if (typeof index !== 'number' || !Number.isInteger(index)) {
+      throw typeError('ERR_INVALID_ARG_TYPE', 'mmap indices must be integers', this.get);
+    }
+    const i = index < 0 ? index + length : index;
+    if (i < 0 || i >= length) throw rangeError('ERR_OUT_OF_RANGE', 'mmap index out of range', this.get);
+    const value = this.#windowed ? this.#byteAt(i) : (this.#buf ?? this.#whole())[i]!;
+    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.get);
+    return value;
+  }
+
+  /** Sets the byte at index `i` to `value` (0..255): Python's `m[i] = value`. */
+  set(index: number, value: number): void {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.set);
+    if (this.#readonly) throw readonlyError(this.set);
+    const length = this.#length;
+    if (typeof index !== 'number' || !Number.isInteger(index)) {
+      throw typeError('ERR_INVALID_ARG_TYPE', 'mmap indices must be integer', this.set);
+    }
+    const i = index < 0 ? index + length : index;
+    if (i < 0 || i >= length) throw rangeError('ERR_OUT_OF_RANGE', 'mmap index out of range', this.set);
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      throw typeError('ERR_INVALID_ARG_TYPE', 'mmap item value must be an int', this.set);
+    }
+    if (value < 0 || value > 255) {
+      throw rangeError('ERR_OUT_OF_RANGE', 'mmap item value must be in range(0, 256)', this.set);
+    }
+    if (this.#windowed) this.#setByteAt(i, value);
+    else (this.#buf ?? this.#whole())[i] = value;
+    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.set);
+  }
+
+  /** A copy of `m[start:stop:step]` as a Buffer, with Python's slice rules (negative indices,
+   * clamping, negative steps). `undefined`/`null` mean "omitted". */
+  slice(start?: number | null, stop?: number | null, step?: number | null): Buffer {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.slice);
+    const [first, k, count] = sliceIndices(this.#length, start, stop, step, this.slice);
+    let out: Buffer;
+    if (k === 1) {
+      out = this.#copyOut(first, count);
+    } else {
+      out = Buffer.allocUnsafe(count);
+      if (!this.#windowed) {
+        const b = this.#buf ?? this.#whole();
+        for (let i = 0, at = first; i < count; i++, at += k) out[i] = b[at]!;
+      } else {
+        for (let i = 0, at = first; i < count; i++, at += k) out[i] = this.#byteAt(at);
+      }
+    }
+    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.slice);
+    return out;
+  }
+
+  /** Python's `m[start:stop:step] = data`: `data` must have exactly as many bytes as the
+   * slice. Overlapping data (a view of this map) is handled as by memmove. */
+  setSlice(start: number | null | undefined, stop: number | null | undefined, data: Data, step?: number | null): void {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.setSlice);
+    if (this.#readonly) throw readonlyError(this.setSlice);
+    const [first, k, count] = sliceIndices(this.#length, start, stop, step, this.setSlice);
+    let src = toBytes(data, 'data', this.setSlice);
+    if (src.length !== count) {
+      throw rangeError('ERR_OUT_OF_RANGE', 'mmap slice assignment is wrong size', this.setSlice);
+    }
+    if (k === 1) {
+      this.#copyIn(first, src);
+    } else if (count > 0) {
+      src = src.slice(); // the source may be a view of this map: read it all before writing
+      for (let i = 0, at = first; i < count; i++, at += k) this.#setByteAt(at, src[i]!);
+    }
+    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.setSlice);
+  }
+
+  /**
+   * A zero-copy Buffer over `[offset, offset + length)` of the map (Python's buffer protocol,
+   * `memoryview(m)`). Writes to it are writes to the map.
+   *
+   * The view is detached (reads as length 0) when the map is closed or resized, so it can never
+   * reach unmapped memory. On an `ACCESS_READ` map, writes through a view change only this
+   * process's private copy of the page and never reach the file.
+   */
+  view(offset?: number, length?: number): Buffer {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.view);
+    const size = this.#length;
+    const o = optionalInteger(offset, 'offset', 0, this.view, 0, size);
+    const n = optionalInteger(length, 'length', size - o, this.view, 0, size - o);
+    if (n === 0) return EMPTY.subarray(0, 0);
+    if (!this.#windowed) return (this.#buf ?? this.#whole()).subarray(o, o + n);
+    const k = Math.floor(o / this.#stride);
+    if (o + n <= Math.min(k * this.#stride + 2 * this.#stride, size) && n <= this.#stride) {
+      return this.#window(k).subarray(o - k * this.#stride, o - k * this.#stride + n);
+    }
+    if (n > bufferConstants.MAX_LENGTH) {
+      throw rangeError('ERR_OUT_OF_RANGE',
+        `A view is at most ${bufferConstants.MAX_LENGTH} bytes on this runtime; ask for a smaller range`, this.view);
+    }
+    return Buffer.from(native.buffer(this.#handle!, o, n));
+  }
+
+  /** Iterates over the bytes as numbers, reading the live contents at each step. */
+  *[Symbol.iterator](): IterableIterator<number> {
+    for (let i = 0; i < this.length; i++) yield this.get(i);
+  }
+
+  /**
+   * Reads up to `n` bytes from the position and advances it. `n` omitted, null or negative
+   * reads to the end; at or past the end it returns an empty Buffer.
+   */
+  read(n?: number | null): Buffer {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.read);
+    const want = optionalInteger(n, 'n', -1, this.read);
+    const pos = this.#pos;
+    const remaining = pos < this.#length ? this.#length - pos : 0;
+    const count = want < 0 || want > remaining ? remaining : want;
+    const out = this.#copyOut(pos, count);
+    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.read);
+    this.#pos = pos + count;
+    return out;
+  }
+
+  /** Returns the byte at the position and advances it by one. */
+  readByte(): number {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.readByte);
+    const pos = this.#pos;
+    if (pos >= this.#length) throw rangeError('ERR_OUT_OF_RANGE', 'read byte out of range', this.readByte);
+    const value = this.#windowed ? this.#byteAt(pos) : (this.#buf ?? this.#whole())[pos]!;
+    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.readByte);
+    this.#pos = pos + 1;
+    return value;
+  }
+
+  /** Reads from the position up to and including the next `\n` (or to the end). */
+  readLine(): Buffer {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.readLine);
+    const pos = this.#pos;
+    const length = this.#length;
+    if (pos >= length) return Buffer.alloc(0);
+    let end: number;
+    if (!this.#windowed) {
+      const b = this.#buf ?? this.#whole();
+      const at = b.indexOf(NEWLINE, pos);
+      end = at < 0 ? length : at + 1;
+      const out = Buffer.allocUnsafe(end - pos);
+      out.set(b.subarray(pos, end));
+      if (faultCounter[0] !== this.#faultMark) this.#recheck(this.readLine);
+      this.#pos = end;
+      return out;
+    }
+    const at = this.#indexOf(Buffer.of(NEWLINE), pos, length);
+    end = at < 0 ? length : at + 1;
+    const out = this.#copyOut(pos, end - pos);
+    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.readLine);
+    this.#pos = end;
+    return out;
+  }
+
+  /** Writes `data` at the position and advances it; returns the number of bytes written.
+   * All or nothing: data that does not fit throws and changes nothing. */
+  write(data: Data): number {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.write);
+    const src = toBytes(data, 'data', this.write);
+    if (this.#readonly) throw readonlyError(this.write);
+    const pos = this.#pos;
+    if (pos > this.#length || this.#length - pos < src.length) {
+      throw rangeError('ERR_OUT_OF_RANGE', 'data out of range', this.write);
+    }
+    this.#copyIn(pos, src);
+    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.write);
+    this.#pos = pos + src.length;
+    return src.length;
+  }
+
+  /** Writes one byte (0..255) at the position and advances it. */
+  writeByte(byte: number): void {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.writeByte);
+    if (typeof byte !== 'number' || !Number.isInteger(byte)) {
+      throw argTypeError('byte', 'an integer from 0 to 255', byte, this.writeByte);
+    }
+    if (byte > 255) throw rangeError('ERR_OUT_OF_RANGE', 'unsigned byte integer is greater than maximum', this.writeByte);
+    if (byte < 0) throw rangeError('ERR_OUT_OF_RANGE', 'unsigned byte integer is less than minimum', this.writeByte);
+    if (this.#readonly) throw readonlyError(this.writeByte);
+    const pos = this.#pos;
+    if (pos >= this.#length) throw rangeError('ERR_OUT_OF_RANGE', 'write byte out of range', this.writeByte);
+    if (this.#windowed) this.#setByteAt(pos, byte);
+    else (this.#buf ?? this.#whole())[pos] = byte;
+    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.writeByte);
+    this.#pos = pos + 1;
+  }
+
+  /** Sets the position (whence 0: from the start, 1: from the position, 2: from the end) and
+   * returns the new position. */
+  seek(pos: number, whence: number = 0): number {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.seek);
+    const distance = validateInteger(pos, 'pos', this.seek);
+    const how = validateInt32(whence, 'whence', this.seek);
+    let target: number;
+    switch (how) {
+      case 0: target = distance; break;
+      case 1: target = this.#pos + distance; break;
+      case 2: target = this.#length + distance; break;
+      default: throw rangeError('ERR_INVALID_ARG_VALUE', 'unknown seek type', this.seek);
+    }
+    if (target < 0 || target > this.#length) throw rangeError('ERR_OUT_OF_RANGE', 'seek out of range', this.seek);
+    this.#pos = target;
+    return target;
+  }
+
+  /** The position. It can exceed `length` after a shrinking `resize()`, as in CPython. */
+  tell(): number {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.tell);
+    return this.#pos;
+  }
+
+  /** Always true, even when closed (as in CPython). */
+  seekable(): true {
+    return true;
+  }
+
+  /**
+   * The lowest index where `sub` is found within `[start, end)` (slice rules; `start` defaults
+   * to the position, not 0), or -1. The position does not move.
+   */
+  find(sub: Data, start?: number | null, end?: number | null): number {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.find);
+    const needle = toBytes(sub, 'sub', this.find);
+    const length = this.#length;
+    const [s, e] = searchBounds(length, this.#pos, start, end, this.find);
+    if (s > length || e - s < needle.length) return -1;
+    if (needle.length === 0) return s;
+    const at = this.#indexOf(needle, s, e);
+    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.find);
+    return at;
+  }
+
+  /** The highest index where `sub` is found within `[start, end)`, or -1. */
+  rfind(sub: Data, start?: number | null, end?: number | null): number {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.rfind);
+    const needle = toBytes(sub, 'sub', this.rfind);
+    const length = this.#length;
+    const [s, e] = searchBounds(length, this.#pos, start, end, this.rfind);
+    if (s > length || e - s < needle.length) return -1;
+    if (needle.length === 0) return e;
+    const at = this.#lastIndexOf(needle, s, e);
+    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.rfind);
+    return at;
+  }
+
+  /** Copies `count` bytes from `src` to `dest` within the map (overlap-safe, like memmove). */
+  move(dest: number, src: number, count: number): void {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.move);
+    const d = validateInteger(dest, 'dest', this.move);
+    const s = validateInteger(src, 'src', this.move);
+    const n = validateInteger(count, 'count', this.move);
+    if (this.#readonly) throw readonlyError(this.move);
+    const length = this.#length;
+    if (d < 0 || s < 0 || n < 0 || length - d < n || length - s < n) {
+      throw rangeError('ERR_OUT_OF_RANGE', 'source, destination, or count out of range', this.move);
+    }
+    if (n === 0 || d === s) return;
+    if (!this.#windowed) {
+      (this.#buf ?? this.#whole()).copyWithin(d, s, s + n);
+    } else {
+      this.#moveWindowed(d, s, n);
+    }
+    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.move);
+  }
+
+  /** move() on a windowed map: pieces small enough that source and destination share a
+   * window when they overlap, copied in the order that never overwrites unread bytes. */
+  #moveWindowed(d: number, s: number, n: number): void {
+    const stride = this.#stride;
+    const piece = Math.floor(stride / 2);
+    const forward = d < s;
+    for (let done = 0; done < n;) {
+      const m = Math.min(piece, n - done);
+      const so = forward ? s + done : s + n - done - m;
+      const dO = forward ? d + done : d + n - done - m;
+      const lo = Math.min(so, dO);
+      const k = Math.floor(lo / stride);
+      const base = k * stride;
+      if (Math.max(so, dO) + m <= Math.min(base + 2 * stride, this.#length)) {
+        this.#window(k).copyWithin(dO - base, so - base, so - base + m);
+      } else {
+        this.#copyIn(dO, this.#copyOut(so, m)); // far apart: no overlap, copy through a buffer
+      }
+      done += m;
+    }
+  }
+
+  /**
+   * Writes changes back to the file (msync). `offset` defaults to 0 and `size` to the rest of
+   * the map (CPython 3.15); `flags` is `MS_SYNC` (default), `MS_ASYNC` or `MS_INVALIDATE`.
+   * The offset is rounded down to a page boundary, as msync requires. Does nothing for
+   * `ACCESS_READ` and `ACCESS_COPY` maps.
+   */
+  flush(offset?: number, size?: number, flags?: number): void {
+    const range = this.#flushRange(offset, size, flags, this.flush);
+    if (range === null) return;
+    try {
+      native.sync(this.#handle!, range[0], range[1], range[2]);
+    } catch (error) {
+      throw systemError(error, this.flush);
+    }
+  }
+
+  /**
+   * flush() on the thread pool: the event loop keeps running while the pages are written.
+   * The mapping stays alive until the promise settles, even if `close()` is called meanwhile.
+   */
+  flushAsync(offset?: number, size?: number, flags?: number): Promise<void> {
+    let range: [number, number, number] | null;
+    let pending: Promise<void>;
+    try {
+      range = this.#flushRange(offset, size, flags, this.flushAsync);
+      if (range === null) return Promise.resolve();
+      pending = native.syncAsync(this.#handle!, range[0], range[1], range[2]);
+    } catch (error) {
+      return Promise.reject(systemError(error, this.flushAsync));
+    }
+    this.#pendingFlushes++;
+    return pending.then(
+      () => { this.#pendingFlushes--; },
+      (error: unknown) => { this.#pendingFlushes--; throw systemError(error, this.flushAsync); });
+  }
+
+  #flushRange(offset: unknown, size: unknown, flags: unknown, from: Function): [number, number, number] | null {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(from);
+    const o = optionalInteger(offset, 'offset', 0, from);
+    let n = optionalInteger(size, 'size', -1, from);
+    const f = flags === undefined ? MS_SYNC : validateInt32(flags, 'flags', from);
+    const length = this.#length;
+    if (n === -1) n = length - o;
+    if (n < 0 || o < 0 || length - o < n) throw rangeError('ERR_OUT_OF_RANGE', 'flush values out of range', from);
+    if (this.#access === ACCESS_READ || this.#access === ACCESS_COPY || n === 0) return null;
+    const aligned = o - (o % PAGESIZE);
+    return [aligned, n + (o - aligned), f];
+  }
+
+  /** Gives the kernel advice (`MADV_*`) about `[start, start + length)`; the range is clamped
+   * to the map, and `start` must be page-aligned. */
+  madvise(option: number, start?: number | null, length?: number | null): void {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.madvise);
+    const advice = validateInt32(option, 'option', this.madvise);
+    const size = this.#length;
+    const s = optionalInteger(start, 'start', 0, this.madvise);
+    if (s < 0 || s >= size) throw rangeError('ERR_OUT_OF_RANGE', 'madvise start out of bounds', this.madvise);
+    let n = optionalInteger(length, 'length', size - s, this.madvise);
+    if (n < 0) throw rangeError('ERR_OUT_OF_RANGE', 'madvise length invalid', this.madvise);
+    if (s + n > Number.MAX_SAFE_INTEGER) throw rangeError('ERR_OUT_OF_RANGE', 'madvise length too large', this.madvise);
+    if (n > size - s) n = size - s;
+    try {
+      native.advise(this.#handle!, s, n, advice);
+    } catch (error) {
+      throw systemError(error, this.madvise);
+    }
+  }
+
+  /**
+   * Changes the map's length to `newSize` bytes and, for a file, the file's size to
+   * `offset + newSize`. Views are detached first. Unlike CPython, a failure leaves the file and
+   * the map exactly as they were, and shared anonymous memory can grow.
+   */
+  resize(newSize: number): void {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.resize);
+    if (this.#pendingFlushes > 0) {
+      throw stateError('ERR_MMAP_BUSY', "mmap can't resize while a flushAsync() is in flight", this.resize);
+    }
+    if (!this.#trackfd) throw stateError('ERR_MMAP_TRACKFD', "mmap can't resize with trackfd=False.", this.resize);
+    if (this.#access === ACCESS_READ || this.#access === ACCESS_COPY) {
+      throw typeError('ERR_MMAP_NOT_RESIZABLE', "mmap can't resize a readonly or copy-on-write memory map.", this.resize);
+    }
+    const size = validateInteger(newSize, 'newSize', this.resize);
+    if (size <= 0 || this.#offset + size > Number.MAX_SAFE_INTEGER) {
+      throw rangeError('ERR_OUT_OF_RANGE', 'new size out of range', this.resize);
+    }
+    const handle = this.#handle!;
+    const fd = this.#fd;
+    const oldLength = this.#length;
+    const newFileSize = this.#offset + size;
+    const remap = (length: number) => {
+      this.#buf = null;
+      this.#windows = [];
+      native.remap(handle, length);
+    };
+    try {
+      if (fd < 0) {
+        remap(size);
+      } else {
+        const oldFileSize = fstatSync(fd).size;
+        if (size >= oldLength) {
+          // Grow the file first so no page of the new map lies past its end.
+          ftruncateSync(fd, newFileSize);
+          try {
+            remap(size);
+          } catch (error) {
+            ftruncateSync(fd, oldFileSize);
+            throw error;
+          }
+        } else {
+          // Shrink the map first: the file keeps its bytes if truncating fails.
+          remap(size);
+          try {
+            ftruncateSync(fd, newFileSize);
+          } catch (error) {
+            remap(oldLength);
+            throw error;
+          }
+        }
+      }
+    } catch (error) {
+      throw systemError(error, this.resize);
+    }
+    this.#length = size;
+    this.#resetViews();
+  }
+
+  /** The size of the file (not of the map); for anonymous memory, the map's length. */
+  size(): number {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.size);
+    if (!this.#trackfd) throw stateError('ERR_MMAP_TRACKFD', "can't get size with trackfd=False", this.size);
+    if (this.#anonymous) return this.#length;
+    return fstatSync(this.#fd).size;
+  }
+
+  /** Names anonymous memory in /proc/self/maps (as `[anon:memmap:NAME]`); Linux 5.17+. */
+  setName(name: string): void {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.setName);
+    if (typeof name !== 'string') throw argTypeError('name', 'of type string', name, this.setName);
+    if (name.includes('\0')) throw rangeError('ERR_INVALID_ARG_VALUE', 'embedded null character', this.setName);
+    if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw rangeError('ERR_INVALID_ARG_VALUE', 'name is too long', this.setName);
+    if (!this.#anonymous) {
+      throw stateError('ERR_MMAP_NOT_ANONYMOUS', 'Cannot set annotation on non-anonymous mappings', this.setName);
+    }
+    try {
+      native.setName(this.#handle!, NAME_PREFIX + name);
+    } catch (error) {
+      throw systemError(error, this.setName);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // beyond CPython
+
+  /** Locks `[offset, offset + length)` in memory (mlock), so it is never paged out. */
+  lock(offset?: number, length?: number): void {
+    this.#lockRange(offset, length, true, this.lock);
+  }
+
+  /** Undoes lock() (munlock). */
+  unlock(offset?: number, length?: number): void {
+    this.#lockRange(offset, length, false, this.unlock);
+  }
+
+  #lockRange(offset: unknown, length: unknown, lock: boolean, from: Function): void {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(from);
+    const size = this.#length;
+    const o = optionalInteger(offset, 'offset', 0, from, 0, size);
+    const n = optionalInteger(length, 'length', size - o, from, 0, size - o);
+    try {
+      native.lock(this.#handle!, o, n, lock);
+    } catch (error) {
+      throw systemError(error, from);
+    }
+  }
+
+  /**
+   * Which pages of `[offset, offset + length)` are in memory now (mincore): one entry per
+   * page, from the page holding `offset`, 1 when resident.
+   */
+  residency(offset?: number, length?: number): Uint8Array {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.residency);
+    const size = this.#length;
+    const o = optionalInteger(offset, 'offset', 0, this.residency, 0, size);
+    const n = optionalInteger(length, 'length', size - o, this.residency, 0, size - o);
+    const first = o - (o % PAGESIZE);
+    const span = n + (o - first);
+    const out = new Uint8Array(Math.ceil(span / PAGESIZE));
+    if (span === 0) return out;
+    try {
+      native.residency(this.#handle!, first, span, out);
+    } catch (error) {
+      throw systemError(error, this.residency);
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // presentation
+
+  /** CPython's repr: `<mmap.mmap closed=False, access=ACCESS_DEFAULT, length=10, pos=0, offset=0>`. */
+  toString(): string {
+    if (this.#state === CLOSED) return '<mmap.mmap closed=True>';
+    return `<mmap.mmap closed=False, access=${ACCESS_NAMES[this.#access]}, length=${this.#length}, ` +
+      `pos=${this.#pos}, offset=${this.#offset}>`;
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'Mmap';
+  }
+
+  [inspect.custom](_depth: number, options: { stylize(text: string, style: string): string }): string {
+    if (this.#state === CLOSED) return `Mmap { closed: ${options.stylize('true', 'boolean')} }`;
+    const n = (v: number) => options.stylize(String(v), 'number');
+    return `Mmap { access: ${options.stylize(`'${ACCESS_NAMES[this.#access]}'`, 'string')}, length: ${n(this.#length)}, ` +
+      `pos: ${n(this.#pos)}, offset: ${n(this.#offset)}, fd: ${n(this.#fd)}` +
+      (this.#state === FAULTED ? `, faulted: ${options.stylize('true', 'boolean')}` : '') + ' }';
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Argument checks, done up front so the native layer only ever sees plain, in-range numbers.
+ * Numbers only: BigInt, strings and objects with `valueOf` are refused rather than converted,
+ * so no user code runs in the middle of a call (the class of bug behind CPython's gh-103987).
+ */
+import { argTypeError, rangeError, describe } from './errors.js';
+
+/** Any integer a JS number holds exactly (|n| <= 2^53 - 1); -0 counts as 0. */
+export function validateInteger(value: unknown, name: string, from: Function,
+  min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number') throw argTypeError(name, 'of type number', value, from);
+  if (!Number.isInteger(value)) {
+    throw rangeError('ERR_OUT_OF_RANGE',
+      `The value of "${name}" is out of range. It must be an integer. Received ${describe(value)}`, from);
+  }
+  if (value < min || value > max) {
+    throw rangeError('ERR_OUT_OF_RANGE',
+      `The value of "${name}" is out of range. It must be >= ${min} and <= ${max}. Received ${describe(value)}`, from);
+  }
+  return value === 0 ? 0 : value;
+}
+
+/** Like validateInteger, with `undefined` (and `null`, Python's None) meaning the default. */
+export function optionalInteger(value: unknown, name: string, fallback: number, from: Function,
+  min?: number, max?: number): number {
+  return value === undefined || value === null ? fallback : validateInteger(value, name, from, min, max);
+}
+
+export const INT32_MIN = -(2 ** 31);
+export const INT32_MAX = 2 ** 31 - 1;
+
+/** A C `int` argument (fileno, flags, prot, access, advice). */
+export function validateInt32(value: unknown, name: string, from: Function): number {
+  return validateInteger(value, name, from, INT32_MIN, INT32_MAX);
+}
+
+/** The bytes of data passed to write/find/setSlice: any ArrayBufferView, ArrayBuffer or
+ * SharedArrayBuffer (zero-copy), or a string (encoded as UTF-8). */
+export type Data = string | ArrayBufferView | ArrayBufferLike;
+
+const EMPTY = new Uint8Array(0);
+
+export function toBytes(value: unknown, name: string, from: Function): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string') return value.length === 0 ? EMPTY : Buffer.from(value, 'utf8');
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof ArrayBuffer ||
+      (typeof SharedArrayBuffer === 'function' && value instanceof SharedArrayBuffer)) {
+    return new Uint8Array(value);
+  }
+  throw argTypeError(name, 'a string, Buffer, TypedArray, DataView or ArrayBuffer', value, from);
+}
+
+/**
+ * Python's slice.indices(): clamps start/stop for `length` and `step` and returns the first
+ * index, the step and how many elements the slice has. `undefined`/`null` mean "omitted".
+ */
+export function sliceIndices(length: number, start: unknown, stop: unknown, step: unknown,
+  from: Function): [first: number, step: number, count: number] {
+  const k = optionalInteger(step, 'step', 1, from);
+  if (k === 0) throw rangeError('ERR_OUT_OF_RANGE', 'slice step cannot be zero', from);
+  const lower = k < 0 ? -1 : 0;
+  const upper = k < 0 ? length - 1 : length;
+  const clamp = (value: unknown, name: string, fallback: number): number => {
+    if (value === undefined || value === null) return fallback;
+    let v = validateInteger(value, name, from, -Number.MAX_VALUE, Number.MAX_VALUE);
+    if (v < 0) {
+      v += length;
+      if (v < lower) v = lower;
+    } else if (v > upper) {
+      v = upper;
+    }
+    return v;
+  };
+  const first = clamp(start, 'start', k < 0 ? upper : lower);
+  const last = clamp(stop, 'stop', k < 0 ? lower : upper);
+  let count = 0;
+  if (k > 0 ? first < last : first > last) {
+    count = Math.floor((k > 0 ? last - first - 1 : first - last - 1) / Math.abs(k)) + 1;
+  }
+  return [first, k, count];
+}
+
+/** find/rfind's start and end: slice-like clamping, defaults pos and length. */
+export function searchBounds(length: number, pos: number, start: unknown, end: unknown,
+  from: Function): [start: number, end: number] {
+  let s = optionalInteger(start, 'start', pos, from, -Number.MAX_VALUE, Number.MAX_VALUE);
+  let e = optionalInteger(end, 'end', length, from, -Number.MAX_VALUE, Number.MAX_VALUE);
+  if (s < 0) s = Math.max(0, s + length);
+  if (e < 0) e = Math.max(0, e + length);
+  if (e > length) e = length;
+  return [s, e];
+}
