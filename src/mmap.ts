@@ -389,8 +389,11 @@ export class Mmap implements Iterable<number>, Disposable {
   #indexOf(needle: Uint8Array, start: number, end: number): number {
     if (!this.#windowed) {
       const b = this.#buf ?? this.#whole();
-      const at = end === this.#length ? b.indexOf(needle, start) : b.subarray(start, end).indexOf(needle);
-      return at < 0 ? -1 : end === this.#length ? at : at + start;
+      // A one-byte needle is a memchr; an unbounded search needs no subarray.
+      const value = needle.length === 1 ? needle[0]! : needle;
+      if (end === this.#length) return b.indexOf(value, start);
+      const at = b.subarray(start, end).indexOf(value);
+      return at < 0 ? -1 : at + start;
     }
     const stride = this.#stride;
     if (needle.length > stride) return this.#slowIndexOf(needle, start, end, false);

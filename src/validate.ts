@@ -40,9 +40,21 @@ export type Data = string | ArrayBufferView | ArrayBufferLike;
 
 const EMPTY = new Uint8Array(0);
 
+// Short string arguments (find('\n') in a loop) are encoded once; the bytes are never written.
+let lastString = '';
+let lastBytes: Uint8Array = EMPTY;
+
 export function toBytes(value: unknown, name: string, from: Function): Uint8Array {
   if (value instanceof Uint8Array) return value;
-  if (typeof value === 'string') return value.length === 0 ? EMPTY : Buffer.from(value, 'utf8');
+  if (typeof value === 'string') {
+    if (value === lastString) return lastBytes;
+    const bytes = value.length === 0 ? EMPTY : Buffer.from(value, 'utf8');
+    if (value.length <= 64) {
+      lastString = value;
+      lastBytes = bytes;
+    }
+    return bytes;
+  }
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   if (value instanceof ArrayBuffer ||
       (typeof SharedArrayBuffer === 'function' && value instanceof SharedArrayBuffer)) {
