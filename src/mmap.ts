@@ -357,7 +357,8 @@ export class Mmap implements Iterable<number>, Disposable {
     if (!this.#windowed) {
       const b = this.#buf ?? this.#whole();
       const out = Buffer.allocUnsafe(length);
-      out.set(b.subarray(offset, offset + length));
+      // A plain Uint8Array is the cheapest source view to build (a Buffer subarray costs more).
+      out.set(new Uint8Array(b.buffer, offset, length));
       return out;
     }
     if (length > bufferConstants.MAX_LENGTH) {
@@ -643,7 +644,7 @@ export class Mmap implements Iterable<number>, Disposable {
       const at = b.indexOf(NEWLINE, pos);
       end = at < 0 ? length : at + 1;
       const out = Buffer.allocUnsafe(end - pos);
-      out.set(b.subarray(pos, end));
+      out.set(new Uint8Array(b.buffer, pos, end - pos));
       if (faultCounter[0] !== this.#faultMark) this.#recheck(this.readLine);
       this.#pos = end;
       return out;
