@@ -1,0 +1,219 @@
+/**
+ * `npm run bench`: memmap against CPython's mmap, plain fs, mmap-io, @riaskov/mmap-io, Bun.mmap
+ * and a C program (the machine's limit), each workload run by every participant in the same
+ * run, alternating, over several rounds after a warm-up.
+ *
+ * Environment:
+ *   BENCH_QUICK=1        small sizes and 3 rounds, to check the suite (not figures)
+ *   BENCH_ROUNDS=N       timed rounds per row
+ *   BENCH_ONLY=a,b       only these rows (ids as in bench/config.ts)
+ *   BENCH_NO_INSTALL=1   do not install missing peers (they are skipped)
+ *   BENCH_OUT=DIR        where to write the results (default: bench/results for a full run,
+ *                        a folder under the system's temporary directory otherwise)
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { ROWS, sizes, type ParticipantName, type Sizes } from './config.js';
+import { makeDataFiles, type DataFiles } from './data.js';
+import {
+  fsParticipant, memmapParticipant, mmapIoParticipant, type MemmapMaps, type Participant,
+} from './participants.js';
+import {
+  evaluateTargets, markdown, median, summarise, writeReport, type FlushAsyncResult, type Report, type RowResult,
+} from './report.js';
+import { compileLimits, describeMachine, findPython, preparePeers } from './setup.js';
+import { SkipRow, startWorker } from './workers.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const benchDir = join(root, 'bench');
+const log = (line: string) => process.stderr.write(line + '\n');
+const gc = (globalThis as { gc?: () => void }).gc;
+const hr = () => process.hrtime.bigint();
+
+async function flushAsyncRow(s: Sizes, maps: MemmapMaps): Promise<FlushAsyncResult> {
+  const result: FlushAsyncResult = {
+    id: 'flush_async_64mib', group: 8, title: 'flushAsync of dirty pages while the event loop runs',
+    bytes: s.flushBytes, blockedMs: [], callMs: [], totalMs: [], turns: [], medianBlockedMs: NaN, medianTotalMs: NaN,
+  };
+  for (let round = 0; round < s.warmup + s.rounds; round++) {
+    const view = maps.flushView;
+    for (let i = 0; i < view.length; i += 4096) view[i] = (view[i]! + 1) & 0xff;
+    await new Promise((resolve) => setImmediate(resolve));
+    let maxGap = 0n;
+    let turns = 0;
+    let settled = false;
+    const t0 = hr();
+    const pending = maps.flush.flushAsync();
+    const t1 = hr();
+    pending.then(() => { settled = true; }, () => { settled = true; });
+    let last = t1;
+    await new Promise<void>((resolve) => {
+      const turn = () => {
+        const t = hr();
+        if (t - last > maxGap) maxGap = t - last;
+        last = t;
+        turns++;
+        if (settled) resolve();
+        else setImmediate(turn);
+      };
+      setImmediate(turn);
+    });
+    await pending;
+    const t2 = hr();
+    if (round < s.warmup) continue;
+    const callNs = t1 - t0;
+    result.blockedMs.push(Number(maxGap > callNs ? maxGap : callNs) / 1e6);
+    result.callMs.push(Number(callNs) / 1e6);
+    result.totalMs.push(Number(t2 - t0) / 1e6);
+    result.turns.push(turns);
+  }
+  result.medianBlockedMs = median(result.blockedMs);
+  result.medianTotalMs = median(result.totalMs);
+  return result;
+}
+
+async function runRow(rowId: string, s: Sizes, all: Participant[]): Promise<RowResult> {
+  const def = ROWS.find((r) => r.id === rowId)!;
+  const result: RowResult = {
+    id: def.id, group: def.group, title: def.title, unit: def.unit, work: def.work(s),
+    samples: {}, value: {}, ratio: {}, check: {}, mismatch: [], errors: {},
+  };
+  let active = all.filter((p) => p.rows.has(rowId));
+  const once = async (p: Participant, timed: boolean): Promise<void> => {
+    gc?.();
+    try {
+      const sample = await p.run(rowId);
+      if (result.check[p.name] === undefined) result.check[p.name] = sample.check;
+      if (timed) (result.samples[p.name] ??= []).push(sample.ns);
+    } catch (error) {
+      active = active.filter((q) => q !== p);
+      if (!(error instanceof SkipRow)) {
+        result.errors[p.name] = String((error as Error).message ?? error).slice(0, 300);
+        log(`  ${p.name} failed on ${rowId}: ${result.errors[p.name]}`);
+      }
+    }
+  };
+  for (let w = 0; w < s.warmup; w++) for (const p of [...active]) await once(p, false);
+  for (let round = 0; round < s.rounds; round++) {
+    // Rotate the order each round so no participant always runs right after the same one.
+    const order = active.map((_, i) => active[(i + round) % active.length]!);
+    for (const p of order) if (active.includes(p)) await once(p, true);
+  }
+  summarise(result);
+  return result;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const quick = process.env.BENCH_QUICK === '1';
+  const s = sizes(quick);
+  const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim())) : null;
+  const partial = only !== null;
+  const outDir = process.env.BENCH_OUT || (quick || partial ? join(tmpdir(), 'memmap-bench-results') : join(benchDir, 'results'));
+  if (!gc) log('note: run with node --expose-gc so collections happen between samples, not inside them');
+
+  const peers = preparePeers(join(benchDir, '.peers'), process.env.BENCH_NO_INSTALL !== '1', log);
+  const skipped: Record<string, string> = { ...peers.skipped };
+  const versions: Record<string, string> = { memmap: 'this tree', ...peers.versions };
+
+  log(`making data files (${quick ? 'quick sizes' : 'full sizes'}) ...`);
+  const files: DataFiles = makeDataFiles(s);
+  const cleanup = () => rmSync(files.dir, { recursive: true, force: true });
+  process.once('SIGINT', () => { cleanup(); process.exit(130); });
+  const machine = describeMachine(files.dir);
+  versions.node = process.version;
+
+  const participants: Participant[] = [];
+  let memmapMaps: MemmapMaps | null = null;
+  try {
+    log('mapping the files in each participant ...');
+    const memmap = memmapParticipant(s, files);
+    memmapMaps = memmap.maps;
+    participants.push(memmap, fsParticipant(s, files));
+    for (const [name, lib] of Object.entries(peers.mmapIo)) {
+      participants.push(mmapIoParticipant(name as ParticipantName, lib, s, files));
+    }
+
+    const config = JSON.stringify({
+      lines: files.lines, write: files.write, big: files.big, small: files.small, flush: files.flush,
+      ops: s.ops, stride: s.stride, writeChunk: s.writeChunk, scanChunk: s.scanChunk, seed: s.seed,
+    });
+    const python = findPython();
+    if (python === null) {
+      skipped.CPython = 'no CPython 3.13 or newer found (python3.13, python3)';
+    } else {
+      versions.CPython = python.version;
+      const p = await startWorker('CPython', python.cmd, [...python.args, join(benchDir, 'peer_cpython.py')], config, python.env);
+      if (typeof p === 'string') skipped.CPython = p;
+      else participants.push(p);
+    }
+    if (peers.bun !== null) {
+      const p = await startWorker('Bun.mmap', peers.bun, [join(benchDir, 'peer-bun.mjs')], config);
+      if (typeof p === 'string') skipped['Bun.mmap'] = p;
+      else participants.push(p);
+    }
+    const limits = compileLimits(join(benchDir, 'limits.c'), files.dir);
+    if ('error' in limits) {
+      skipped.C = limits.error;
+    } else {
+      versions.C = machine.cc;
+      const args = [
+        `lines=${files.lines}`, `write=${files.write}`, `big=${files.big}`, `small=${files.small}`, `flush=${files.flush}`,
+        `mapOps=${s.ops.map}`, `byteOps=${s.ops.byte}`, `sliceOps=${s.ops.slice}`, `randomOps=${s.ops.random}`,
+        `stride=${s.stride}`, `writeChunk=${s.writeChunk}`, `seed=${s.seed}`,
+      ];
+      const p = await startWorker('C', limits.bin, args, null);
+      if (typeof p === 'string') skipped.C = p;
+      else participants.push(p);
+    }
+    for (const [k, v] of Object.entries(skipped)) log(`skipped ${k}: ${v}`);
+    log(`participants: ${participants.map((p) => p.name).join(', ')}`);
+
+    const rows: RowResult[] = [];
+    for (const def of ROWS) {
+      if (only && !only.has(def.id)) continue;
+      const t0 = Date.now();
+      const row = await runRow(def.id, s, participants);
+      rows.push(row);
+      const ratios = Object.entries(row.ratio).map(([p, r]) => `${p} ${r.toFixed(2)}×`).join(', ');
+      log(`${def.id}: ${((Date.now() - t0) / 1000).toFixed(1)} s; memmap/peer: ${ratios}`);
+      for (const m of row.mismatch) log(`  check mismatch: ${m}`);
+    }
+    let flushAsync: FlushAsyncResult | null = null;
+    if (!only || only.has('flush_async_64mib')) {
+      flushAsync = await flushAsyncRow(s, memmapMaps);
+      log(`flush_async_64mib: loop blocked ${flushAsync.medianBlockedMs.toFixed(3)} ms (median), flush ${flushAsync.medianTotalMs.toFixed(1)} ms`);
+    }
+
+    machine.loadAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
+    const report: Report = {
+      suite: 'memmap benchmark',
+      date: new Date().toISOString(),
+      mode: quick ? 'quick' : 'full',
+      sizes: s,
+      machine,
+      versions,
+      skipped,
+      durationSeconds: (Date.now() - started) / 1000,
+      rows,
+      flushAsync,
+      targets: evaluateTargets(rows, flushAsync),
+    };
+    mkdirSync(outDir, { recursive: true });
+    const written = writeReport(report, outDir);
+    process.stdout.write(markdown(report) + '\n');
+    log(`\nwritten: ${written.join(', ')}`);
+    if (quick || partial) log('(a quick or partial run: its figures are for checking the suite only)');
+  } finally {
+    for (const p of participants) await p.close().catch(() => undefined);
+    cleanup();
+  }
+}
+
+main().catch((error: unknown) => {
+  log(String((error as Error)?.stack ?? error));
+  process.exitCode = 1;
+});

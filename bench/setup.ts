@@ -1,0 +1,149 @@
+/**
+ * Everything the suite needs besides memmap itself: the peer packages (installed at bench time
+ * into the git-ignored bench/.peers/), CPython 3.13+, a C compiler for bench/limits.c, and a
+ * description of the machine.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
+import { join } from 'node:path';
+
+import type { MmapIo } from './participants.js';
+
+export interface Peers {
+  mmapIo: Record<string, MmapIo>;
+  /** The `bun` binary, when it runs. */
+  bun: string | null;
+  /** Peer name -> why it is not in this run. */
+  skipped: Record<string, string>;
+  versions: Record<string, string>;
+}
+
+const PACKAGES = [
+  { peer: 'mmap-io', spec: 'mmap-io@^1.1.7' },
+  { peer: '@riaskov/mmap-io', spec: '@riaskov/mmap-io@^1.4.3' },
+  { peer: 'Bun.mmap', spec: 'bun@^1.1.0' },
+] as const;
+
+function lastLines(text: string, n = 3): string {
+  return text.trim().split('\n').filter((l) => l.trim() !== '').slice(-n).join(' | ').slice(0, 300);
+}
+
+function packageName(spec: string): string {
+  return spec.slice(0, spec.lastIndexOf('@'));
+}
+
+/** Loads each peer, installing it first into `peersDir` when it is missing (unless `install` is
+ * false). A peer that cannot be installed or loaded is skipped, with the reason. */
+export function preparePeers(peersDir: string, install: boolean, log: (line: string) => void): Peers {
+  const result: Peers = { mmapIo: {}, bun: null, skipped: {}, versions: {} };
+  mkdirSync(peersDir, { recursive: true });
+  const require = createRequire(join(peersDir, 'index.js'));
+  const bunBin = join(peersDir, 'node_modules', '.bin', 'bun');
+
+  const load = (peer: string, pkg: string): string | null => {
+    try {
+      if (peer === 'Bun.mmap') {
+        if (!existsSync(bunBin)) return 'not installed';
+        const r = spawnSync(bunBin, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+        if (r.status !== 0) return `bun does not run: ${lastLines(String(r.stderr ?? r.error ?? ''))}`;
+        result.bun = bunBin;
+        result.versions[peer] = `bun ${r.stdout.trim()}`;
+        return null;
+      }
+      const lib = require(pkg) as MmapIo;
+      if (typeof lib.map !== 'function') return 'loaded, but has no map()';
+      result.mmapIo[peer] = lib;
+      result.versions[peer] = `${pkg} ${(require(`${pkg}/package.json`) as { version: string }).version}`;
+      return null;
+    } catch (error) {
+      return lastLines(String((error as Error).message ?? error), 2);
+    }
+  };
+
+  for (const { peer, spec } of PACKAGES) {
+    const pkg = packageName(spec);
+    let why = load(peer, pkg);
+    if (why !== null && install) {
+      log(`installing ${spec} into ${peersDir} ...`);
+      const r = spawnSync('npm', ['install', '--prefix', peersDir, '--no-save', '--no-audit', '--no-fund',
+        '--loglevel=error', spec], {
+        encoding: 'utf8',
+        timeout: 300_000,
+        // mmap-io's C++ needs C++17 to compile against Node 20's headers.
+        env: { ...process.env, CXXFLAGS: `${process.env.CXXFLAGS ?? ''} -std=c++17`.trim() },
+      });
+      if (r.status !== 0) {
+        why = `npm install ${spec} failed: ${lastLines(String(r.stderr ?? '') + String(r.error ?? ''))}`;
+      } else {
+        why = load(peer, pkg);
+      }
+    }
+    if (why !== null) {
+      result.skipped[peer] = why;
+      log(`skipping ${peer}: ${why}`);
+    }
+  }
+  return result;
+}
+
+/** A command that runs CPython 3.13 or newer (the version memmap follows), or null. */
+export function findPython(): { cmd: string; args: string[]; env: NodeJS.ProcessEnv; version: string } | null {
+  const candidates: Array<{ cmd: string; env: NodeJS.ProcessEnv }> = [
+    { cmd: 'python3.13', env: process.env },
+    { cmd: 'python3', env: { ...process.env, PYENV_VERSION: '3.13.0' } },
+    { cmd: 'python3', env: process.env },
+  ];
+  for (const { cmd, env } of candidates) {
+    const r = spawnSync(cmd, ['-c', 'import sys, mmap; print(sys.version_info[:2] >= (3, 13), sys.version.split()[0])'],
+      { encoding: 'utf8', env });
+    const [ok, version] = String(r.stdout ?? '').trim().split(' ');
+    if (r.status === 0 && ok === 'True') return { cmd, args: [], env, version: version ?? '' };
+  }
+  return null;
+}
+
+/** Compiles bench/limits.c; returns the binary's path or the compiler's complaint. */
+export function compileLimits(source: string, outDir: string): { bin: string } | { error: string } {
+  const bin = join(outDir, 'limits');
+  const cc = process.env.CC || 'cc';
+  const r = spawnSync(cc, ['-O2', '-o', bin, source], { encoding: 'utf8' });
+  if (r.status !== 0) return { error: `${cc} -O2 failed: ${lastLines(String(r.stderr ?? '') + String(r.error ?? ''))}` };
+  return { bin };
+}
+
+function firstLine(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return r.status === 0 ? String(r.stdout).split('\n')[0]!.trim() : '';
+}
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  os: string;
+  kernel: string;
+  node: string;
+  cc: string;
+  filesystem: string;
+  loadAtStart: number[];
+  loadAtEnd?: number[];
+}
+
+export function describeMachine(dataDir: string): Machine {
+  const list = cpus();
+  const df = spawnSync('df', ['-T', dataDir], { encoding: 'utf8' });
+  const fsType = df.status === 0 ? (String(df.stdout).trim().split('\n')[1] ?? '').split(/\s+/)[1] ?? '' : '';
+  return {
+    cpus: list.length,
+    cpuModel: list[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    os: osType(),
+    kernel: release(),
+    node: process.version,
+    cc: firstLine(process.env.CC || 'cc', ['--version']),
+    filesystem: fsType,
+    loadAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
