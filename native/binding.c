@@ -205,6 +205,7 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   m->flags = flags;
   m->offset = offset;
   m->refs = 1;
+  guard_install(); /* in case a handler installed since replaced ours */
   m->guard = guard_add(addr, (uint64_t)length);
 
   napi_value handle;
@@ -503,6 +504,13 @@ static napi_value js_set_name(napi_env env, napi_callback_info info) {
 /* ---------------------------------------------------------------------------------------- */
 /* the SIGBUS guard (see guard.h) */
 
+/* reinstallGuard(): called when JavaScript adds or removes a SIGBUS listener (libuv then
+ * replaces or resets the process's SIGBUS handler). */
+static napi_value js_reinstall_guard(napi_env env, napi_callback_info info) {
+  guard_install();
+  return NULL;
+}
+
 /* faults(handle) -> how many pages of this mapping were replaced by zeros after a SIGBUS. */
 static napi_value js_faults(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -537,6 +545,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"dup", NULL, js_dup, NULL, NULL, NULL, napi_default, NULL},
     {"setName", NULL, js_set_name, NULL, NULL, NULL, napi_default, NULL},
     {"faults", NULL, js_faults, NULL, NULL, NULL, napi_default, NULL},
+    {"reinstallGuard", NULL, js_reinstall_guard, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK_NAPI(napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns));
 

@@ -43,8 +43,31 @@ static struct guard_range *lookup(uintptr_t address) {
   return NULL;
 }
 
+/* Passes a SIGBUS that is not ours to whoever had the signal before us, keeping the guard. */
+static void forward(int sig, siginfo_t *info, void *context) {
+  struct sigaction before = previous;
+  if (before.sa_flags & SA_SIGINFO) {
+    if (before.sa_sigaction != NULL) {
+      before.sa_sigaction(sig, info, context);
+      return;
+    }
+  } else if (before.sa_handler == SIG_IGN) {
+    if (info->si_code <= 0) return; /* a kill() the owner chose to ignore */
+  } else if (before.sa_handler != SIG_DFL && before.sa_handler != NULL) {
+    before.sa_handler(sig);
+    return;
+  }
+  /* The default action (an ignored real fault cannot be ignored either): die of the signal. */
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(SIGBUS, &dfl, NULL);
+  if (info->si_code <= 0) raise(sig); /* sent by kill(): returning would not repeat it */
+  /* a real fault: returning re-runs the access, which now ends the process */
+}
+
 static void on_sigbus(int sig, siginfo_t *info, void *context) {
-  (void)context;
   uintptr_t address = (uintptr_t)info->si_addr;
   struct guard_range *range = info->si_code > 0 ? lookup(address) : NULL;
   if (range != NULL) {
@@ -57,20 +80,22 @@ static void on_sigbus(int sig, siginfo_t *info, void *context) {
       return; /* the faulting access runs again, on the zero page */
     }
   }
-  /* Not ours (or the zero page could not be mapped): the fault keeps its usual outcome. */
-  sigaction(SIGBUS, &previous, NULL);
-  if (info->si_code <= 0) raise(sig); /* sent by kill(): returning would not repeat it */
+  forward(sig, info, context);
 }
 
 void guard_install(void) {
-  if (atomic_flag_test_and_set(&installed)) return;
-  page_size = sysconf(_SC_PAGESIZE);
+  if (!atomic_flag_test_and_set(&installed)) page_size = sysconf(_SC_PAGESIZE);
+  struct sigaction current;
+  if (sigaction(SIGBUS, NULL, &current) != 0) return;
+  if ((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_sigbus) return;
   struct sigaction action;
   memset(&action, 0, sizeof action);
   action.sa_sigaction = on_sigbus;
   action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
   sigemptyset(&action.sa_mask);
-  sigaction(SIGBUS, &action, &previous);
+  /* A handler installed after us (libuv's, for process.on('SIGBUS')) becomes the one we chain to. */
+  previous = current;
+  sigaction(SIGBUS, &action, NULL);
 }
 
 guard_range *guard_add(void *addr, uint64_t length) {

@@ -3,8 +3,9 @@
  * raises SIGBUS, which would end the process. The guard keeps a lock-free table of the ranges
  * memmap has mapped; a SIGBUS inside one of them maps a private zero page over the faulting
  * page, counts the fault on that range, and lets the access finish (it reads zeros; a write
- * lands in the zero page and never reaches the file). A SIGBUS anywhere else restores the
- * previous disposition and re-raises, so other crashes stay crashes.
+ * lands in the zero page and never reaches the file). A SIGBUS anywhere else goes to the
+ * handler that was there before (or, under the default action, ends the process as it would
+ * have), so other crashes stay crashes.
  *
  * Only SIGBUS is handled: SIGSEGV belongs to the runtime (WebAssembly bounds checks).
  */
@@ -15,7 +16,9 @@
 
 typedef struct guard_range guard_range;
 
-/* Installs the handler once per process (later calls do nothing). */
+/* Installs the handler, or installs it again if another handler replaced it since (that one
+ * then receives every SIGBUS the guard does not handle). Called on load, for each new map, and
+ * when JavaScript adds or removes a SIGBUS listener. */
 void guard_install(void);
 
 /* Starts guarding [addr, addr + length); returns NULL when the table cannot grow (the range is

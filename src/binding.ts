@@ -28,6 +28,7 @@ export interface NativeBinding {
   dup(fd: number): number;
   setName(handle: Handle, name: string): void;
   faults(handle: Handle): number;
+  reinstallGuard(): void;
   readonly constants: Readonly<Record<string, number>>;
   readonly faultCounter: ArrayBuffer;
 }
@@ -47,6 +48,12 @@ const require = createRequire(import.meta.url);
 const load = require('node-gyp-build') as (root: string) => NativeBinding;
 
 export const native: NativeBinding = load(packageRoot());
+
+// process.on('SIGBUS') makes libuv install its own handler (and removing the last listener
+// resets it to the default), which would switch the guard off. Node's own listener for these
+// events was registered at startup, so it has already run when ours does: re-install after it.
+process.on('newListener', (event) => { if (event === 'SIGBUS') native.reinstallGuard(); });
+process.on('removeListener', (event) => { if (event === 'SIGBUS') native.reinstallGuard(); });
 
 /** Incremented by the SIGBUS guard on every page it rescues; read without a native call. */
 export const faultCounter = new Int32Array(native.faultCounter);

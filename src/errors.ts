@@ -107,6 +107,7 @@ export function readonlyError(from: Function = readonlyError) {
 export function systemError(cause: unknown, from: Function = systemError): Error {
   const native = cause as { errno?: unknown; syscall?: unknown; message?: unknown; code?: unknown };
   if (typeof native?.errno !== 'number' || typeof native.syscall !== 'string') return cause as Error;
+  if (typeof native.code === 'string') return cause as Error; // already an fs-style error
   const errno = native.errno;
   let code: string;
   try {

@@ -107,6 +107,8 @@ export class Mmap implements Iterable<number>, Disposable {
   #fd = -1;
   #anonymous = false;
   #trackfd = true;
+  #private = false;
+  #memoryFile = false;
   #pendingFlushes = 0;
   /** The Buffer over the whole map, made on first use; null for windowed maps. */
   #buf: Buffer | null = null;
@@ -114,6 +116,8 @@ export class Mmap implements Iterable<number>, Disposable {
   #windowed = false;
   #stride = 0;
   #windows: Buffer[] = [];
+  /** Windowed maps only: ArrayBuffers made for views that span windows (for overlap checks). */
+  #spanning = new WeakSet<ArrayBufferLike>();
 
   /**
    * Maps `length` bytes of the file open as `fileno`, from `options.offset` (CPython's
@@ -231,6 +235,8 @@ export class Mmap implements Iterable<number>, Disposable {
     this.#access = effective;
     this.#readonly = effective === ACCESS_READ;
     this.#trackfd = trackfd;
+    this.#private = (mapFlags & MAP_PRIVATE) !== 0;
+    this.#memoryFile = this.#anonymous && ownsFd;
     this.#fd = ownsFd ? mapFd : -1;
     if (!trackfd && ownsFd) {
       // trackfd: false keeps no descriptor: the mapping alone holds the memory file.
@@ -380,11 +386,10 @@ export class Mmap implements Iterable<number>, Disposable {
     this.#pieces(offset, src.length, (b, at, mapOffset, n) => b.set(src.subarray(mapOffset - offset, mapOffset - offset + n), at));
   }
 
-  /** Whether a view shares memory with one of this map's Buffers. */
+  /** Whether a view shares memory with this (windowed) map. */
   #aliases(view: Uint8Array): boolean {
     const ab = view.buffer;
-    if (this.#buf !== null && this.#buf.buffer === ab) return true;
-    return this.#windows.some((w) => w !== undefined && w.buffer === ab);
+    return this.#spanning.has(ab) || this.#windows.some((w) => w !== undefined && w.buffer === ab);
   }
 
   #indexOf(needle: Uint8Array, start: number, end: number): number {
@@ -597,7 +602,9 @@ export class Mmap implements Iterable<number>, Disposable {
       throw rangeError('ERR_OUT_OF_RANGE',
         `A view is at most ${bufferConstants.MAX_LENGTH} bytes on this runtime; ask for a smaller range`, this.view);
     }
-    return Buffer.from(native.buffer(this.#handle!, o, n));
+    const ab = native.buffer(this.#handle!, o, n);
+    this.#spanning.add(ab);
+    return Buffer.from(ab);
   }
 
   /** Iterates over the bytes as numbers, reading the live contents at each step. */
@@ -899,8 +906,14 @@ export class Mmap implements Iterable<number>, Disposable {
             ftruncateSync(fd, oldFileSize);
             throw error;
           }
+        } else if (this.#private) {
+          // A private map's changed pages exist only in the map: truncate the file first (a
+          // failure then changes nothing), then cut the map, which cannot fail when shrinking.
+          ftruncateSync(fd, newFileSize);
+          remap(size);
         } else {
-          // Shrink the map first: the file keeps its bytes if truncating fails.
+          // A shared map's bytes live in the file: cut the map first, so that if truncating
+          // fails, mapping the old length again brings every byte back.
           remap(size);
           try {
             ftruncateSync(fd, newFileSize);
@@ -925,7 +938,9 @@ export class Mmap implements Iterable<number>, Disposable {
     return fstatSync(this.#fd).size;
   }
 
-  /** Names anonymous memory in /proc/self/maps (as `[anon:memmap:NAME]`); Linux 5.17+. */
+  /** Names private anonymous memory in /proc/self/maps (as `[anon:memmap:NAME]`); Linux 5.17+
+   * built with CONFIG_ANON_VMA_NAME (EINVAL elsewhere). Shared anonymous memory lives in a
+   * memory file, which the kernel cannot rename: `ERR_MMAP_NOT_ANONYMOUS`. */
   setName(name: string): void {
     if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.setName);
     if (typeof name !== 'string') throw argTypeError('name', 'of type string', name, this.setName);
@@ -933,6 +948,13 @@ export class Mmap implements Iterable<number>, Disposable {
     if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw rangeError('ERR_INVALID_ARG_VALUE', 'name is too long', this.setName);
     if (!this.#anonymous) {
       throw stateError('ERR_MMAP_NOT_ANONYMOUS', 'Cannot set annotation on non-anonymous mappings', this.setName);
+    }
+    if (this.#memoryFile) {
+      // The kernel names only memory that has no file; shared anonymous memory lives in a
+      // memory file (so it can be shared by descriptor), which shows as /memfd:memmap.
+      throw stateError('ERR_MMAP_NOT_ANONYMOUS',
+        'Cannot set annotation on shared anonymous memory: it is backed by a memory file; ' +
+        'name a MAP_PRIVATE anonymous map instead', this.setName);
     }
     try {
       native.setName(this.#handle!, NAME_PREFIX + name);

@@ -8,10 +8,10 @@ import { argTypeError, rangeError, describe } from './errors.js';
 /** Any integer a JS number holds exactly (|n| <= 2^53 - 1); -0 counts as 0. */
 export function validateInteger(value: unknown, name: string, from: Function,
   min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number') throw argTypeError(name, 'of type number', value, from);
-  if (!Number.isInteger(value)) {
-    throw rangeError('ERR_OUT_OF_RANGE',
-      `The value of "${name}" is out of range. It must be an integer. Received ${describe(value)}`, from);
+  // A fraction, NaN or Infinity is a TypeError, as CPython's "'float' object cannot be
+  // interpreted as an integer": the argument is not an integer at all.
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw argTypeError(name, typeof value === 'number' ? 'an integer' : 'of type number', value, from);
   }
   if (value < min || value > max) {
     throw rangeError('ERR_OUT_OF_RANGE',
