@@ -175,27 +175,51 @@ static void finalize_buffer(napi_env env, void *data, void *hint) {
   release(env, m);
 }
 
-/* map(fd, length, prot, flags, offset, ownsFd) -> handle. With ownsFd the mapping closes fd
- * when it is unmapped (a dup or a memory file made for it). */
+/* How map() treats its descriptor. */
+enum { FD_BORROW = 0, FD_OWN = 1, FD_DUP = 2 };
+
+/* map(fd, length, prot, flags, offset, fdMode, out) -> handle.
+ * fdMode FD_BORROW: fd stays the caller's; FD_OWN: the mapping closes fd when unmapped (a memory
+ * file made for it); FD_DUP: the mapping keeps and later closes a duplicate of fd, whose number
+ * is written to out[0]. One call does dup + mmap, so making a map crosses into C once. */
 static napi_value js_map(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
-  int32_t fd, prot, flags;
+  napi_value argv[7];
+  int32_t fd, prot, flags, fd_mode;
   int64_t length, offset;
-  bool owns_fd = false;
-  if (!get_args(env, info, 6, argv) || !get_i32(env, argv[0], &fd) ||
+  if (!get_args(env, info, 7, argv) || !get_i32(env, argv[0], &fd) ||
       !get_i64(env, argv[1], &length) || !get_i32(env, argv[2], &prot) ||
-      !get_i32(env, argv[3], &flags) || !get_i64(env, argv[4], &offset))
+      !get_i32(env, argv[3], &flags) || !get_i64(env, argv[4], &offset) ||
+      !get_i32(env, argv[5], &fd_mode))
     return NULL;
-  napi_get_value_bool(env, argv[5], &owns_fd);
+  int32_t *out = NULL;
+  size_t out_length = 0;
+  napi_typedarray_type out_type;
+  if (napi_get_typedarray_info(env, argv[6], &out_type, &out_length, (void **)&out, NULL, NULL) !=
+          napi_ok ||
+      out_type != napi_int32_array || out_length < 1)
+    return throw_internal(env, "memmap: expected an Int32Array");
   if (length <= 0 || offset < 0) return throw_sys(env, EINVAL, "mmap");
+
+  bool owns_fd = fd_mode != FD_BORROW;
+  if (fd_mode == FD_DUP) {
+    int copy = -1;
+    int err = mm_dup(fd, &copy);
+    if (err) return throw_sys(env, err, "dup");
+    fd = copy;
+  }
+  out[0] = owns_fd ? fd : -1;
 
   void *addr = NULL;
   int err = mm_map(fd, (uint64_t)length, prot, flags, offset, &addr);
-  if (err) return throw_sys(env, err, "mmap");
+  if (err) {
+    if (fd_mode == FD_DUP) close(fd); /* FD_OWN's descriptor stays the caller's on failure */
+    return throw_sys(env, err, "mmap");
+  }
 
   mapping *m = calloc(1, sizeof *m);
   if (m == NULL) {
     mm_unmap(addr, (uint64_t)length);
+    if (fd_mode == FD_DUP) close(fd);
     return throw_sys(env, ENOMEM, "mmap");
   }
   m->addr = addr;
@@ -210,7 +234,7 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
 
   napi_value handle;
   if (napi_create_external(env, m, finalize_handle, NULL, &handle) != napi_ok) {
-    m->fd = -1; /* the caller still owns fd when map() throws */
+    if (fd_mode != FD_DUP) m->fd = -1; /* the caller still owns fd when map() throws */
     unmap_now(NULL, m);
     free(m);
     return throw_internal(env, "memmap: could not create a mapping handle");
@@ -476,6 +500,18 @@ static napi_value js_memory_file(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* fileSize(fd) -> the size of a regular file, -1 for anything else, -2 if fstat fails. */
+static napi_value js_file_size(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (!get_args(env, info, 1, argv) || !get_i32(env, argv[0], &fd)) return NULL;
+  int64_t size = -2;
+  mm_file_size(fd, &size);
+  napi_value out;
+  napi_create_double(env, (double)size, &out);
+  return out;
+}
+
 static napi_value js_dup(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int32_t fd;
@@ -543,6 +579,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"residency", NULL, js_residency, NULL, NULL, NULL, napi_default, NULL},
     {"memoryFile", NULL, js_memory_file, NULL, NULL, NULL, napi_default, NULL},
     {"dup", NULL, js_dup, NULL, NULL, NULL, napi_default, NULL},
+    {"fileSize", NULL, js_file_size, NULL, NULL, NULL, napi_default, NULL},
     {"setName", NULL, js_set_name, NULL, NULL, NULL, napi_default, NULL},
     {"faults", NULL, js_faults, NULL, NULL, NULL, napi_default, NULL},
     {"reinstallGuard", NULL, js_reinstall_guard, NULL, NULL, NULL, napi_default, NULL},

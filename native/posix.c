@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "platform.h"
@@ -47,5 +48,12 @@ int mm_dup(int fd, int *out_fd) {
   int r = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (r < 0) return errno;
   *out_fd = r;
+  return 0;
+}
+
+int mm_file_size(int fd, int64_t *out) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return errno;
+  *out = S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
   return 0;
 }

@@ -70,6 +70,9 @@ export function setWindowLimitForTesting(bytes: number | undefined): void {
   windowLimit = bytes === undefined ? bufferConstants.MAX_LENGTH : bytes;
 }
 
+/** Where native.map() reports the descriptor it duplicated. */
+const mapOut = new Int32Array(1);
+
 const OPTION_NAMES = new Set(['flags', 'prot', 'access', 'offset', 'trackfd']);
 const OPEN_OPTION_NAMES = new Set([...OPTION_NAMES, 'length', 'create', 'mode']);
 
@@ -179,25 +182,21 @@ export class Mmap implements Iterable<number>, Disposable {
     }
 
     if (fd !== -1) {
-      let stat: { size: number; isFile(): boolean } | undefined;
-      try {
-        stat = fstatSync(fd);
-      } catch {
-        stat = undefined; // as in CPython: a bad descriptor is reported by mmap itself
-      }
-      if (stat?.isFile()) {
+      // As in CPython, only regular files are checked; a bad descriptor is reported by mmap.
+      const fileSize = native.fileSize(fd);
+      if (fileSize >= 0) {
         if (size === 0) {
-          if (stat.size === 0) throw stateError('ERR_MMAP_EMPTY_FILE', 'cannot mmap an empty file', from);
-          if (offset >= stat.size) throw rangeError('ERR_OUT_OF_RANGE', 'mmap offset is greater than file size', from);
-          size = stat.size - offset;
-        } else if (offset > stat.size || stat.size - offset < size) {
+          if (fileSize === 0) throw stateError('ERR_MMAP_EMPTY_FILE', 'cannot mmap an empty file', from);
+          if (offset >= fileSize) throw rangeError('ERR_OUT_OF_RANGE', 'mmap offset is greater than file size', from);
+          size = fileSize - offset;
+        } else if (offset > fileSize || fileSize - offset < size) {
           throw rangeError('ERR_OUT_OF_RANGE', 'mmap length is greater than file size', from);
         }
       }
     }
 
     let mapFd = fd;
-    let ownsFd = false;
+    let fdMode: 0 | 1 | 2 = 0;
     if (fd === -1) {
       this.#anonymous = true;
       if ((flags & MAP_PRIVATE) !== 0 || (flags & MAP_SHARED) === 0) {
@@ -211,21 +210,16 @@ export class Mmap implements Iterable<number>, Disposable {
         } catch (error) {
           throw systemError(error, from);
         }
-        ownsFd = true;
+        fdMode = 1;
       }
     } else if (trackfd) {
-      try {
-        mapFd = native.dup(fd);
-      } catch (error) {
-        throw systemError(error, from);
-      }
-      ownsFd = true;
+      fdMode = 2;
     }
 
     try {
-      this.#handle = native.map(mapFd, size, mapProt, mapFlags, offset, ownsFd);
+      this.#handle = native.map(mapFd, size, mapProt, mapFlags, offset, fdMode, mapOut);
     } catch (error) {
-      if (ownsFd) closeSync(mapFd);
+      if (fdMode === 1) closeSync(mapFd);
       throw systemError(error, from);
     }
     this.#state = OPEN;
@@ -236,12 +230,10 @@ export class Mmap implements Iterable<number>, Disposable {
     this.#readonly = effective === ACCESS_READ;
     this.#trackfd = trackfd;
     this.#private = (mapFlags & MAP_PRIVATE) !== 0;
-    this.#memoryFile = this.#anonymous && ownsFd;
-    this.#fd = ownsFd ? mapFd : -1;
-    if (!trackfd && ownsFd) {
-      // trackfd: false keeps no descriptor: the mapping alone holds the memory file.
-      this.#fd = -1;
-    }
+    this.#memoryFile = this.#anonymous && fdMode === 1;
+    // trackfd: false keeps no descriptor (for anonymous memory, the mapping alone holds the
+    // memory file).
+    this.#fd = trackfd ? mapOut[0]! : -1;
     this.#resetViews();
   }
 
