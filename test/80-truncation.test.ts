@@ -196,16 +196,25 @@ test('a map at an offset, truncated below its start, reports the file\'s new siz
   assert.deepEqual(lastJson(r.stdout), { touched: 0, readError: { code: 'ERR_MMAP_TRUNCATED', size: PAGESIZE }, faulted: true });
 });
 
-test('a process.on("SIGBUS") listener added after memmap loads does not disable the guard',
-  { todo: 'bug: a later SIGBUS handler replaces the guard; touching a truncated page then hangs' }, () => {
+test('a process.on("SIGBUS") listener added after memmap loads does not disable the guard', () => {
     const r = guard('listener-after', [], 4_000);
     assert.equal(r.signal, null, `ended by ${r.signal} (SIGKILL: hung in a fault loop)`);
     assert.deepEqual(lastJson(r.stdout), { listened: 0, touched: 0, faulted: true });
   });
 
-test('a SIGBUS from kill() handled by a JS listener does not disable the guard',
-  { todo: 'bug: forwarding a kill()ed SIGBUS uninstalls the guard for good; the next truncation hangs' }, () => {
+test('a SIGBUS from kill() handled by a JS listener does not disable the guard', () => {
     const r = guard('listener-kill', [], 4_000);
     assert.equal(r.signal, null, `ended by ${r.signal} (SIGKILL: hung in a fault loop)`);
     assert.deepEqual(lastJson(r.stdout), { listened: 1, touched: 0, faulted: true });
   });
+
+test('a listener added while a view is live, or added and removed, leaves the guard in place', () => {
+  const late = guard('listener-late', [], 4_000);
+  assert.equal(late.signal, null, `ended by ${late.signal} (SIGKILL: hung in a fault loop)`);
+  assert.deepEqual(lastJson(late.stdout), { listened: 0, touched: 0, faulted: true });
+  const removed = guard('listener-removed', [], 4_000);
+  // The guard still works, and with no listener left a kill()ed SIGBUS is fatal again.
+  assert.equal(removed.signal, 'SIGBUS', `status ${removed.status}, stdout ${removed.stdout}`);
+  assert.deepEqual(JSON.parse(removed.stdout.trim().split('\n')[0]!), { listened: 0, touched: 0, faulted: true });
+  assert.doesNotMatch(removed.stdout, /survived/);
+});
