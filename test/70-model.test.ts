@@ -585,7 +585,7 @@ const params = (defaultRuns: number): fc.Parameters<unknown> => ({
 test('random operation sequences agree with the model (every access mode, file and anonymous)', () => {
   fc.assert(fc.property(configArb, fc.array(opArb, { minLength: 1, maxLength: 60, size: 'medium' }), (config, ops) => {
     runSequence(config, ops);
-  }), params(400) as fc.Parameters<[MapConfig, Op[]]>);
+  }), params(1500) as fc.Parameters<[MapConfig, Op[]]>);
   if (STATS) console.log([...stats].sort().map(([k, v]) => `${k}: ${v.ok + v.error}`).join('\n'));
 });
 
@@ -642,7 +642,7 @@ test('construction outcomes agree with CPython\'s rules (length, offset, access,
       } finally {
         if (path !== null) rmSync(path, { force: true });
       }
-    }), params(300) as never);
+    }), params(1000) as never);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -61,10 +61,17 @@ const MS_SYNC = 4;
 const MS_ASYNC = 1;
 const MS_INVALIDATE = 2;
 
+/**
+ * The error for a number that is not an integer (NaN, ±Infinity, 1.5) where an integer is
+ * wanted. memmap uses one rule for every such argument; which one (Node's RangeError
+ * ERR_OUT_OF_RANGE or CPython's TypeError) is memmap's documented choice, set by the tests.
+ */
+export const nonInteger: { kind: ErrorKind; code: string } = { kind: 'RangeError', code: 'ERR_OUT_OF_RANGE' };
+
 /** validateInteger of src/validate.ts, stated independently: a number, an integer, in range. */
 function int(value: unknown, min = -MAX_SAFE, max = MAX_SAFE): number {
   if (typeof value !== 'number') fail('TypeError', 'ERR_INVALID_ARG_TYPE', 'not a number');
-  if (!Number.isInteger(value)) fail('RangeError', 'ERR_OUT_OF_RANGE', 'not an integer');
+  if (!Number.isInteger(value)) fail(nonInteger.kind, nonInteger.code, 'not an integer');
   if (value < min || value > max) fail('RangeError', 'ERR_OUT_OF_RANGE', 'out of range');
   return value === 0 ? 0 : value;
 }
@@ -409,6 +416,7 @@ export class MmapModel {
     if (n < 0) fail('RangeError', 'ERR_OUT_OF_RANGE', 'madvise length invalid');
     if (s + n > MAX_SAFE) fail('RangeError', 'ERR_OUT_OF_RANGE', 'madvise length too large');
     if (s % this.pageSize !== 0) fail('Error', 'EINVAL', 'madvise of an unaligned start');
+    if ((option as number) < 0) fail('Error', 'EINVAL', 'unknown advice');
   }
 
   /** mlock: the pages are locked, and a private writable map's pages are copied (the kernel
