@@ -1,0 +1,97 @@
+/**
+ * Resource exhaustion: mapping until the kernel refuses gives a clear error and the process
+ * goes on; many maps opened and closed, or abandoned to the garbage collector, leave the
+ * process's mapping count, descriptors and RSS flat. Each case runs in a child process
+ * (test/fixtures/crash-exhaust.ts). Margins are generous; nothing is timed.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+
+import { fixture, runFixture, scratchDir } from './helpers.js';
+
+const dir = scratchDir();
+/** AddressSanitizer's own allocator cannot survive the process running out of mappings. */
+const underAsan = process.env.MEMMAP_ASAN === '1';
+const maxMapCount = Number(readFileSync('/proc/sys/vm/max_map_count', 'utf8'));
+
+function exhaust(mode: string) {
+  const r = runFixture('crash-exhaust', [mode, dir]);
+  assert.equal(r.signal, null, `${mode}: the child died of ${r.signal}; stderr: ${r.stderr.slice(-2000)}`);
+  assert.equal(r.status, 0, `${mode}: ${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+const ENOMEM = { name: 'Error', code: 'ENOMEM', errno: -12, syscall: 'mmap', message: 'ENOMEM: cannot allocate memory, mmap' };
+
+test('mapping until vm.max_map_count refuses: ENOMEM, the process goes on, closing maps makes mapping work again',
+  { skip: underAsan ? 'AddressSanitizer cannot run out of mappings' : false }, (t) => {
+    const r = exhaust('max-map-count');
+    assert.deepEqual(r.error, ENOMEM);
+    assert.ok(r.made > maxMapCount - 2000 && r.made <= maxMapCount, `made ${r.made} maps, limit ${maxMapCount}`);
+    assert.equal(r.allocated, 100_000);
+    assert.equal(r.againByte, 1);
+    assert.ok(r.after - r.before < 1000, `mappings before ${r.before}, after closing all ${r.after}`);
+    t.diagnostic(`${r.made} maps before ENOMEM (vm.max_map_count ${maxMapCount}); mappings ${r.before} before, ${r.after} after`);
+  });
+
+test('at vm.max_map_count the process can still allocate before it frees a map',
+  { skip: underAsan ? 'AddressSanitizer cannot run out of mappings' : false,
+    todo: 'bug: at the limit the next V8 heap growth aborts the process; memmap should refuse short of the limit' }, () => {
+    const r = exhaust('max-map-alloc');
+    assert.deepEqual(r.error, ENOMEM);
+    assert.equal(r.allocated, 100_000);
+  });
+
+test('mapping until the address space (ulimit -v) refuses: ENOMEM, and mapping works again after closing',
+  { skip: underAsan ? 'AddressSanitizer reserves terabytes of address space' : false }, (t) => {
+    const r = spawnSync('/bin/sh', ['-c', `ulimit -v 4000000 && exec "$0" "$@"`, process.execPath, fixture('crash-exhaust'), 'address-space', dir],
+      { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.signal, null, r.stderr);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.deepEqual(out.error, ENOMEM);
+    assert.ok(out.made >= 1 && out.made < 64, `made ${out.made} blocks of 64 MiB under a 4 GB limit`);
+    assert.equal(out.allocated, 100_000);
+    assert.equal(out.againByte, 1);
+    t.diagnostic(`${out.made} blocks of 64 MiB mapped before ENOMEM under ulimit -v 4000000`);
+  });
+
+const RSS_MARGIN_MIB = 16;
+
+function flat(r: { baseline: Snapshot; end: Snapshot }, label: string): void {
+  assert.ok(r.end.maps - r.baseline.maps <= 100, `${label}: mappings ${r.baseline.maps} -> ${r.end.maps}`);
+  assert.ok(r.end.fds - r.baseline.fds <= 10, `${label}: descriptors ${r.baseline.fds} -> ${r.end.fds}`);
+  assert.ok(r.end.rss - r.baseline.rss <= RSS_MARGIN_MIB, `${label}: RSS ${r.baseline.rss} -> ${r.end.rss} MiB`);
+}
+
+type Snapshot = { maps: number; fds: number; rss: number };
+
+test('100,000 open/write/close cycles leave mappings, descriptors and RSS flat', (t) => {
+  const r = exhaust('cycles');
+  assert.equal(r.cycles, 100_000);
+  assert.equal(r.lastByte, 99_999 & 0xff);
+  flat(r, 'cycles');
+  t.diagnostic(`after warm-up -> end: mappings ${r.baseline.maps} -> ${r.end.maps}, fds ${r.baseline.fds} -> ${r.end.fds}, RSS ${r.baseline.rss} -> ${r.end.rss} MiB`);
+});
+
+test('100,000 open/write/close cycles in one synchronous loop leave RSS flat',
+  { todo: 'bug: native memory of closed maps is freed only by finalizers deferred to the event loop (~0.5 KB a cycle)' }, () => {
+    const r = exhaust('cycles-sync');
+    flat(r, 'cycles-sync');
+  });
+
+test('100,000 maps left to the garbage collector leave mappings, descriptors and RSS flat', (t) => {
+  const r = exhaust('gc');
+  assert.equal(r.total, 100_000);
+  assert.ok(r.peak - r.baseline.maps <= 3000, `peak mappings ${r.peak}, baseline ${r.baseline.maps}`);
+  flat(r, 'gc');
+  t.diagnostic(`after warm-up -> end: mappings ${r.baseline.maps} -> ${r.end.maps} (peak ${r.peak}), fds ${r.baseline.fds} -> ${r.end.fds}, RSS ${r.baseline.rss} -> ${r.end.rss} MiB`);
+});
+
+test('100,000 maps abandoned in one synchronous loop are reclaimed before the kernel limits are hit',
+  { todo: 'bug: abandoned maps are unmapped only when the event loop turns; a synchronous loop hits EMFILE/ENOMEM' }, () => {
+    const r = exhaust('gc-sync');
+    flat(r, 'gc-sync');
+  });
