@@ -93,6 +93,7 @@ export const ROWS: Row[] = [
   { id: 'write_4k_dirty', group: 5, title: 'write of 4 KiB chunks, pages already dirty', unit: 'GB/s', work: (s) => Math.floor(s.writeBytes / s.writeChunk) * s.writeChunk },
   { id: 'write_byte', group: 5, title: 'writeByte()', unit: 'ops/s', work: (s) => s.ops.byte },
   { id: 'random_read_64', group: 6, title: 'random 64-byte record reads across the large file', unit: 'ops/s', work: (s) => s.ops.random },
+  { id: 'random_read_64_chain', group: 6, title: 'the same reads, each offset depending on the previous record (one miss at a time)', unit: 'ops/s', work: (s) => s.ops.random },
   { id: 'scan_newlines', group: 7, title: 'sequential scan of the large file: count newlines', unit: 'GB/s', work: (s) => s.bigBytes },
   { id: 'flush_64mib', group: 8, title: 'flush of dirty pages (msync)', unit: 'ms', work: (s) => s.flushBytes },
 ];

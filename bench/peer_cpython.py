@@ -140,6 +140,16 @@ def main():
             total += m[a:a + 64][0]
         return now() - t0, total
 
+    def random_read_64_chain():
+        m = big
+        total = 0
+        prev = 0
+        t0 = now()
+        for a in offsets:
+            prev = m[a + (prev >> 7):a + (prev >> 7) + 64][0]
+            total += prev
+        return now() - t0, total
+
     def scan_newlines():
         m = big
         size = len(m)
@@ -171,6 +181,7 @@ def main():
         "write_4k_dirty": write_4k_dirty,
         "write_byte": write_byte,
         "random_read_64": random_read_64,
+        "random_read_64_chain": random_read_64_chain,
         "scan_newlines": scan_newlines,
         "flush_64mib": flush_64mib,
     }

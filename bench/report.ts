@@ -39,8 +39,12 @@ export interface FlushAsyncResult {
   totalMs: number[];
   /** Per round: event-loop turns while the flush ran. */
   turns: number[];
+  /** Per round: longest gap between turns of the same loop run as long again with no flush
+   * (the machine's own noise: preemption by other processes). */
+  controlMs: number[];
   medianBlockedMs: number;
   medianTotalMs: number;
+  medianControlMs: number;
 }
 
 export interface TargetResult {
@@ -178,7 +182,9 @@ export function markdown(report: Report): string {
     lines.push('', `**8. flushAsync** of ${fa.bytes / 2 ** 20} MiB of dirty pages: the event loop was blocked at most ` +
       `**${sig(fa.medianBlockedMs)} ms** (median over rounds of the longest gap between loop turns; per round: ` +
       `${fa.blockedMs.map(sig).join(', ')} ms) while the flush took ${sig(fa.medianTotalMs)} ms; ` +
-      `the flushAsync() call itself returned in ${fa.callMs.map(sig).join(', ')} ms.`);
+      `the flushAsync() call itself returned in ${fa.callMs.map(sig).join(', ')} ms. ` +
+      `The same loop run as long again with no flush had gaps of up to ${sig(fa.medianControlMs)} ms ` +
+      `(per round: ${fa.controlMs.map(sig).join(', ')} ms): the machine's own noise floor.`);
   }
   const mismatches = report.rows.flatMap((r) => r.mismatch.map((x) => `${r.id}: ${x}`));
   const errors = report.rows.flatMap((r) => Object.entries(r.errors).map(([p, e]) => `${r.id}: ${p}: ${e}`));
@@ -217,7 +223,7 @@ export function svgChart(report: Report): string {
   const lo = -2;
   const hi = 3; // log10 range: 0.01× .. 1000×
   const x = (r: number) => labelW + ((Math.min(hi, Math.max(lo, Math.log10(r))) - lo) / (hi - lo)) * plotW;
-  const top = 70;
+  const top = 84;
   const parts: string[] = [];
   let y = top;
   for (const row of report.rows) {
@@ -250,14 +256,14 @@ export function svgChart(report: Report): string {
   }
   const legend = peers.map((p, i) => {
     const lx = 10 + i * 140;
-    return `<rect x="${lx}" y="34" width="12" height="12" fill="${COLORS[p] ?? '#666'}"/><text x="${lx + 16}" y="44" font-size="12">${esc(p === 'C' ? 'C (limit)' : p)}</text>`;
+    return `<rect x="${lx}" y="48" width="12" height="12" fill="${COLORS[p] ?? '#666'}"/><text x="${lx + 16}" y="58" font-size="12">${esc(p === 'C' ? 'C (limit)' : p)}</text>`;
   });
   const m = report.machine;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + plotW + right}" height="${height}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="10" y="20" font-size="14" font-weight="bold">${esc(`memmap's speed ÷ each peer's (log scale; right of 1× = memmap faster; black ticks = targets)`)}</text>`,
-    `<text x="${labelW + plotW + right - 10}" y="20" font-size="10" text-anchor="end" fill="#555">${esc(`${report.mode} run ${report.date.slice(0, 10)}, ${m.cpus} CPUs, Linux ${m.kernel}, Node ${m.node}`)}</text>`,
+    `<text x="10" y="36" font-size="11" fill="#555">${esc(`${report.mode} run ${report.date.slice(0, 10)}: ${m.cpus} × ${m.cpuModel}, Linux ${m.kernel}, Node ${m.node}; medians of ${report.sizes.rounds} rounds`)}</text>`,
     ...legend,
     ...grid,
     ...parts,
