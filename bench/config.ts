@@ -47,7 +47,7 @@ export interface Sizes {
 }
 
 export function sizes(quick: boolean): Sizes {
-  const rounds = Number(process.env.BENCH_ROUNDS) || (quick ? 3 : 5);
+  const rounds = Number(process.env.BENCH_ROUNDS) || (quick ? 3 : 7);
   if (quick) {
     return {
       quick, warmup: 1, rounds,
