@@ -671,6 +671,20 @@ test('model sanity: a write reaches the file of a shared map and not of a copy-o
 
 const selfView = (n: number, from: Idx): DataSpec => ({ form: 'self', seed: 0, n, fit: false, d: 0, at: from });
 
+test('regression (model): MAP_PRIVATE flags with PROT_WRITE (inferred ACCESS_WRITE) map a read-only descriptor', () => {
+  const path = join(dir, 'ro.bin');
+  writeFileSync(path, pattern(3, 2 * PS + 3));
+  const expected = expectConstruct({
+    fileSize: 2 * PS + 3, length: 0, offset: 0, flags: MAP_PRIVATE, prot: PROT_WRITE, readOnlyFd: true,
+    pageSize: PS, MAP_SHARED, MAP_PRIVATE, PROT_READ, PROT_WRITE,
+  });
+  assert.deepEqual(expected, { length: 2 * PS + 3, access: ACCESS_WRITE });
+  const mm = new Mmap(openFd(path, 'r'), 0, { flags: MAP_PRIVATE, prot: PROT_WRITE });
+  assert.equal(mm.access, ACCESS_WRITE);
+  mm.close();
+  rmSync(path);
+});
+
 test('regression: setSlice with a step copies a view of the map before writing (memmove semantics)',
   { todo: 'bug: setSlice/#copyIn use Buffer#slice, which does not copy, on a view of the map' }, () => {
     // m[5:8:2] = view(4, 2): both bytes must come from before the write.

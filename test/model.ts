@@ -536,8 +536,10 @@ export function expectConstruct(args: {
       fail('Error', 'EINVAL', 'anonymous length 0');
     }
     if (offset % pageSize !== 0) fail('Error', 'EINVAL', 'unaligned offset');
-    const sharedWrite = effective === ACCESS_WRITE ||
-      (effective === ACCESS_DEFAULT && (flags & args.MAP_PRIVATE) === 0);
+    // The map is shared and writable for ACCESS_WRITE, and for ACCESS_DEFAULT with MAP_SHARED flags
+    // and a writable prot (which infers DEFAULT or WRITE); MAP_PRIVATE flags keep it private.
+    const sharedWrite = access === ACCESS_WRITE ||
+      (access === ACCESS_DEFAULT && effective !== ACCESS_READ && (flags & args.MAP_SHARED) !== 0);
     if (fileSize !== null && args.readOnlyFd && sharedWrite) fail('Error', 'EACCES', 'shared writable map of a read-only fd');
     return { length, access: effective };
   } catch (error) {
