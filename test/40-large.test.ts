@@ -58,6 +58,15 @@ function preadFile(path: string, position: number, n: number): Buffer {
   }
 }
 
+function fstatSizeOf(path: string): number {
+  const fd = openSync(path, 'r');
+  try {
+    return fstatSync(fd).size;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function pwriteFile(path: string, position: number, data: string | Buffer): void {
   const fd = openSync(path, 'r+');
   try {
@@ -185,6 +194,51 @@ describe('a 6 GiB sparse file: reads and writes past 4 GiB', () => {
     assert.equal(ro.length, size);
     assert.equal(ro.get(p1), 0x11);
     assert.equal(ro.find('from fs', 5 * GiB + GiB / 2 - 10), 5 * GiB + GiB / 2);
+  });
+});
+
+describe('resize() across 4 GiB', () => {
+  test('grow a 1 MiB map to 5 GiB, write past 4 GiB, shrink back: sizes and bytes are exact', (t) => {
+    const path = sparseFile(t, 'grow.bin', MiB);
+    if (path === null) return;
+    const mm = Mmap.open(path, { access: ACCESS_WRITE });
+    t.after(() => mm.close());
+    mm.write('head');
+    const old = mm.view(0, 4);
+    const big = 5 * GiB + 123;
+    try {
+      mm.resize(big);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EFBIG' || (error as NodeJS.ErrnoException).code === 'ENOSPC') {
+        t.skip('the filesystem refuses a 5 GiB file');
+        return;
+      }
+      throw error;
+    }
+    assert.equal(old.length, 0, 'views are detached');
+    assert.equal(mm.length, big);
+    assert.equal(mm.size(), big);
+    assert.equal(fstatSizeOf(path), big);
+    assert.equal(mm.tell(), 4);
+    assert.equal(mm.slice(0, 4).toString(), 'head');
+    mm.seek(FOUR_GIB + 10);
+    mm.write('past four');
+    mm.set(-1, 0x7e);
+    assert.equal(preadFile(path, FOUR_GIB + 10, 9).toString(), 'past four');
+    assert.equal(preadFile(path, big - 1, 1)[0], 0x7e);
+    assert.equal(mm.find('past four', FOUR_GIB), FOUR_GIB + 10);
+
+    mm.resize(FOUR_GIB + 15); // still above 2^32, cutting 'past four' after 'past '
+    assert.equal(mm.length, FOUR_GIB + 15);
+    assert.equal(fstatSizeOf(path), FOUR_GIB + 15);
+    assert.equal(mm.slice(FOUR_GIB + 10).toString(), 'past ');
+    assert.equal(mm.tell(), FOUR_GIB + 19, 'the position may stay past the end, as in CPython');
+    assert.equal(mm.read().length, 0);
+
+    mm.resize(2 * MiB);
+    assert.equal(mm.length, 2 * MiB);
+    assert.equal(fstatSizeOf(path), 2 * MiB);
+    assert.equal(mm.slice(0, 4).toString(), 'head');
   });
 });
 
