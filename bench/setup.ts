@@ -30,6 +30,10 @@ function lastLines(text: string, n = 3): string {
   return text.trim().split('\n').filter((l) => l.trim() !== '').slice(-n).join(' | ').slice(0, 300);
 }
 
+function firstLineOf(text: string): string {
+  return (text.trim().split('\n')[0] ?? '').slice(0, 300);
+}
+
 function packageName(spec: string): string {
   return spec.slice(0, spec.lastIndexOf('@'));
 }
@@ -58,34 +62,57 @@ export function preparePeers(peersDir: string, install: boolean, log: (line: str
       result.versions[peer] = `${pkg} ${(require(`${pkg}/package.json`) as { version: string }).version}`;
       return null;
     } catch (error) {
-      return lastLines(String((error as Error).message ?? error), 2);
+      return firstLineOf(String((error as Error).message ?? error));
     }
   };
 
-  for (const { peer, spec } of PACKAGES) {
-    const pkg = packageName(spec);
-    let why = load(peer, pkg);
-    if (why !== null && install) {
-      log(`installing ${spec} into ${peersDir} ...`);
-      const r = spawnSync('npm', ['install', '--prefix', peersDir, '--no-save', '--no-audit', '--no-fund',
-        '--loglevel=error', spec], {
-        encoding: 'utf8',
-        timeout: 300_000,
-        // mmap-io's C++ needs C++17 to compile against Node 20's headers.
-        env: { ...process.env, CXXFLAGS: `${process.env.CXXFLAGS ?? ''} -std=c++17`.trim() },
-      });
-      if (r.status !== 0) {
-        why = `npm install ${spec} failed: ${lastLines(String(r.stderr ?? '') + String(r.error ?? ''))}`;
-      } else {
-        why = load(peer, pkg);
+  const npmInstall = (specs: string[]): string | null => {
+    log(`installing ${specs.join(' ')} into ${peersDir} ...`);
+    const r = spawnSync('npm', ['install', '--prefix', peersDir, '--no-save', '--no-audit', '--no-fund',
+      '--loglevel=error', ...specs], {
+      encoding: 'utf8',
+      timeout: 600_000,
+      // mmap-io's C++ needs C++17 to compile against Node 20's headers.
+      env: { ...process.env, CXXFLAGS: `${process.env.CXXFLAGS ?? ''} -std=c++17`.trim() },
+    });
+    return r.status === 0 ? null : `npm install failed: ${lastLines(String(r.stderr ?? '') + String(r.error ?? ''))}`;
+  };
+
+  // Packages missing from bench/.peers (loading is tried again after installing).
+  const missing = PACKAGES.filter(({ peer, spec }) => !isLoadable(peer, packageName(spec)));
+  const failures = new Map<string, string>();
+  if (missing.length > 0 && install) {
+    // One npm command for all of them: without a package.json in bench/.peers, each
+    // `npm install --no-save` keeps only what it was given and removes the rest.
+    const all = PACKAGES.map((p) => p.spec);
+    if (npmInstall(all) !== null) {
+      // Find which ones fail on their own, then install the others together.
+      for (const { peer, spec } of missing) {
+        const why = npmInstall([spec]);
+        if (why !== null) failures.set(peer, why);
       }
+      const keep = PACKAGES.filter((p) => !failures.has(p.peer)).map((p) => p.spec);
+      if (keep.length > 0) npmInstall(keep);
     }
+  }
+  for (const { peer, spec } of PACKAGES) {
+    const why = failures.get(peer) ?? load(peer, packageName(spec));
     if (why !== null) {
       result.skipped[peer] = why;
       log(`skipping ${peer}: ${why}`);
     }
   }
   return result;
+
+  function isLoadable(peer: string, pkg: string): boolean {
+    if (peer === 'Bun.mmap') return existsSync(bunBin);
+    try {
+      require.resolve(pkg);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }
 
 /** A command that runs CPython 3.13 or newer (the version memmap follows), or null. */
