@@ -54,6 +54,8 @@ export interface TargetResult {
   need: string;
   measured: number | null;
   met: boolean | null;
+  /** memmap's speed ÷ the C program's on the same row: how close the row is to the machine's limit. */
+  ofLimit: number | null;
 }
 
 export interface Report {
@@ -107,16 +109,21 @@ export function evaluateTargets(rows: RowResult[], flushAsync: FlushAsyncResult 
   for (const t of strictest.values()) {
     if (t.peer === 'self') {
       const ms = flushAsync ? flushAsync.medianBlockedMs : null;
-      out.push({ row: t.row, peer: 'memmap', text: t.text, need: `< ${t.min} ms`, measured: ms, met: ms === null ? null : ms < t.min });
+      out.push({ row: t.row, peer: 'memmap', text: t.text, need: `< ${t.min} ms`, measured: ms, met: ms === null ? null : ms < t.min, ofLimit: null });
       continue;
     }
-    const ratio = rows.find((r) => r.id === t.row)?.ratio[t.peer];
+    const row = rows.find((r) => r.id === t.row);
+    const ratio = row?.ratio[t.peer];
     out.push({
       row: t.row, peer: t.peer, text: t.text, need: `≥ ${round(t.min)}×`,
-      measured: ratio ?? null, met: ratio === undefined ? null : ratio >= t.min,
+      measured: ratio ?? null, met: ratio === undefined ? null : ratio >= t.min, ofLimit: row?.ratio.C ?? null,
     });
   }
-  return out;
+  const order = (id: string) => {
+    const i = rows.findIndex((r) => r.id === id);
+    return i < 0 ? rows.length : i;
+  };
+  return out.sort((a, b) => order(a.row) - order(b.row));
 }
 
 function round(x: number): string {
@@ -192,10 +199,13 @@ export function markdown(report: Report): string {
     lines.push('', '**Warnings:**', ...mismatches.map((x) => `- check mismatch: ${x}`), ...errors.map((x) => `- error: ${x}`));
   }
   lines.push('', '## Targets', '');
-  lines.push('| target | row | against | needed | measured | met |', '|---|---|---|---|---:|---|');
+  lines.push('`memmap ÷ C` is memmap\'s speed as a fraction of the C program\'s on the same row: how much room the ' +
+    'machine leaves. Where a target asks for more than the C figure allows, the limit forbids it.', '');
+  lines.push('| target | row | against | needed | measured | met | memmap ÷ C |', '|---|---|---|---|---:|---|---:|');
   for (const t of report.targets) {
     const measured = t.measured === null ? 'n/a' : t.peer === 'memmap' ? `${sig(t.measured)} ms` : `${round(t.measured)}×`;
-    lines.push(`| ${t.text} | \`${t.row}\` | ${t.peer} | ${t.need} | ${measured} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`);
+    lines.push(`| ${t.text} | \`${t.row}\` | ${t.peer} | ${t.need} | ${measured} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} | ` +
+      `${t.ofLimit === null ? '' : round(t.ofLimit)} |`);
   }
   lines.push('', '## Peers', '');
   for (const p of peers) lines.push(`- **${p}**: ${NOTES[p] ?? ''}`);
