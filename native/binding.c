@@ -12,6 +12,7 @@
  * TypeScript layer from becoming memory corruption.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,12 @@ typedef struct mapping {
   size_t nbuffers;
   guard_range *guard;     /* this mapping's entry in the SIGBUS guard table */
 } mapping;
+
+/* Mappings alive in this process (all threads). memmap stops short of vm.max_map_count by
+ * MAP_HEADROOM, so that reaching the limit gives the caller ENOMEM instead of leaving the
+ * runtime itself without room to map memory (V8 then aborts). */
+static _Atomic int64_t live_mappings;
+#define MAP_HEADROOM 4096
 
 typedef struct buffer_tag {
   mapping *m;
@@ -141,11 +148,21 @@ static void detach_buffers(napi_env env, mapping *m) {
 
 static void unmap_now(napi_env env, mapping *m) {
   if (m->addr == NULL) return;
-  if (env != NULL) detach_buffers(env, m);
+  if (env != NULL) {
+    detach_buffers(env, m);
+    /* The weak references are not needed any more: free them now rather than when each
+     * (detached) ArrayBuffer is finally collected. */
+    for (size_t i = 0; i < m->nbuffers; i++)
+      if (m->buffers[i] != NULL) napi_delete_reference(env, m->buffers[i]);
+    free(m->buffers);
+    m->buffers = NULL;
+    m->nbuffers = 0;
+  }
   guard_remove(m->guard);
   m->guard = NULL;
   mm_unmap(m->addr, m->length);
   m->addr = NULL;
+  atomic_fetch_sub(&live_mappings, 1);
   if (m->fd >= 0) {
     close(m->fd);
     m->fd = -1;
@@ -167,7 +184,7 @@ static void finalize_handle(napi_env env, void *data, void *hint) {
 static void finalize_buffer(napi_env env, void *data, void *hint) {
   buffer_tag *tag = (buffer_tag *)hint;
   mapping *m = tag->m;
-  if (m->buffers[tag->slot] != NULL) {
+  if (tag->slot < m->nbuffers && m->buffers[tag->slot] != NULL) {
     napi_delete_reference(env, m->buffers[tag->slot]);
     m->buffers[tag->slot] = NULL;
   }
@@ -200,6 +217,10 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
     return throw_internal(env, "memmap: expected an Int32Array");
   if (length <= 0 || offset < 0) return throw_sys(env, EINVAL, "mmap");
 
+  int limit = mm_map_limit();
+  if (limit > 2 * MAP_HEADROOM && atomic_load(&live_mappings) >= limit - MAP_HEADROOM)
+    return throw_sys(env, ENOMEM, "mmap");
+
   bool owns_fd = fd_mode != FD_BORROW;
   if (fd_mode == FD_DUP) {
     int copy = -1;
@@ -229,6 +250,7 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   m->flags = flags;
   m->offset = offset;
   m->refs = 1;
+  atomic_fetch_add(&live_mappings, 1);
   guard_install(); /* in case a handler installed since replaced ours */
   m->guard = guard_add(addr, (uint64_t)length);
 
@@ -273,16 +295,16 @@ static napi_value js_remap(napi_env env, napi_callback_info info) {
   if (new_length <= 0) return throw_sys(env, EINVAL, "mremap");
   detach_buffers(env, m);
   void *addr = NULL;
-  /* The guard entry is withdrawn while the range may move, and put back for the result. */
-  guard_remove(m->guard);
-  m->guard = NULL;
+  /* The guard keeps covering the old range while it is copied from (a truncated file could
+   * fault there) and covers the new one afterwards. */
   int err = mm_remap(m->addr, m->length, (uint64_t)new_length, m->fd, m->prot, m->flags,
                      m->offset, &addr);
   if (err == 0) {
+    guard_remove(m->guard);
     m->addr = addr;
     m->length = (uint64_t)new_length;
+    m->guard = guard_add(m->addr, m->length);
   }
-  m->guard = guard_add(m->addr, m->length);
   if (err) return throw_sys(env, err, "mremap");
   return NULL;
 }

@@ -1,5 +1,6 @@
 /* Linux: mremap, memfd_create, anonymous mapping names, and Linux's constants. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -16,11 +17,29 @@
 
 int mm_remap(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
              int64_t offset, void **out) {
-  (void)fd; (void)prot; (void)flags; (void)offset;
   void *p = mremap(addr, (size_t)old_length, (size_t)new_length, MREMAP_MAYMOVE);
-  if (p == MAP_FAILED) return errno;
-  *out = p;
-  return 0;
+  if (p != MAP_FAILED) {
+    *out = p;
+    return 0;
+  }
+  /* EFAULT: madvise() or mlock() on part of the range split it into several VMAs, which mremap
+   * refuses. Map the new length afresh instead. */
+  if (errno == EFAULT) return mm_remap_by_mapping(addr, old_length, new_length, fd, prot, flags, offset, out);
+  return errno;
+}
+
+int mm_map_limit(void) {
+  static int limit = -1;
+  if (limit < 0) {
+    int value = 0;
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    if (f != NULL) {
+      if (fscanf(f, "%d", &value) != 1) value = 0;
+      fclose(f);
+    }
+    limit = value;
+  }
+  return limit;
 }
 
 int mm_memory_file(const char *name, uint64_t size, int *out_fd) {
@@ -60,5 +79,10 @@ const mm_constant mm_constants[] = {
   C(MADV_SOFT_OFFLINE),
 #endif
   C(MS_ASYNC), C(MS_INVALIDATE), C(MS_SYNC),
+  /* Not offered: memmap chooses the address. Listed so the TypeScript layer can refuse them. */
+  C(MAP_FIXED),
+#ifdef MAP_FIXED_NOREPLACE
+  C(MAP_FIXED_NOREPLACE),
+#endif
   {NULL, 0},
 };

@@ -38,6 +38,14 @@ int mm_unmap(void *addr, uint64_t length);
 int mm_remap(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
              int64_t offset, void **out);
 
+/* The portable remap: a new mapping of new_length (contents copied for private and anonymous
+ * maps), then the old one unmapped. Used where mremap is missing or refuses. */
+int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot,
+                        int flags, int64_t offset, void **out);
+
+/* How many mappings the kernel allows a process (vm.max_map_count), or 0 when unknown. */
+int mm_map_limit(void);
+
 /* msync(2), madvise(2), mprotect(2), mlock(2)/munlock(2). */
 int mm_sync(void *addr, uint64_t length, int flags);
 int mm_advise(void *addr, uint64_t length, int advice);

@@ -1,6 +1,7 @@
 /* POSIX system calls shared by every Unix: the parts of platform.h that need no extension. */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,10 @@ int64_t mm_allocation_granularity(void) { return mm_page_size(); }
 
 int mm_map(int fd, uint64_t length, int prot, int flags, int64_t offset, void **out) {
   if (length > (uint64_t)SIZE_MAX) return ENOMEM;
+  if (flags & MAP_FIXED) return EINVAL; /* with no address to give, it could only mean page 0 */
+#ifdef MAP_FIXED_NOREPLACE
+  if (flags & MAP_FIXED_NOREPLACE) return EINVAL;
+#endif
   void *p = mmap(NULL, (size_t)length, prot, flags, fd, (off_t)offset);
   if (p == MAP_FAILED) return errno;
   *out = p;
@@ -55,5 +60,20 @@ int mm_file_size(int fd, int64_t *out) {
   struct stat st;
   if (fstat(fd, &st) != 0) return errno;
   *out = S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
+  return 0;
+}
+
+int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot,
+                        int flags, int64_t offset, void **out) {
+  /* A shared file (or memory file) map holds nothing the file does not: map the file again.
+   * Anything private holds its bytes only in memory: copy them over. */
+  int anonymous = fd < 0 || (flags & MAP_ANONYMOUS);
+  int copy = anonymous || !(flags & MAP_SHARED);
+  void *p = mmap(NULL, (size_t)new_length, prot, flags, anonymous ? -1 : fd,
+                 anonymous ? 0 : (off_t)offset);
+  if (p == MAP_FAILED) return errno;
+  if (copy) memcpy(p, addr, (size_t)(old_length < new_length ? old_length : new_length));
+  munmap(addr, (size_t)old_length);
+  *out = p;
   return 0;
 }

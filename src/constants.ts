@@ -58,9 +58,16 @@ export const MS_ASYNC: number = c.MS_ASYNC!;
 export const MS_INVALIDATE: number = c.MS_INVALIDATE!;
 export const MS_SYNC: number = c.MS_SYNC!;
 
+// MAP_FIXED and MAP_FIXED_NOREPLACE are not offered (memmap chooses the address); the addon
+// reports them only so that flags carrying them can be refused with a clear message.
+const { MAP_FIXED: fixed, MAP_FIXED_NOREPLACE: fixedNoReplace, ...platform } = c;
+
+/** @internal `flags` bits memmap refuses. */
+export const REFUSED_MAP_FLAGS = (fixed ?? 0) | (fixedNoReplace ?? 0);
+
 /** Every platform constant by name, for code that looks them up dynamically. */
 export const constants: Readonly<Record<string, number>> = Object.freeze({
-  ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, ACCESS_COPY, ...c,
+  ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, ACCESS_COPY, ...platform,
 });
 
 /** The name of an access mode, as CPython's repr shows it. */

@@ -19,6 +19,7 @@ import { faultCounter, native, type Handle } from './binding.js';
 import {
   ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, ACCESS_WRITE, MAP_ANONYMOUS,
   MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MS_SYNC, PAGESIZE, PROT_EXEC, PROT_READ, PROT_WRITE,
+  REFUSED_MAP_FLAGS,
 } from './constants.js';
 import {
   argTypeError, closedError, rangeError, readonlyError, stateError, systemError, typeError,
@@ -151,6 +152,9 @@ export class Mmap implements Iterable<number>, Disposable {
     // CPython's order: length, offset, access with flags/prot, access value, file size.
     if (size < 0) throw rangeError('ERR_OUT_OF_RANGE', 'memory mapped length must be positive', from);
     if (offset < 0) throw rangeError('ERR_OUT_OF_RANGE', 'memory mapped offset must be positive', from);
+    if ((flags & REFUSED_MAP_FLAGS) !== 0) {
+      throw rangeError('ERR_INVALID_ARG_VALUE', 'MAP_FIXED is not supported: memmap chooses the address', from);
+    }
     if (access !== ACCESS_DEFAULT && (flags !== MAP_SHARED || prot !== (PROT_READ | PROT_WRITE))) {
       throw typeError('ERR_INCOMPATIBLE_OPTION_PAIR', "mmap can't specify both access and flags, prot.", from);
     }
@@ -263,6 +267,9 @@ export class Mmap implements Iterable<number>, Disposable {
       throw typeError('ERR_INVALID_ARG_VALUE', 'Mmap.open: "create" needs a writable access and a length', from);
     }
     const offset = optionalInteger(mapOptions.offset, 'offset', 0, from, 0);
+    if (typeof path !== 'string' && !(path instanceof URL) && !(ArrayBuffer.isView(path) && toBytes(path, 'path', from).length > 0)) {
+      throw argTypeError('path', 'a string, URL or non-empty Buffer', path, from);
+    }
     const fd = openSync(path, create ? fsConstants.O_RDWR | fsConstants.O_CREAT : writable ? 'r+' : 'r', fileMode);
     try {
       if (create && fstatSync(fd).size < offset + length) ftruncateSync(fd, offset + length);
@@ -374,7 +381,7 @@ export class Mmap implements Iterable<number>, Disposable {
       (this.#buf ?? this.#whole()).set(src, offset);
       return;
     }
-    if (this.#aliases(src)) src = src.slice();
+    if (this.#aliases(src)) src = Uint8Array.prototype.slice.call(src); // a copy (Buffer#slice is a view)
     this.#pieces(offset, src.length, (b, at, mapOffset, n) => b.set(src.subarray(mapOffset - offset, mapOffset - offset + n), at));
   }
 
@@ -565,7 +572,8 @@ export class Mmap implements Iterable<number>, Disposable {
     if (k === 1) {
       this.#copyIn(first, src);
     } else if (count > 0) {
-      src = src.slice(); // the source may be a view of this map: read it all before writing
+      // The source may be a view of this map: copy it all before writing (Buffer#slice is a view).
+      src = Uint8Array.prototype.slice.call(src);
       for (let i = 0, at = first; i < count; i++, at += k) this.#setByteAt(at, src[i]!);
     }
     if (faultCounter[0] !== this.#faultMark) this.#recheck(this.setSlice);

@@ -44,8 +44,47 @@ const EMPTY = new Uint8Array(0);
 let lastString = '';
 let lastBytes: Uint8Array = EMPTY;
 
+// The engine's own accessors: unlike value.byteLength, they never run a subclass's getter or a
+// Proxy trap, so converting an argument cannot run user code (which could close the map).
+function intrinsicGetter(proto: object, name: string): (this: unknown) => unknown {
+  return Object.getOwnPropertyDescriptor(proto, name)!.get! as (this: unknown) => unknown;
+}
+const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const typedArrayBuffer = intrinsicGetter(TypedArrayPrototype, 'buffer');
+const typedArrayByteOffset = intrinsicGetter(TypedArrayPrototype, 'byteOffset');
+const typedArrayByteLength = intrinsicGetter(TypedArrayPrototype, 'byteLength');
+const typedArrayTag = intrinsicGetter(TypedArrayPrototype, Symbol.toStringTag as unknown as string);
+const dataViewBuffer = intrinsicGetter(DataView.prototype, 'buffer');
+const dataViewByteOffset = intrinsicGetter(DataView.prototype, 'byteOffset');
+const dataViewByteLength = intrinsicGetter(DataView.prototype, 'byteLength');
+const arrayBufferByteLength = intrinsicGetter(ArrayBuffer.prototype, 'byteLength');
+const sharedByteLength = typeof SharedArrayBuffer === 'function'
+  ? intrinsicGetter(SharedArrayBuffer.prototype, 'byteLength') : undefined;
+
+function isArrayBuffer(value: object): boolean {
+  try {
+    arrayBufferByteLength.call(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isSharedArrayBuffer(value: object): boolean {
+  if (sharedByteLength === undefined) return false;
+  try {
+    sharedByteLength.call(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The bytes of a data argument, without copying and without running user code. A detached
+ * buffer has no bytes: it reads as empty data.
+ */
 export function toBytes(value: unknown, name: string, from: Function): Uint8Array {
-  if (value instanceof Uint8Array) return value;
   if (typeof value === 'string') {
     if (value === lastString) return lastBytes;
     const bytes = value.length === 0 ? EMPTY : Buffer.from(value, 'utf8');
@@ -55,10 +94,30 @@ export function toBytes(value: unknown, name: string, from: Function): Uint8Arra
     }
     return bytes;
   }
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  if (value instanceof ArrayBuffer ||
-      (typeof SharedArrayBuffer === 'function' && value instanceof SharedArrayBuffer)) {
-    return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) {
+    const proto = Object.getPrototypeOf(value);
+    if (proto === Buffer.prototype || proto === Uint8Array.prototype) return value as Uint8Array;
+    if (typedArrayTag.call(value) !== undefined) {
+      const length = typedArrayByteLength.call(value) as number; // 0 when detached
+      if (length === 0) return EMPTY;
+      return new Uint8Array(typedArrayBuffer.call(value) as ArrayBufferLike, typedArrayByteOffset.call(value) as number, length);
+    }
+    let length: number;
+    try {
+      length = dataViewByteLength.call(value) as number;
+    } catch {
+      return EMPTY; // a DataView over a detached buffer
+    }
+    if (length === 0) return EMPTY;
+    return new Uint8Array(dataViewBuffer.call(value) as ArrayBufferLike, dataViewByteOffset.call(value) as number, length);
+  }
+  if (typeof value === 'object' && value !== null) {
+    if (isArrayBuffer(value)) {
+      return arrayBufferByteLength.call(value) === 0 ? EMPTY : new Uint8Array(value as ArrayBuffer);
+    }
+    if (isSharedArrayBuffer(value)) {
+      return sharedByteLength!.call(value) === 0 ? EMPTY : new Uint8Array(value as SharedArrayBuffer);
+    }
   }
   throw argTypeError(name, 'a string, Buffer, TypedArray, DataView or ArrayBuffer', value, from);
 }
