@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
     x = x * 1664525u + 1013904223u;
     offsets[i] = ((size_t)(x >> 8) % records) * 64;
   }
-  unsigned char *chunk_data = malloc((size_t)chunk);
+  unsigned char *chunk_data = aligned_alloc((size_t)page, (size_t)chunk); /* page-aligned like every participant's */
   memset(chunk_data, 'w', (size_t)chunk);
 
   printf("ready\n");

@@ -62,6 +62,18 @@ function prefault(buf: Uint8Array, write: boolean): number {
   return sum;
 }
 
+/**
+ * The source chunk of the write rows, page-aligned in every participant: a 4 KiB memcpy runs
+ * about twice as fast from an address that is a multiple of 32 as from one that is 16 past it
+ * (Buffer.alloc gives the latter), and that is the caller's data, not the map's doing.
+ * WebAssembly memory is mapped by pages.
+ */
+export function alignedChunk(size: number, byte: number): Buffer {
+  const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly;
+  const memory = new wasm.Memory({ initial: Math.ceil(size / 65536) });
+  return Buffer.from(memory.buffer, 0, size).fill(byte);
+}
+
 function dirtyPages(buf: Uint8Array): void {
   for (let i = 0; i < buf.length; i += PAGE) buf[i] = (buf[i]! + 1) & 0xff;
 }
@@ -104,7 +116,7 @@ export function memmapParticipant(s: Sizes, files: DataFiles): Participant & { m
   const flushView = flush.view();
   prefault(flushView, true);
   const offsets = randomOffsets(s, s.bigBytes);
-  const chunk = Buffer.alloc(s.writeChunk, 'w');
+  const chunk = alignedChunk(s.writeChunk, 0x77);
 
   const rows: Rows = {
     map_close_1mib() {
@@ -219,7 +231,7 @@ export function fsParticipant(s: Sizes, files: DataFiles): Participant {
   const outFd = openSync(files.write, 'r+');
   const bigFd = openSync(files.big, 'r');
   const offsets = randomOffsets(s, s.bigBytes);
-  const chunk = Buffer.alloc(s.writeChunk, 'w');
+  const chunk = alignedChunk(s.writeChunk, 0x77);
   const record = Buffer.alloc(64);
   const scan = Buffer.alloc(s.scanChunk);
   const rows: Rows = {
@@ -296,7 +308,7 @@ export function mmapIoParticipant(name: ParticipantName, lib: MmapIo, s: Sizes, 
   const smallFd = openSync(files.small, 'r+');
   fds.push(smallFd);
   const offsets = randomOffsets(s, s.bigBytes);
-  const chunk = Buffer.alloc(s.writeChunk, 'w');
+  const chunk = alignedChunk(s.writeChunk, 0x77);
   // A copy of 64 bytes as a Node user would write it for a Buffer.
   const copy64 = (b: Buffer, a: number) => {
     const o = Buffer.allocUnsafe(64);

@@ -35,7 +35,8 @@ for (let i = 0; i < ops.random; i++) {
   x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
   offsets[i] = ((x >>> 8) % records) * 64;
 }
-const chunk = new Uint8Array(cfg.writeChunk).fill(0x77);
+// page-aligned like every participant's write source (see alignedChunk in participants.ts)
+const chunk = new Uint8Array(new WebAssembly.Memory({ initial: Math.ceil(cfg.writeChunk / 65536) }).buffer, 0, cfg.writeChunk).fill(0x77);
 
 function countNewlines(buf) {
   let n = 0;

@@ -45,7 +45,9 @@ def main():
     for _ in range(ops["random"]):
         x = (x * 1664525 + 1013904223) & 0xFFFFFFFF
         offsets.append(((x >> 8) % records) * 64)
-    chunk = b"w" * cfg["writeChunk"]
+    # page-aligned like every participant's write source (see alignedChunk in participants.ts)
+    chunk = mmap.mmap(-1, cfg["writeChunk"])
+    chunk.write(b"w" * cfg["writeChunk"])
     stride = cfg["stride"]
     scan_chunk = cfg["scanChunk"]
 
