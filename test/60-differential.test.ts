@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 
 import { ACCESS_COPY, ACCESS_READ, ACCESS_WRITE, MAP_PRIVATE, Mmap, PAGESIZE, PROT_READ } from '../src/index.js';
+import { setWindowLimitForTesting } from '../src/mmap.js';
 import { findPython, scratchDir } from './helpers.js';
 
 // tsc does not copy the Python driver: take it from the sources, next to the compiled fixtures
@@ -41,7 +42,7 @@ const skip = python === null ? 'no CPython 3.13 or newer found (python3.13 / pyt
 
 type Mode = 'write' | 'default' | 'read' | 'copy' | 'protread' | 'private' | 'anon' | 'anonprivate';
 type Op = [string, ...unknown[]];
-interface Sequence { seed: number; family: string; mode: Mode; path: string | null; length: number; offset: number; ops: Op[] }
+interface Sequence { seed: number; family: string; windowed: boolean; mode: Mode; path: string | null; length: number; offset: number; ops: Op[] }
 interface Outcome { r?: unknown; e?: [string, string, string | null]; p: number | null; c: number | null }
 interface PyResult { ops: Outcome[]; final: string }
 
@@ -105,7 +106,7 @@ function sliceLength(length: number, start: number | null, stop: number | null, 
 const WRITABLE: ReadonlySet<Mode> = new Set(['write', 'default', 'private', 'anon', 'anonprivate']);
 const SYNCS: ReadonlySet<Mode> = WRITABLE; // maps whose flush() calls msync
 
-function generate(seed: number, mode: Mode, dir: string): Sequence {
+function generate(seed: number, mode: Mode, dir: string, windowed: boolean): Sequence {
   const r = rng(seed);
   const file = !mode.startsWith('anon');
   const writable = WRITABLE.has(mode);
@@ -114,25 +115,25 @@ function generate(seed: number, mode: Mode, dir: string): Sequence {
   let path: string | null = null;
   if (file) {
     offset = (mode === 'write' || mode === 'default') && r.chance(0.2) ? PAGESIZE : 0;
-    const size = offset + (r.chance(0.6) ? r.int(1, 200) : r.int(1, 3 * PAGESIZE));
+    const size = offset + (windowed ? r.int(PAGESIZE + 1, 5 * PAGESIZE) : r.chance(0.6) ? r.int(1, 200) : r.int(1, 3 * PAGESIZE));
     const data = contents(r, size);
     path = join(dir, `py-${seed}.bin`);
     writeFileSync(path, data);
     copyFileSync(path, join(dir, `js-${seed}.bin`));
-    length = r.chance(0.6) ? 0 : r.int(1, size - offset);
+    length = r.chance(0.6) ? 0 : r.int(windowed ? PAGESIZE + 1 : 1, size - offset);
   } else {
-    length = r.chance(0.6) ? r.int(1, 300) : r.int(1, 2 * PAGESIZE + 100);
+    length = windowed ? r.int(PAGESIZE + 1, 4 * PAGESIZE) : r.chance(0.6) ? r.int(1, 300) : r.int(1, 2 * PAGESIZE + 100);
   }
   // the generator tracks the map's length, to aim indices near its edges
   let L = length === 0 ? readFileSync(path!).length - offset : length;
   let closed = false;
   const index = () => {
-    switch (r.int(0, 5)) {
-      case 0: return r.pick([0, L, L - 1, -L, -L - 1, L + 1, -1, 1]);
-      case 1: return r.int(-L - 3, -1);
-      case 5: return r.chance(0.5) ? 10 * L + r.int(1, 100) : -10 * L - r.int(1, 100);
-      default: return r.int(0, L + 3);
-    }
+    const v = r.int(0, 5);
+    if (v === 0) return r.pick([0, L, L - 1, -L, -L - 1, L + 1, -1, 1]);
+    if (v === 1) return r.int(-L - 3, -1);
+    if (v === 2) return r.chance(0.5) ? 10 * L + r.int(1, 100) : -10 * L - r.int(1, 100);
+    if (v === 3 && windowed) return r.int(0, Math.floor(L / PAGESIZE)) * PAGESIZE + r.int(-3, 3); // window edges
+    return r.int(0, L + 3);
   };
   const orNull = (v: () => number) => (r.chance(0.2) ? null : v());
   const needle = () => (r.chance(0.2) ? '' : bytesOf(r, r.int(1, 3)).toString('hex'));
@@ -170,7 +171,11 @@ function generate(seed: number, mode: Mode, dir: string): Sequence {
         break;
       case 'readByte': ops.push(['readByte']); break;
       case 'readLine': ops.push(['readLine']); break;
-      case 'write': ops.push(['write', bytesOf(r, r.chance(0.9) ? r.int(0, 12) : r.int(13, 60)).toString('hex')]); break;
+      case 'write': {
+        const size = windowed && r.chance(0.2) ? r.int(PAGESIZE - 100, 2 * PAGESIZE + 100) : r.chance(0.9) ? r.int(0, 12) : r.int(13, 60);
+        ops.push(['write', bytesOf(r, size).toString('hex')]);
+        break;
+      }
       case 'writeByte': ops.push(['writeByte', r.chance(0.95) ? r.int(0, 255) : r.pick([256, -1, 1000])]); break;
       case 'seek': {
         const whence = r.chance(0.96) ? r.int(0, 2) : r.pick([3, -1]);
@@ -227,7 +232,7 @@ function generate(seed: number, mode: Mode, dir: string): Sequence {
       case 'length': ops.push(['length']); break;
       case 'size': ops.push(['size']); break;
       case 'resize': {
-        let n = r.chance(0.5) ? r.int(1, 200) : r.int(1, 3 * PAGESIZE);
+        let n = windowed ? r.int(1, 5 * PAGESIZE) : r.chance(0.5) ? r.int(1, 200) : r.int(1, 3 * PAGESIZE);
         if (r.chance(0.2)) n = r.pick([PAGESIZE, 2 * PAGESIZE, L, L + 1, Math.max(1, L - 1)]);
         if (r.chance(0.05)) n = r.pick([-1, -PAGESIZE]);
         if (!writable && r.chance(0.2)) n = 0;
@@ -237,7 +242,7 @@ function generate(seed: number, mode: Mode, dir: string): Sequence {
       }
     }
   }
-  return { seed, family: '', mode, path, length, offset, ops };
+  return { seed, family: '', windowed, mode, path, length, offset, ops };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -321,6 +326,7 @@ interface Mismatch { seed: number; mode: Mode; at: number; op: Op; what: string;
 /** Runs one sequence on memmap; returns the first divergence from CPython, or null. */
 function compare(seq: Sequence, py: PyResult, dir: string, stats: Stats): Mismatch | null {
   const mm = openMap(seq, dir);
+  if (seq.windowed && mm.view(mm.length - 1, 1).buffer.byteLength < mm.length) stats.windowed++; // a window, not the whole map
   const diverged = (at: number, what: string, python: unknown, memmap: unknown): Mismatch => {
     mm.close();
     const op = seq.ops[at]!.map((a) => (typeof a === 'string' && a.length > 40 ? `${a.slice(0, 40)}... (${a.length / 2} bytes)` : a)) as Op;
@@ -347,7 +353,11 @@ function compare(seq: Sequence, py: PyResult, dir: string, stats: Stats): Mismat
     } else {
       if (thrown !== undefined) return diverged(i, 'memmap threw, CPython did not', want.r, `${thrown.name} ${thrown.code}: ${thrown.message}`);
       if (JSON.stringify(result) !== JSON.stringify(want.r)) return diverged(i, 'result', want.r, result);
-      if ((op[0] === 'find' || op[0] === 'rfind') && n(result) >= 0) stats.found++;
+      if ((op[0] === 'find' || op[0] === 'rfind') && n(result) >= 0) {
+        stats.found++;
+        const last = n(result) + (op[1] as string).length / 2 - 1;
+        if (Math.floor(n(result) / PAGESIZE) !== Math.floor(last / PAGESIZE)) stats.straddling++;
+      }
     }
     let pos: number | null = null;
     let crc: number | null = null;
@@ -371,30 +381,32 @@ function compare(seq: Sequence, py: PyResult, dir: string, stats: Stats): Mismat
   return null;
 }
 
-interface Stats { sequences: number; ops: number; found: number; kinds: Set<string>; errors: Set<string> }
+interface Stats { sequences: number; windowed: number; straddling: number; ops: number; found: number; kinds: Set<string>; errors: Set<string> }
 
 // ------------------------------------------------------------------------------------------
 // the batch
 
-const FAMILIES: Array<{ name: string; modes: Mode[]; count: number; seed: number }> = [
+const FAMILIES: Array<{ name: string; modes: Mode[]; count: number; seed: number; windowed?: boolean }> = [
   { name: 'read-write file maps (ACCESS_WRITE, ACCESS_DEFAULT, MAP_PRIVATE, with offsets)', modes: ['write', 'write', 'default', 'private'], count: 160, seed: 1_000 },
   { name: 'read-only file maps (ACCESS_READ, PROT_READ)', modes: ['read', 'protread'], count: 60, seed: 2_000 },
   { name: 'copy-on-write file maps (ACCESS_COPY)', modes: ['copy'], count: 60, seed: 3_000 },
   { name: 'anonymous memory (shared and MAP_PRIVATE)', modes: ['anon', 'anonprivate'], count: 120, seed: 4_000 },
+  // maps of 1 to 5 pages covered by overlapping windows of two pages (setWindowLimitForTesting)
+  { name: 'windowed maps (files and anonymous memory)', modes: ['write', 'default', 'copy', 'read', 'anon'], count: 100, seed: 5_000, windowed: true },
 ];
 
 const dir = skip ? '' : scratchDir();
 const batch: Sequence[] = [];
 const pyResults = new Map<number, PyResult>();
 let pyInfo = { version: [] as number[], normalized: 0 };
-const totals: Stats = { sequences: 0, ops: 0, found: 0, kinds: new Set(), errors: new Set() };
+const totals: Stats = { sequences: 0, windowed: 0, straddling: 0, ops: 0, found: 0, kinds: new Set(), errors: new Set() };
 
 before(() => {
   if (skip) return;
   for (const family of FAMILIES) {
     for (let i = 0; i < family.count; i++) {
       const seed = family.seed + i;
-      const seq = generate(seed, family.modes[i % family.modes.length]!, dir);
+      const seq = generate(seed, family.modes[i % family.modes.length]!, dir, family.windowed === true);
       seq.family = family.name;
       batch.push(seq);
     }
@@ -413,8 +425,12 @@ before(() => {
 });
 
 for (const family of FAMILIES) {
-  test(`CPython and memmap agree on random op sequences: ${family.name}`, { skip, timeout: 60_000 }, () => {
-    const stats: Stats = { sequences: 0, ops: 0, found: 0, kinds: new Set(), errors: new Set() };
+  test(`CPython and memmap agree on random op sequences: ${family.name}`, { skip, timeout: 60_000 }, (t) => {
+    if (family.windowed) {
+      setWindowLimitForTesting(PAGESIZE); // windows of 2 pages every page; set for whole sequences
+      t.after(() => setWindowLimitForTesting(undefined));
+    }
+    const stats: Stats = { sequences: 0, windowed: 0, straddling: 0, ops: 0, found: 0, kinds: new Set(), errors: new Set() };
     const mismatches: Mismatch[] = [];
     const mine = batch.filter((s) => s.family === family.name);
     assert.equal(mine.length, family.count);
@@ -429,6 +445,11 @@ for (const family of FAMILIES) {
     for (const e of stats.errors) totals.errors.add(e);
     assert.deepEqual(mismatches.slice(0, 5), [], `${mismatches.length} of ${mine.length} sequences diverged from CPython ${pyInfo.version.join('.')}`);
     assert.equal(stats.sequences, family.count);
+    if (family.windowed) {
+      assert.equal(stats.windowed, family.count, 'every map of this family was windowed');
+      assert.ok(stats.straddling >= 5, `only ${stats.straddling} finds matched across a window stride`);
+      t.diagnostic(`${stats.straddling} finds matched across a window stride`);
+    }
   });
 }
 
