@@ -194,6 +194,14 @@ test('ACCESS_COPY changes are not seen by the other side, in either direction', 
   assert.equal(out.copyPage2Late, fill(0xc2), 'but not the child\'s page it had changed privately');
 });
 
+test('another holder shrinking the shared memory: this process gets ERR_MMAP_TRUNCATED, not a crash', { timeout: 60_000 }, () => {
+  // crash-type: the touch of a vanished page happens in a child process
+  const r = runFixture('shared-child', ['shrunk']);
+  assert.deepEqual({ status: r.status, signal: r.signal }, { status: 0, signal: null }, r.stderr);
+  const out = JSON.parse(r.stdout) as Record<string, unknown>;
+  assert.deepEqual(out, { fileSize: 4096, viewByte: 0, faulted: true, next: 'ERR_MMAP_TRUNCATED', closed: true });
+});
+
 test('a worker thread maps mm.fd from workerData: writes seen both ways, Atomics on the same memory', { timeout: 60_000 }, async () => {
   using mm = new Mmap(-1, 2 * PAGESIZE);
   const count = 200_000;
