@@ -15,11 +15,15 @@ export interface DataFiles {
   big: string;
   /** The file mapped and closed by row 1. */
   small: string;
-  /** The file whose dirty pages rows 8 flush. */
-  flush: string;
+  /** Per participant, the file whose dirty pages rows 8 flush. Each has its own: writeback
+   * write-protects a page in every map of it, so a file mapped by all participants would make
+   * each flush pay for the others' maps (and interrupt their processes). */
+  flush: Record<string, string>;
 }
 
 const LINE = 80;
+/** The participants that have a flush row. */
+const FLUSHERS = ['memmap', 'CPython', 'mmap-io', '@riaskov/mmap-io', 'C'];
 const BLOCK_LINES = 13_107; // 80 · 13107 = 1 MiB - 16: a block of whole lines
 
 function writeFile(path: string, size: number, block: (offset: number) => Buffer): void {
@@ -46,7 +50,7 @@ export function makeDataFiles(s: Sizes): DataFiles {
     write: join(dir, 'write.bin'),
     big: join(dir, 'big.txt'),
     small: join(dir, 'small.bin'),
-    flush: join(dir, 'flush.bin'),
+    flush: Object.fromEntries(FLUSHERS.map((name) => [name, join(dir, `flush-${name.replace(/[^a-z0-9]+/gi, '-')}.bin`)])),
   };
 
   const plain = Buffer.alloc(LINE * BLOCK_LINES, 'a'.repeat(LINE - 1) + '\n');
@@ -69,7 +73,7 @@ export function makeDataFiles(s: Sizes): DataFiles {
 
   const filler = Buffer.alloc(1024 * 1024, 'x');
   writeFile(files.write, s.writeBytes, () => filler);
-  writeFile(files.flush, s.flushBytes, () => filler);
+  for (const path of Object.values(files.flush)) writeFile(path, s.flushBytes, () => filler);
   writeFile(files.small, s.smallBytes, () => filler);
   return files;
 }

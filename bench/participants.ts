@@ -108,7 +108,7 @@ export function memmapParticipant(s: Sizes, files: DataFiles): Participant & { m
   const lines = Mmap.open(files.lines, { access: ACCESS_READ });
   const out = Mmap.open(files.write, { access: ACCESS_WRITE });
   const big = Mmap.open(files.big, { access: ACCESS_READ });
-  const flush = Mmap.open(files.flush, { access: ACCESS_WRITE });
+  const flush = Mmap.open(files.flush.memmap!, { access: ACCESS_WRITE });
   const smallFd = openSync(files.small, 'r+');
   prefault(lines.view(), false);
   prefault(out.view(), true);
@@ -304,7 +304,7 @@ export function mmapIoParticipant(name: ParticipantName, lib: MmapIo, s: Sizes, 
   const lines = map(files.lines, s.linesBytes, false);
   const out = map(files.write, s.writeBytes, true);
   const big = map(files.big, s.bigBytes, false);
-  const flush = map(files.flush, s.flushBytes, true);
+  const flush = map(files.flush[name]!, s.flushBytes, true);
   const smallFd = openSync(files.small, 'r+');
   fds.push(smallFd);
   const offsets = randomOffsets(s, s.bigBytes);

@@ -148,8 +148,8 @@ async function main(): Promise<void> {
       participants.push(mmapIoParticipant(name as ParticipantName, lib, s, files));
     }
 
-    const config = JSON.stringify({
-      lines: files.lines, write: files.write, big: files.big, small: files.small, flush: files.flush,
+    const config = (name: ParticipantName) => JSON.stringify({
+      lines: files.lines, write: files.write, big: files.big, small: files.small, flush: files.flush[name] ?? null,
       ops: s.ops, stride: s.stride, writeChunk: s.writeChunk, scanChunk: s.scanChunk, seed: s.seed,
     });
     const python = findPython();
@@ -157,12 +157,12 @@ async function main(): Promise<void> {
       skipped.CPython = 'no CPython 3.13 or newer found (python3.13, python3)';
     } else {
       versions.CPython = python.version;
-      const p = await startWorker('CPython', python.cmd, [...python.args, join(benchDir, 'peer_cpython.py')], config, python.env);
+      const p = await startWorker('CPython', python.cmd, [...python.args, join(benchDir, 'peer_cpython.py')], config('CPython'), python.env);
       if (typeof p === 'string') skipped.CPython = p;
       else participants.push(p);
     }
     if (peers.bun !== null) {
-      const p = await startWorker('Bun.mmap', peers.bun, [join(benchDir, 'peer-bun.mjs')], config);
+      const p = await startWorker('Bun.mmap', peers.bun, [join(benchDir, 'peer-bun.mjs')], config('Bun.mmap'));
       if (typeof p === 'string') skipped['Bun.mmap'] = p;
       else participants.push(p);
     }
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
     } else {
       versions.C = machine.cc;
       const args = [
-        `lines=${files.lines}`, `write=${files.write}`, `big=${files.big}`, `small=${files.small}`, `flush=${files.flush}`,
+        `lines=${files.lines}`, `write=${files.write}`, `big=${files.big}`, `small=${files.small}`, `flush=${files.flush.C}`,
         `mapOps=${s.ops.map}`, `byteOps=${s.ops.byte}`, `sliceOps=${s.ops.slice}`, `randomOps=${s.ops.random}`,
         `stride=${s.stride}`, `writeChunk=${s.writeChunk}`, `seed=${s.seed}`,
       ];
