@@ -42,7 +42,7 @@ echo "test-asan: running the suite under ASan"
 logs="$scratch/asan-logs"
 mkdir -p "$logs"
 status=0
-[ $# -gt 0 ] || set -- dist/test/
+[ $# -gt 0 ] || set -- dist/test/*.test.js # test files only, not the fixtures they start
 # detect_leaks=0: Node itself is not built for LeakSanitizer. handle_segv/handle_sigbus=0 and
 # allow_user_segv_handler=1: SIGSEGV stays Node's (WebAssembly), SIGBUS stays memmap's guard.
 LD_PRELOAD="$libasan" \
@@ -50,10 +50,23 @@ ASAN_OPTIONS="detect_leaks=0:handle_segv=0:handle_sigbus=0:allow_user_segv_handl
 MEMMAP_ASAN=1 \
   node --test --test-concurrency=2 "$@" || status=$?
 
-reports=$(find "$logs" -type f | wc -l)
+# A log that only says ASan could not reserve its shadow memory comes from a process started
+# under `ulimit -v`: ASan could not run there, which is not a finding about memmap.
+reports=0
+unstarted=0
+for f in "$logs"/*; do
+  [ -e "$f" ] || continue
+  if grep -q 'ReserveShadowMemoryRange failed' "$f" && ! grep -q 'ERROR: AddressSanitizer: ' "$f"; then
+    unstarted=$((unstarted + 1))
+  else
+    reports=$((reports + 1))
+    echo "--- $f" >&2
+    cat "$f" >&2
+  fi
+done
+[ "$unstarted" -eq 0 ] || echo "test-asan: ASan could not start in $unstarted process(es) run under ulimit -v (not checked)"
 if [ "$reports" -gt 0 ]; then
-  echo "test-asan: AddressSanitizer reported $reports time(s):" >&2
-  for f in "$logs"/*; do echo "--- $f" >&2; cat "$f" >&2; done
+  echo "test-asan: AddressSanitizer reported $reports time(s) (above)" >&2
   [ "$status" -ne 0 ] || status=1
 else
   echo "test-asan: no AddressSanitizer report"
