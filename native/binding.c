@@ -251,7 +251,6 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   m->offset = offset;
   m->refs = 1;
   atomic_fetch_add(&live_mappings, 1);
-  guard_install(); /* in case a handler installed since replaced ours */
   m->guard = guard_add(addr, (uint64_t)length);
 
   napi_value handle;
@@ -384,9 +383,16 @@ typedef struct sync_work {
   int err;
 } sync_work;
 
+/* msync holds the process's memory-map lock while it writes pages back; the event loop's
+ * own page faults and allocations wait behind it. Pieces of 8 MiB keep each wait short. */
+#define SYNC_PIECE ((uint64_t)8 << 20)
+
 static void sync_execute(napi_env env, void *data) {
   sync_work *w = (sync_work *)data;
-  w->err = mm_sync(w->addr, w->length, w->flags);
+  for (uint64_t done = 0; done < w->length && w->err == 0; done += SYNC_PIECE) {
+    uint64_t n = w->length - done < SYNC_PIECE ? w->length - done : SYNC_PIECE;
+    w->err = mm_sync(w->addr + done, n, w->flags);
+  }
 }
 
 static void sync_complete(napi_env env, napi_status status, void *data) {

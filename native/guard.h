@@ -17,8 +17,8 @@
 typedef struct guard_range guard_range;
 
 /* Installs the handler, or installs it again if another handler replaced it since (that one
- * then receives every SIGBUS the guard does not handle). Called on load, for each new map, and
- * when JavaScript adds or removes a SIGBUS listener. */
+ * then receives every SIGBUS the guard does not handle). Called on load and when JavaScript
+ * adds or removes a SIGBUS listener (libuv then replaces the process's handler). */
 void guard_install(void);
 
 /* Starts guarding [addr, addr + length); returns NULL when the table cannot grow (the range is

@@ -542,6 +542,13 @@ export class Mmap implements Iterable<number>, Disposable {
    * clamping, negative steps). `undefined`/`null` mean "omitted". */
   slice(start?: number | null, stop?: number | null, step?: number | null): Buffer {
     if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.slice);
+    if (step === undefined && typeof start === 'number' && typeof stop === 'number' &&
+        Number.isInteger(start) && Number.isInteger(stop) && start >= 0 && start <= stop && stop <= this.#length) {
+      // The common case, m[a:b] with in-range bounds, needs none of Python's slice arithmetic.
+      const out = this.#copyOut(start, stop - start);
+      if (faultCounter[0] !== this.#faultMark) this.#recheck(this.slice);
+      return out;
+    }
     const [first, k, count] = sliceIndices(this.#length, start, stop, step, this.slice);
     let out: Buffer;
     if (k === 1) {

@@ -85,6 +85,11 @@ function isSharedArrayBuffer(value: object): boolean {
  * buffer has no bytes: it reads as empty data.
  */
 export function toBytes(value: unknown, name: string, from: Function): Uint8Array {
+  // Buffers and Uint8Arrays first: they are what hot callers pass.
+  if (ArrayBuffer.isView(value)) {
+    const proto = Object.getPrototypeOf(value);
+    if (proto === Buffer.prototype || proto === Uint8Array.prototype) return value as Uint8Array;
+  }
   if (typeof value === 'string') {
     if (value === lastString) return lastBytes;
     const bytes = value.length === 0 ? EMPTY : Buffer.from(value, 'utf8');
