@@ -17,7 +17,7 @@ const underAsan = process.env.MEMMAP_ASAN === '1';
 const maxMapCount = Number(readFileSync('/proc/sys/vm/max_map_count', 'utf8'));
 
 function exhaust(mode: string) {
-  const r = runFixture('crash-exhaust', [mode, dir]);
+  const r = runFixture('crash-exhaust', [mode, dir], { env: { ...process.env, NODE_OPTIONS: '--expose-gc' } });
   assert.equal(r.signal, null, `${mode}: the child died of ${r.signal}; stderr: ${r.stderr.slice(-2000)}`);
   assert.equal(r.status, 0, `${mode}: ${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
