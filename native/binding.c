@@ -383,16 +383,9 @@ typedef struct sync_work {
   int err;
 } sync_work;
 
-/* msync holds the process's memory-map lock while it writes pages back; the event loop's
- * own page faults and allocations wait behind it. Pieces of 8 MiB keep each wait short. */
-#define SYNC_PIECE ((uint64_t)8 << 20)
-
 static void sync_execute(napi_env env, void *data) {
   sync_work *w = (sync_work *)data;
-  for (uint64_t done = 0; done < w->length && w->err == 0; done += SYNC_PIECE) {
-    uint64_t n = w->length - done < SYNC_PIECE ? w->length - done : SYNC_PIECE;
-    w->err = mm_sync(w->addr + done, n, w->flags);
-  }
+  w->err = mm_sync(w->addr, w->length, w->flags);
 }
 
 static void sync_complete(napi_env env, napi_status status, void *data) {
