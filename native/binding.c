@@ -130,6 +130,18 @@ static bool in_range(napi_env env, mapping *m, int64_t offset, int64_t length) {
   return true;
 }
 
+/* The shape of buffer/sync/advise/lock/residency calls: (handle, offset, length, extra...).
+ * Checks that the range lies inside the live mapping. */
+static mapping *get_range(napi_env env, napi_callback_info info, size_t argc, napi_value *argv,
+                          int64_t *offset, int64_t *length) {
+  if (!get_args(env, info, argc, argv) || !get_i64(env, argv[1], offset) ||
+      !get_i64(env, argv[2], length))
+    return NULL;
+  mapping *m = get_mapping(env, argv[0]);
+  if (m == NULL || !in_range(env, m, *offset, *length)) return NULL;
+  return m;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* life of a mapping */
 
@@ -312,11 +324,8 @@ static napi_value js_remap(napi_env env, napi_callback_info info) {
 static napi_value js_buffer(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   int64_t offset, length;
-  if (!get_args(env, info, 3, argv) || !get_i64(env, argv[1], &offset) ||
-      !get_i64(env, argv[2], &length))
-    return NULL;
-  mapping *m = get_mapping(env, argv[0]);
-  if (m == NULL || !in_range(env, m, offset, length)) return NULL;
+  mapping *m = get_range(env, info, 3, argv, &offset, &length);
+  if (m == NULL) return NULL;
   if (length == 0) return throw_internal(env, "memmap: empty buffer requested");
 
   /* Find a free slot for the weak reference, growing the table when full. */
@@ -359,15 +368,14 @@ static napi_value js_buffer(napi_env env, napi_callback_info info) {
 /* ---------------------------------------------------------------------------------------- */
 /* msync, madvise, mlock, mincore */
 
+
+
 static napi_value js_sync(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   int64_t offset, length;
   int32_t flags;
-  if (!get_args(env, info, 4, argv) || !get_i64(env, argv[1], &offset) ||
-      !get_i64(env, argv[2], &length) || !get_i32(env, argv[3], &flags))
-    return NULL;
-  mapping *m = get_mapping(env, argv[0]);
-  if (m == NULL || !in_range(env, m, offset, length)) return NULL;
+  mapping *m = get_range(env, info, 4, argv, &offset, &length);
+  if (m == NULL || !get_i32(env, argv[3], &flags)) return NULL;
   int err = mm_sync(m->addr + offset, (uint64_t)length, flags);
   if (err) return throw_sys(env, err, "msync");
   return NULL;
@@ -415,11 +423,8 @@ static napi_value js_sync_async(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   int64_t offset, length;
   int32_t flags;
-  if (!get_args(env, info, 4, argv) || !get_i64(env, argv[1], &offset) ||
-      !get_i64(env, argv[2], &length) || !get_i32(env, argv[3], &flags))
-    return NULL;
-  mapping *m = get_mapping(env, argv[0]);
-  if (m == NULL || !in_range(env, m, offset, length)) return NULL;
+  mapping *m = get_range(env, info, 4, argv, &offset, &length);
+  if (m == NULL || !get_i32(env, argv[3], &flags)) return NULL;
   if (m->unmap_requested) {
     napi_throw_error(env, "ERR_MMAP_CLOSED", "mmap closed or invalid");
     return NULL;
@@ -454,11 +459,8 @@ static napi_value js_advise(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   int64_t offset, length;
   int32_t advice;
-  if (!get_args(env, info, 4, argv) || !get_i64(env, argv[1], &offset) ||
-      !get_i64(env, argv[2], &length) || !get_i32(env, argv[3], &advice))
-    return NULL;
-  mapping *m = get_mapping(env, argv[0]);
-  if (m == NULL || !in_range(env, m, offset, length)) return NULL;
+  mapping *m = get_range(env, info, 4, argv, &offset, &length);
+  if (m == NULL || !get_i32(env, argv[3], &advice)) return NULL;
   int err = mm_advise(m->addr + offset, (uint64_t)length, advice);
   if (err) return throw_sys(env, err, "madvise");
   return NULL;
@@ -468,12 +470,9 @@ static napi_value js_lock(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   int64_t offset, length;
   bool lock = false;
-  if (!get_args(env, info, 4, argv) || !get_i64(env, argv[1], &offset) ||
-      !get_i64(env, argv[2], &length))
-    return NULL;
+  mapping *m = get_range(env, info, 4, argv, &offset, &length);
+  if (m == NULL) return NULL;
   napi_get_value_bool(env, argv[3], &lock);
-  mapping *m = get_mapping(env, argv[0]);
-  if (m == NULL || !in_range(env, m, offset, length)) return NULL;
   int err = mm_lock(m->addr + offset, (uint64_t)length, lock);
   if (err) return throw_sys(env, err, lock ? "mlock" : "munlock");
   return NULL;
@@ -484,11 +483,8 @@ static napi_value js_lock(napi_env env, napi_callback_info info) {
 static napi_value js_residency(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   int64_t offset, length;
-  if (!get_args(env, info, 4, argv) || !get_i64(env, argv[1], &offset) ||
-      !get_i64(env, argv[2], &length))
-    return NULL;
-  mapping *m = get_mapping(env, argv[0]);
-  if (m == NULL || !in_range(env, m, offset, length)) return NULL;
+  mapping *m = get_range(env, info, 4, argv, &offset, &length);
+  if (m == NULL) return NULL;
   void *out = NULL;
   size_t out_length = 0;
   if (napi_get_typedarray_info(env, argv[3], NULL, &out_length, &out, NULL, NULL) != napi_ok)

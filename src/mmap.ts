@@ -738,27 +738,24 @@ export class Mmap implements Iterable<number>, Disposable {
    * to the position, not 0), or -1. The position does not move.
    */
   find(sub: Data, start?: number | null, end?: number | null): number {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.find);
-    const needle = toBytes(sub, 'sub', this.find);
-    const length = this.#length;
-    const [s, e] = searchBounds(length, this.#pos, start, end, this.find);
-    if (s > length || e - s < needle.length) return -1;
-    if (needle.length === 0) return s;
-    const at = this.#indexOf(needle, s, e);
-    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.find);
-    return at;
+    return this.#search(sub, start, end, false, this.find);
   }
 
   /** The highest index where `sub` is found within `[start, end)`, or -1. */
   rfind(sub: Data, start?: number | null, end?: number | null): number {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.rfind);
-    const needle = toBytes(sub, 'sub', this.rfind);
+    return this.#search(sub, start, end, true, this.rfind);
+  }
+
+  #search(sub: unknown, start: unknown, end: unknown, last: boolean, from: Function): number {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(from);
+    const needle = toBytes(sub, 'sub', from);
     const length = this.#length;
-    const [s, e] = searchBounds(length, this.#pos, start, end, this.rfind);
+    const [s, e] = searchBounds(length, this.#pos, start, end, from);
     if (s > length || e - s < needle.length) return -1;
-    if (needle.length === 0) return e;
-    const at = this.#lastIndexOf(needle, s, e);
-    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.rfind);
+    // An empty needle matches where the search starts: at start going forward, end going back.
+    if (needle.length === 0) return last ? e : s;
+    const at = last ? this.#lastIndexOf(needle, s, e) : this.#indexOf(needle, s, e);
+    if (faultCounter[0] !== this.#faultMark) this.#recheck(from);
     return at;
   }
 
