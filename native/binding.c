@@ -208,9 +208,10 @@ static void finalize_buffer(napi_env env, void *data, void *hint) {
 enum { FD_BORROW = 0, FD_OWN = 1, FD_DUP = 2 };
 
 /* map(fd, length, prot, flags, offset, fdMode, out) -> handle.
- * fdMode FD_BORROW: fd stays the caller's; FD_OWN: the mapping closes fd when unmapped (a memory
- * file made for it); FD_DUP: the mapping keeps and later closes a duplicate of fd, whose number
- * is written to out[0]. One call does dup + mmap, so making a map crosses into C once. */
+ * fdMode FD_BORROW: fd stays the caller's; FD_OWN: the mapping closes fd when unmapped, or now
+ * if mapping fails (a memory file made for it); FD_DUP: the mapping keeps and later closes a
+ * duplicate of fd, whose number is written to out[0]. One call does dup + mmap, so making a map
+ * crosses into C once. */
 static napi_value js_map(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   int32_t fd, prot, flags, fd_mode;
@@ -245,14 +246,14 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   void *addr = NULL;
   int err = mm_map(fd, (uint64_t)length, prot, flags, offset, &addr);
   if (err) {
-    if (fd_mode == FD_DUP) close(fd); /* FD_OWN's descriptor stays the caller's on failure */
+    if (owns_fd) close(fd); /* what the mapping would have owned dies with the attempt */
     return throw_sys(env, err, "mmap");
   }
 
   mapping *m = calloc(1, sizeof *m);
   if (m == NULL) {
     mm_unmap(addr, (uint64_t)length);
-    if (fd_mode == FD_DUP) close(fd);
+    if (owns_fd) close(fd);
     return throw_sys(env, ENOMEM, "mmap");
   }
   m->addr = addr;
@@ -267,8 +268,7 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
 
   napi_value handle;
   if (napi_create_external(env, m, finalize_handle, NULL, &handle) != napi_ok) {
-    if (fd_mode != FD_DUP) m->fd = -1; /* the caller still owns fd when map() throws */
-    unmap_now(NULL, m);
+    unmap_now(NULL, m); /* closes an owned descriptor too */
     free(m);
     return throw_internal(env, "memmap: could not create a mapping handle");
   }
@@ -517,16 +517,36 @@ static napi_value js_memory_file(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* fileSize(fd) -> the size of a regular file, -1 for anything else, -2 if fstat fails. */
+/* fileSize(fd, regularOnly) -> st_size; with regularOnly, -1 for anything but a regular file
+ * and -2 when fstat fails (the constructor's check, which CPython skips in both cases);
+ * without it, a failure throws. Descriptors are used as the OS numbers them: runtimes whose
+ * fs module keeps its own table of descriptors (Deno) would refuse a dup or a memory file. */
 static napi_value js_file_size(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
+  napi_value argv[2];
   int32_t fd;
-  if (!get_args(env, info, 1, argv) || !get_i32(env, argv[0], &fd)) return NULL;
-  int64_t size = -2;
-  mm_file_size(fd, &size);
+  bool regular_only = false;
+  if (!get_args(env, info, 2, argv) || !get_i32(env, argv[0], &fd)) return NULL;
+  napi_get_value_bool(env, argv[1], &regular_only);
+  int64_t size = 0;
+  int regular = 0;
+  int err = mm_file_size(fd, &size, &regular);
+  if (err && !regular_only) return throw_sys(env, err, "fstat");
+  if (regular_only && (err || !regular)) size = err ? -2 : -1;
   napi_value out;
   napi_create_double(env, (double)size, &out);
   return out;
+}
+
+/* truncate(fd, size): ftruncate. */
+static napi_value js_truncate(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t fd;
+  int64_t size;
+  if (!get_args(env, info, 2, argv) || !get_i32(env, argv[0], &fd) || !get_i64(env, argv[1], &size))
+    return NULL;
+  int err = mm_truncate(fd, size);
+  if (err) return throw_sys(env, err, "ftruncate");
+  return NULL;
 }
 
 static napi_value js_dup(napi_env env, napi_callback_info info) {
@@ -597,6 +617,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"memoryFile", NULL, js_memory_file, NULL, NULL, NULL, napi_default, NULL},
     {"dup", NULL, js_dup, NULL, NULL, NULL, napi_default, NULL},
     {"fileSize", NULL, js_file_size, NULL, NULL, NULL, napi_default, NULL},
+    {"truncate", NULL, js_truncate, NULL, NULL, NULL, napi_default, NULL},
     {"setName", NULL, js_set_name, NULL, NULL, NULL, napi_default, NULL},
     {"faults", NULL, js_faults, NULL, NULL, NULL, napi_default, NULL},
     {"reinstallGuard", NULL, js_reinstall_guard, NULL, NULL, NULL, napi_default, NULL},

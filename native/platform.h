@@ -58,8 +58,11 @@ int mm_residency(void *addr, uint64_t length, unsigned char *out);
 /* A new anonymous memory file of `size` bytes (memfd_create on Linux); close-on-exec. */
 int mm_memory_file(const char *name, uint64_t size, int *out_fd);
 
-/* fstat: *out = st_size for a regular file, -1 for any other kind of file. */
-int mm_file_size(int fd, int64_t *out);
+/* fstat: *size = st_size, *regular = whether it is a regular file. */
+int mm_file_size(int fd, int64_t *size, int *regular);
+
+/* ftruncate(2). */
+int mm_truncate(int fd, int64_t size);
 
 /* A close-on-exec duplicate of fd. */
 int mm_dup(int fd, int *out_fd);

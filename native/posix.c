@@ -56,11 +56,16 @@ int mm_dup(int fd, int *out_fd) {
   return 0;
 }
 
-int mm_file_size(int fd, int64_t *out) {
+int mm_file_size(int fd, int64_t *size, int *regular) {
   struct stat st;
   if (fstat(fd, &st) != 0) return errno;
-  *out = S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
+  *size = (int64_t)st.st_size;
+  *regular = S_ISREG(st.st_mode);
   return 0;
+}
+
+int mm_truncate(int fd, int64_t size) {
+  return ftruncate(fd, (off_t)size) == 0 ? 0 : errno;
 }
 
 int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot,

@@ -15,10 +15,13 @@ import { existsSync } from 'node:fs';
 export type Handle = { readonly __mapping: unique symbol };
 
 export interface NativeBinding {
-  /** fdMode: 0 borrow fd, 1 own it (close on unmap), 2 own a duplicate (its number goes to out[0]). */
+  /** fdMode: 0 borrow fd, 1 own it (closed on unmap, or at once if mapping fails), 2 own a
+   * duplicate (its number goes to out[0]). */
   map(fd: number, length: number, prot: number, flags: number, offset: number, fdMode: 0 | 1 | 2, out: Int32Array): Handle;
-  /** st_size of a regular file, -1 for another kind of file, -2 when fstat fails. */
-  fileSize(fd: number): number;
+  /** st_size. With regularOnly: -1 for another kind of file, -2 when fstat fails; without,
+   * a failure throws. */
+  fileSize(fd: number, regularOnly: boolean): number;
+  truncate(fd: number, size: number): void;
   unmap(handle: Handle): void;
   remap(handle: Handle, newLength: number): void;
   buffer(handle: Handle, offset: number, length: number): ArrayBuffer;

@@ -187,7 +187,7 @@ export class Mmap implements Iterable<number>, Disposable {
 
     if (fd !== -1) {
       // As in CPython, only regular files are checked; a bad descriptor is reported by mmap.
-      const fileSize = native.fileSize(fd);
+      const fileSize = native.fileSize(fd, true);
       if (fileSize >= 0) {
         if (size === 0) {
           if (fileSize === 0) throw stateError('ERR_MMAP_EMPTY_FILE', 'cannot mmap an empty file', from);
@@ -223,8 +223,7 @@ export class Mmap implements Iterable<number>, Disposable {
     try {
       this.#handle = native.map(mapFd, size, mapProt, mapFlags, offset, fdMode, mapOut);
     } catch (error) {
-      if (fdMode === 1) closeSync(mapFd);
-      throw systemError(error, from);
+      throw systemError(error, from); // map() closed the memory file
     }
     this.#state = OPEN;
     this.#faultMark = faultCounter[0]!;
@@ -292,7 +291,7 @@ export class Mmap implements Iterable<number>, Disposable {
     }
     let now = -1;
     try {
-      if (this.#fd >= 0) now = fstatSync(this.#fd).size;
+      if (this.#fd >= 0) now = native.fileSize(this.#fd, false);
     } catch {
       now = -1;
     }
@@ -900,27 +899,27 @@ export class Mmap implements Iterable<number>, Disposable {
       if (fd < 0) {
         remap(size);
       } else {
-        const oldFileSize = fstatSync(fd).size;
+        const oldFileSize = native.fileSize(fd, false);
         if (size >= oldLength) {
           // Grow the file first so no page of the new map lies past its end.
-          ftruncateSync(fd, newFileSize);
+          native.truncate(fd, newFileSize);
           try {
             remap(size);
           } catch (error) {
-            ftruncateSync(fd, oldFileSize);
+            native.truncate(fd, oldFileSize);
             throw error;
           }
         } else if (this.#private) {
           // A private map's changed pages exist only in the map: truncate the file first (a
           // failure then changes nothing), then cut the map, which cannot fail when shrinking.
-          ftruncateSync(fd, newFileSize);
+          native.truncate(fd, newFileSize);
           remap(size);
         } else {
           // A shared map's bytes live in the file: cut the map first, so that if truncating
           // fails, mapping the old length again brings every byte back.
           remap(size);
           try {
-            ftruncateSync(fd, newFileSize);
+            native.truncate(fd, newFileSize);
           } catch (error) {
             remap(oldLength);
             throw error;
@@ -939,7 +938,11 @@ export class Mmap implements Iterable<number>, Disposable {
     if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.size);
     if (!this.#trackfd) throw stateError('ERR_MMAP_TRACKFD', "can't get size with trackfd=False", this.size);
     if (this.#anonymous) return this.#length;
-    return fstatSync(this.#fd).size;
+    try {
+      return native.fileSize(this.#fd, false);
+    } catch (error) {
+      throw systemError(error, this.size);
+    }
   }
 
   /** Names private anonymous memory in /proc/self/maps (as `[anon:memmap:NAME]`); Linux 5.17+
