@@ -5,8 +5,11 @@
  *   - the handle object TypeScript holds (an external) counts once;
  *   - every ArrayBuffer created over the mapping counts once until V8 frees it;
  *   - every flushAsync() in flight counts once until it settles.
- * The memory is unmapped when close() asks for it (after detaching every ArrayBuffer still
- * alive, so no view can reach unmapped memory) or when the last reference goes away.
+ * The memory is unmapped when close() asks for it or when the last reference goes away.
+ * Before close() or resize(), the TypeScript layer detaches (detach()) every ArrayBuffer it
+ * had made over the mapping (it holds each one through a WeakRef), so no view can reach
+ * unmapped memory. Tracking them there, with the engine's own weak references, keeps this file
+ * clear of Node-API weak references, whose handling differs between runtimes.
  *
  * All arguments arrive already validated by src/; the checks here only keep a bug in the
  * TypeScript layer from becoming memory corruption.
@@ -39,8 +42,6 @@ typedef struct mapping {
   uint32_t refs;          /* handle + live ArrayBuffers + async syncs in flight */
   uint32_t busy;          /* async syncs in flight: they pin addr/length */
   bool unmap_requested;   /* close() came while busy: unmap when the last sync settles */
-  napi_ref *buffers;      /* weak references to the ArrayBuffers handed out (NULL: free slot) */
-  size_t nbuffers;
   guard_range *guard;     /* this mapping's entry in the SIGBUS guard table */
 } mapping;
 
@@ -50,10 +51,6 @@ typedef struct mapping {
 static _Atomic int64_t live_mappings;
 #define MAP_HEADROOM 4096
 
-typedef struct buffer_tag {
-  mapping *m;
-  size_t slot;
-} buffer_tag;
 
 /* ---------------------------------------------------------------------------------------- */
 /* errors */
@@ -145,31 +142,8 @@ static mapping *get_range(napi_env env, napi_callback_info info, size_t argc, na
 /* ---------------------------------------------------------------------------------------- */
 /* life of a mapping */
 
-/* Detach every ArrayBuffer still alive over the mapping: views then read as length 0. */
-static void detach_buffers(napi_env env, mapping *m) {
-  for (size_t i = 0; i < m->nbuffers; i++) {
-    if (m->buffers[i] == NULL) continue;
-    napi_value ab;
-    if (napi_get_reference_value(env, m->buffers[i], &ab) == napi_ok && ab != NULL) {
-      bool detached = false;
-      napi_is_detached_arraybuffer(env, ab, &detached);
-      if (!detached) napi_detach_arraybuffer(env, ab);
-    }
-  }
-}
-
-static void unmap_now(napi_env env, mapping *m) {
+static void unmap_now(mapping *m) {
   if (m->addr == NULL) return;
-  if (env != NULL) {
-    detach_buffers(env, m);
-    /* The weak references are not needed any more: free them now rather than when each
-     * (detached) ArrayBuffer is finally collected. */
-    for (size_t i = 0; i < m->nbuffers; i++)
-      if (m->buffers[i] != NULL) napi_delete_reference(env, m->buffers[i]);
-    free(m->buffers);
-    m->buffers = NULL;
-    m->nbuffers = 0;
-  }
   guard_remove(m->guard);
   m->guard = NULL;
   mm_unmap(m->addr, m->length);
@@ -184,8 +158,7 @@ static void unmap_now(napi_env env, mapping *m) {
 static void release(napi_env env, mapping *m) {
   if (--m->refs > 0) return;
   /* No handle, no ArrayBuffer and no sync is left: nothing can reach the memory. */
-  unmap_now(NULL, m);
-  free(m->buffers);
+  unmap_now(m);
   free(m);
 }
 
@@ -194,14 +167,7 @@ static void finalize_handle(napi_env env, void *data, void *hint) {
 }
 
 static void finalize_buffer(napi_env env, void *data, void *hint) {
-  buffer_tag *tag = (buffer_tag *)hint;
-  mapping *m = tag->m;
-  if (tag->slot < m->nbuffers && m->buffers[tag->slot] != NULL) {
-    napi_delete_reference(env, m->buffers[tag->slot]);
-    m->buffers[tag->slot] = NULL;
-  }
-  free(tag);
-  release(env, m);
+  release(env, (mapping *)hint);
 }
 
 /* How map() treats its descriptor. */
@@ -268,30 +234,30 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
 
   napi_value handle;
   if (napi_create_external(env, m, finalize_handle, NULL, &handle) != napi_ok) {
-    unmap_now(NULL, m); /* closes an owned descriptor too */
+    unmap_now(m); /* closes an owned descriptor too */
     free(m);
     return throw_internal(env, "memmap: could not create a mapping handle");
   }
   return handle;
 }
 
-/* unmap(handle): detach every view and unmap now, or as soon as in-flight syncs settle. */
+/* unmap(handle): unmap now, or as soon as in-flight syncs settle. The caller has detached
+ * every ArrayBuffer over the mapping. */
 static napi_value js_unmap(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
   mapping *m = get_mapping(env, argv[0]);
   if (m == NULL) return NULL;
-  detach_buffers(env, m);
   if (m->busy > 0) {
     m->unmap_requested = true;
   } else {
-    unmap_now(env, m);
+    unmap_now(m);
   }
   return NULL;
 }
 
-/* remap(handle, newLength): detach every view, then grow or shrink the mapping in place or
- * by moving it. On failure nothing has changed but the views, which were detached. */
+/* remap(handle, newLength): grow or shrink the mapping in place or by moving it. The caller
+ * has detached every ArrayBuffer over it. On failure nothing has changed. */
 static napi_value js_remap(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int64_t new_length;
@@ -304,7 +270,6 @@ static napi_value js_remap(napi_env env, napi_callback_info info) {
   }
   if (m->busy > 0) return throw_sys(env, EBUSY, "mremap");
   if (new_length <= 0) return throw_sys(env, EINVAL, "mremap");
-  detach_buffers(env, m);
   void *addr = NULL;
   /* The guard keeps covering the old range while it is copied from (a truncated file could
    * fault there) and covers the new one afterwards. */
@@ -328,41 +293,24 @@ static napi_value js_buffer(napi_env env, napi_callback_info info) {
   if (m == NULL) return NULL;
   if (length == 0) return throw_internal(env, "memmap: empty buffer requested");
 
-  /* Find a free slot for the weak reference, growing the table when full. */
-  size_t slot = m->nbuffers;
-  for (size_t i = 0; i < m->nbuffers; i++) {
-    if (m->buffers[i] == NULL) {
-      slot = i;
-      break;
-    }
-  }
-  if (slot == m->nbuffers) {
-    size_t n = m->nbuffers ? m->nbuffers * 2 : 4;
-    napi_ref *grown = realloc(m->buffers, n * sizeof *grown);
-    if (grown == NULL) return throw_sys(env, ENOMEM, "mmap");
-    memset(grown + m->nbuffers, 0, (n - m->nbuffers) * sizeof *grown);
-    m->buffers = grown;
-    m->nbuffers = n;
-  }
-  buffer_tag *tag = malloc(sizeof *tag);
-  if (tag == NULL) return throw_sys(env, ENOMEM, "mmap");
-  tag->m = m;
-  tag->slot = slot;
-
   napi_value ab;
-  if (napi_create_external_arraybuffer(env, m->addr + offset, (size_t)length, finalize_buffer,
-                                       tag, &ab) != napi_ok) {
-    free(tag);
+  if (napi_create_external_arraybuffer(env, m->addr + offset, (size_t)length, finalize_buffer, m,
+                                       &ab) != napi_ok)
     return throw_internal(env, "memmap: could not create an ArrayBuffer over the mapping");
-  }
   m->refs++;
-  if (napi_create_reference(env, ab, 0, &m->buffers[slot]) != napi_ok) {
-    /* Without a reference it could not be detached on close(): refuse to hand it out. */
-    m->buffers[slot] = NULL;
-    napi_detach_arraybuffer(env, ab);
-    return throw_internal(env, "memmap: could not track an ArrayBuffer over the mapping");
-  }
   return ab;
+}
+
+/* detach(arrayBuffer): views over it then read as length 0. */
+static napi_value js_detach(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  bool detached = false;
+  if (napi_is_detached_arraybuffer(env, argv[0], &detached) != napi_ok)
+    return throw_internal(env, "memmap: expected an ArrayBuffer");
+  if (!detached && napi_detach_arraybuffer(env, argv[0]) != napi_ok)
+    return throw_internal(env, "memmap: could not detach an ArrayBuffer over the mapping");
+  return NULL;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -400,7 +348,7 @@ static void sync_complete(napi_env env, napi_status status, void *data) {
   sync_work *w = (sync_work *)data;
   mapping *m = w->m;
   m->busy--;
-  if (m->busy == 0 && m->unmap_requested) unmap_now(env, m);
+  if (m->busy == 0 && m->unmap_requested) unmap_now(m);
   if (w->err == 0 && status == napi_ok) {
     napi_value undefined;
     napi_get_undefined(env, &undefined);
@@ -609,6 +557,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"unmap", NULL, js_unmap, NULL, NULL, NULL, napi_default, NULL},
     {"remap", NULL, js_remap, NULL, NULL, NULL, napi_default, NULL},
     {"buffer", NULL, js_buffer, NULL, NULL, NULL, napi_default, NULL},
+    {"detach", NULL, js_detach, NULL, NULL, NULL, napi_default, NULL},
     {"sync", NULL, js_sync, NULL, NULL, NULL, napi_default, NULL},
     {"syncAsync", NULL, js_sync_async, NULL, NULL, NULL, napi_default, NULL},
     {"advise", NULL, js_advise, NULL, NULL, NULL, napi_default, NULL},

@@ -24,7 +24,9 @@ export interface NativeBinding {
   truncate(fd: number, size: number): void;
   unmap(handle: Handle): void;
   remap(handle: Handle, newLength: number): void;
+  /** An ArrayBuffer over part of the mapping; the caller detaches it before unmap/remap. */
   buffer(handle: Handle, offset: number, length: number): ArrayBuffer;
+  detach(buffer: ArrayBuffer): void;
   sync(handle: Handle, offset: number, length: number, flags: number): void;
   syncAsync(handle: Handle, offset: number, length: number, flags: number): Promise<void>;
   advise(handle: Handle, offset: number, length: number, advice: number): void;

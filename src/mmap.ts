@@ -122,6 +122,11 @@ export class Mmap implements Iterable<number>, Disposable {
   #windows: Buffer[] = [];
   /** Windowed maps only: ArrayBuffers made for views that span windows (for overlap checks). */
   #spanning = new WeakSet<ArrayBufferLike>();
+  /** Windowed maps only: views that span windows, each over an ArrayBuffer of its own, held
+   * weakly until #detachAll. (The whole-map Buffer and the windows are held by #buf and
+   * #windows.) */
+  #spanningRefs: Array<WeakRef<ArrayBuffer>> = [];
+  #spanningPruned = 0;
 
   /**
    * Maps `length` bytes of the file open as `fileno`, from `options.offset` (CPython's
@@ -310,6 +315,24 @@ export class Mmap implements Iterable<number>, Disposable {
     this.#stride = this.#windowed ? Math.max(PAGESIZE, Math.floor(windowLimit / 4 / PAGESIZE) * PAGESIZE) : Infinity;
   }
 
+  /**
+   * Detaches every ArrayBuffer made over the mapping (views of them then read as length 0), so
+   * none can reach the memory once it is unmapped or moved. Every one is reachable from here:
+   * the whole-map Buffer, the windows, and the spanning views' WeakRefs.
+   */
+  #detachAll(): void {
+    if (this.#buf !== null) native.detach(this.#buf.buffer as ArrayBuffer);
+    for (const w of this.#windows) if (w !== undefined) native.detach(w.buffer as ArrayBuffer);
+    for (const ref of this.#spanningRefs) {
+      const ab = ref.deref();
+      if (ab !== undefined) native.detach(ab);
+    }
+    this.#spanningRefs = [];
+    this.#spanningPruned = 0;
+    this.#buf = null;
+    this.#windows = [];
+  }
+
   /** The Buffer over the whole (non-windowed) map. */
   #whole(): Buffer {
     return (this.#buf = Buffer.from(native.buffer(this.#handle!, 0, this.#length)));
@@ -452,10 +475,9 @@ export class Mmap implements Iterable<number>, Disposable {
   close(): void {
     const handle = this.#handle;
     if (handle === null) return;
+    this.#detachAll();
     this.#handle = null;
     this.#state = CLOSED;
-    this.#buf = null;
-    this.#windows = [];
     this.#fd = -1;
     native.unmap(handle);
   }
@@ -610,6 +632,11 @@ export class Mmap implements Iterable<number>, Disposable {
     }
     const ab = native.buffer(this.#handle!, o, n);
     this.#spanning.add(ab);
+    if (this.#spanningRefs.length >= this.#spanningPruned * 2 + 64) {
+      this.#spanningRefs = this.#spanningRefs.filter((r) => r.deref() !== undefined);
+      this.#spanningPruned = this.#spanningRefs.length;
+    }
+    this.#spanningRefs.push(new WeakRef(ab));
     return Buffer.from(ab);
   }
 
@@ -891,8 +918,7 @@ export class Mmap implements Iterable<number>, Disposable {
     const oldLength = this.#length;
     const newFileSize = this.#offset + size;
     const remap = (length: number) => {
-      this.#buf = null;
-      this.#windows = [];
+      this.#detachAll();
       native.remap(handle, length);
     };
     try {
