@@ -9,6 +9,7 @@
  * | `ERR_OUT_OF_RANGE` | RangeError | an index, size, offset or position is out of range |
  * | `ERR_INVALID_ARG_VALUE` | RangeError | a value outside its set (access mode, whence, ...) |
  * | `ERR_INCOMPATIBLE_OPTION_PAIR` | TypeError | `access` given together with `flags`/`prot` |
+ * | `ERR_INVALID_THIS` | TypeError | a method called on something that is not an `Mmap` |
  * | `ERR_MMAP_CLOSED` | Error | any use after `close()` |
  * | `ERR_MMAP_READONLY` | TypeError | a write to an `ACCESS_READ` map |
  * | `ERR_MMAP_NOT_RESIZABLE` | TypeError | `resize()` of a read-only or copy-on-write map |
@@ -26,6 +27,7 @@ export type MmapErrorCode =
   | 'ERR_INVALID_ARG_TYPE'
   | 'ERR_OUT_OF_RANGE'
   | 'ERR_INVALID_ARG_VALUE'
+  | 'ERR_INVALID_THIS'
   | 'ERR_INCOMPATIBLE_OPTION_PAIR'
   | 'ERR_MMAP_CLOSED'
   | 'ERR_MMAP_READONLY'

@@ -286,6 +286,25 @@ export class Mmap implements Iterable<number>, Disposable {
   // ------------------------------------------------------------------------------------------
   // state checks
 
+  /** The slow path of every method's first line: a foreign receiver, a closed map, or a fault. */
+  static #check(mm: unknown, from: Function): void {
+    Mmap.#brand(mm, from.name, from);
+    (mm as Mmap).#recheck(from);
+  }
+
+  /** A method or getter called on something that is not an Mmap gets a coded TypeError. */
+  static #brand(mm: unknown, name: string, from: Function): asserts mm is Mmap {
+    if (!Mmap.#isMmap(mm)) throw Mmap.#foreign(name, from);
+  }
+
+  static #isMmap(mm: unknown): mm is Mmap {
+    return typeof mm === 'object' && mm !== null && #state in mm;
+  }
+
+  static #foreign(name: string, from: Function): TypeError {
+    return typeError('ERR_INVALID_THIS', `Mmap.prototype.${name} was called on something that is not an Mmap`, from);
+  }
+
   /** Throws unless the map is open and no guarded fault has hit it (one load on the fast path). */
   #recheck(from: Function): void {
     if (this.#state === CLOSED) throw closedError(from);
@@ -473,6 +492,7 @@ export class Mmap implements Iterable<number>, Disposable {
   /** Unmaps the memory and releases the descriptor. Every view handed out is detached first
    * (it then reads as length 0), so close() always succeeds; calling it again does nothing. */
   close(): void {
+    Mmap.#brand(this, 'close', Mmap.prototype.close);
     const handle = this.#handle;
     if (handle === null) return;
     this.#detachAll();
@@ -484,39 +504,44 @@ export class Mmap implements Iterable<number>, Disposable {
 
   /** Whether `close()` was called. */
   get closed(): boolean {
+    Mmap.#brand(this, 'closed', Mmap);
     return this.#state === CLOSED;
   }
 
   /** `using mm = new Mmap(...)` closes the map at the end of the block (Python's `with`). */
   [Symbol.dispose](): void {
-    this.close();
+    Mmap.prototype.close.call(this);
   }
 
   /** The map's length in bytes (Python's `len(m)`). */
   get length(): number {
-    if (this.#state !== OPEN) this.#recheck(Object.getOwnPropertyDescriptor(Mmap.prototype, 'length')!.get!);
+    if (!(#state in Object(this)) || this.#state !== OPEN) Mmap.#check(this, Object.getOwnPropertyDescriptor(Mmap.prototype, 'length')!.get!);
     return this.#length;
   }
 
   /** The descriptor the map holds (a duplicate of `fileno`, or the memory file of shared
    * anonymous memory), or -1 when it holds none. */
   get fd(): number {
+    Mmap.#brand(this, 'fd', Mmap);
     return this.#state === CLOSED ? -1 : this.#fd;
   }
 
   /** The access mode after CPython's inference (`ACCESS_DEFAULT`, `ACCESS_READ`, ...). */
   get access(): number {
+    Mmap.#brand(this, 'access', Mmap);
     return this.#access;
   }
 
   /** The file offset the map starts at. */
   get offset(): number {
+    Mmap.#brand(this, 'offset', Mmap);
     return this.#offset;
   }
 
   /** True once a page of this map vanished under it (the file was truncated) and was replaced
    * by zeros; every later call but close() then throws `ERR_MMAP_TRUNCATED`. */
   get faulted(): boolean {
+    Mmap.#brand(this, 'faulted', Mmap);
     if (this.#state === OPEN && faultCounter[0] !== this.#faultMark) {
       this.#faultMark = faultCounter[0]!;
       if (native.faults(this.#handle!) > 0) this.#state = FAULTED;
@@ -526,7 +551,7 @@ export class Mmap implements Iterable<number>, Disposable {
 
   /** Returns the byte at index `i` (negative counts from the end): Python's `m[i]`. */
   get(index: number): number {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.get);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.get);
     const length = this.#length;
     if (typeof index !== 'number' || !Number.isInteger(index)) {
       throw typeError('ERR_INVALID_ARG_TYPE', 'mmap indices must be integers', this.get);
@@ -534,13 +559,13 @@ export class Mmap implements Iterable<number>, Disposable {
     const i = index < 0 ? index + length : index;
     if (i < 0 || i >= length) throw rangeError('ERR_OUT_OF_RANGE', 'mmap index out of range', this.get);
     const value = this.#windowed ? this.#byteAt(i) : (this.#buf ?? this.#whole())[i]!;
-    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.get);
+    if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.get);
     return value;
   }
 
   /** Sets the byte at index `i` to `value` (0..255): Python's `m[i] = value`. */
   set(index: number, value: number): void {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.set);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.set);
     if (this.#readonly) throw readonlyError(this.set);
     const length = this.#length;
     if (typeof index !== 'number' || !Number.isInteger(index)) {
@@ -556,18 +581,18 @@ export class Mmap implements Iterable<number>, Disposable {
     }
     if (this.#windowed) this.#setByteAt(i, value);
     else (this.#buf ?? this.#whole())[i] = value;
-    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.set);
+    if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.set);
   }
 
   /** A copy of `m[start:stop:step]` as a Buffer, with Python's slice rules (negative indices,
    * clamping, negative steps). `undefined`/`null` mean "omitted". */
   slice(start?: number | null, stop?: number | null, step?: number | null): Buffer {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.slice);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.slice);
     if (step === undefined && typeof start === 'number' && typeof stop === 'number' &&
         Number.isInteger(start) && Number.isInteger(stop) && start >= 0 && start <= stop && stop <= this.#length) {
       // The common case, m[a:b] with in-range bounds, needs none of Python's slice arithmetic.
       const out = this.#copyOut(start, stop - start);
-      if (faultCounter[0] !== this.#faultMark) this.#recheck(this.slice);
+      if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.slice);
       return out;
     }
     const [first, k, count] = sliceIndices(this.#length, start, stop, step, this.slice);
@@ -583,14 +608,14 @@ export class Mmap implements Iterable<number>, Disposable {
         for (let i = 0, at = first; i < count; i++, at += k) out[i] = this.#byteAt(at);
       }
     }
-    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.slice);
+    if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.slice);
     return out;
   }
 
   /** Python's `m[start:stop:step] = data`: `data` must have exactly as many bytes as the
    * slice. Overlapping data (a view of this map) is handled as by memmove. */
   setSlice(start: number | null | undefined, stop: number | null | undefined, data: Data, step?: number | null): void {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.setSlice);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.setSlice);
     if (this.#readonly) throw readonlyError(this.setSlice);
     const [first, k, count] = sliceIndices(this.#length, start, stop, step, this.setSlice);
     let src = toBytes(data, 'data', this.setSlice);
@@ -604,7 +629,7 @@ export class Mmap implements Iterable<number>, Disposable {
       src = Uint8Array.prototype.slice.call(src);
       for (let i = 0, at = first; i < count; i++, at += k) this.#setByteAt(at, src[i]!);
     }
-    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.setSlice);
+    if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.setSlice);
   }
 
   /**
@@ -616,7 +641,7 @@ export class Mmap implements Iterable<number>, Disposable {
    * process's private copy of the page and never reach the file.
    */
   view(offset?: number, length?: number): Buffer {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.view);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.view);
     const size = this.#length;
     const o = optionalInteger(offset, 'offset', 0, this.view, 0, size);
     const n = optionalInteger(length, 'length', size - o, this.view, 0, size - o);
@@ -650,31 +675,31 @@ export class Mmap implements Iterable<number>, Disposable {
    * reads to the end; at or past the end it returns an empty Buffer.
    */
   read(n?: number | null): Buffer {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.read);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.read);
     const want = optionalInteger(n, 'n', -1, this.read);
     const pos = this.#pos;
     const remaining = pos < this.#length ? this.#length - pos : 0;
     const count = want < 0 || want > remaining ? remaining : want;
     const out = this.#copyOut(pos, count);
-    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.read);
+    if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.read);
     this.#pos = pos + count;
     return out;
   }
 
   /** Returns the byte at the position and advances it by one. */
   readByte(): number {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.readByte);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readByte);
     const pos = this.#pos;
     if (pos >= this.#length) throw rangeError('ERR_OUT_OF_RANGE', 'read byte out of range', this.readByte);
     const value = this.#windowed ? this.#byteAt(pos) : (this.#buf ?? this.#whole())[pos]!;
-    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.readByte);
+    if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readByte);
     this.#pos = pos + 1;
     return value;
   }
 
   /** Reads from the position up to and including the next `\n` (or to the end). */
   readLine(): Buffer {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.readLine);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readLine);
     const pos = this.#pos;
     const length = this.#length;
     if (pos >= length) return Buffer.alloc(0);
@@ -685,14 +710,14 @@ export class Mmap implements Iterable<number>, Disposable {
       end = at < 0 ? length : at + 1;
       const out = Buffer.allocUnsafe(end - pos);
       out.set(new Uint8Array(b.buffer, pos, end - pos));
-      if (faultCounter[0] !== this.#faultMark) this.#recheck(this.readLine);
+      if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readLine);
       this.#pos = end;
       return out;
     }
     const at = this.#indexOf(Buffer.of(NEWLINE), pos, length);
     end = at < 0 ? length : at + 1;
     const out = this.#copyOut(pos, end - pos);
-    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.readLine);
+    if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readLine);
     this.#pos = end;
     return out;
   }
@@ -700,7 +725,7 @@ export class Mmap implements Iterable<number>, Disposable {
   /** Writes `data` at the position and advances it; returns the number of bytes written.
    * All or nothing: data that does not fit throws and changes nothing. */
   write(data: Data): number {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.write);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.write);
     const src = toBytes(data, 'data', this.write);
     if (this.#readonly) throw readonlyError(this.write);
     const pos = this.#pos;
@@ -708,14 +733,14 @@ export class Mmap implements Iterable<number>, Disposable {
       throw rangeError('ERR_OUT_OF_RANGE', 'data out of range', this.write);
     }
     this.#copyIn(pos, src);
-    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.write);
+    if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.write);
     this.#pos = pos + src.length;
     return src.length;
   }
 
   /** Writes one byte (0..255) at the position and advances it. */
   writeByte(byte: number): void {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.writeByte);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.writeByte);
     if (typeof byte !== 'number' || !Number.isInteger(byte)) {
       throw argTypeError('byte', 'an integer from 0 to 255', byte, this.writeByte);
     }
@@ -726,14 +751,14 @@ export class Mmap implements Iterable<number>, Disposable {
     if (pos >= this.#length) throw rangeError('ERR_OUT_OF_RANGE', 'write byte out of range', this.writeByte);
     if (this.#windowed) this.#setByteAt(pos, byte);
     else (this.#buf ?? this.#whole())[pos] = byte;
-    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.writeByte);
+    if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.writeByte);
     this.#pos = pos + 1;
   }
 
   /** Sets the position (whence 0: from the start, 1: from the position, 2: from the end) and
    * returns the new position. */
   seek(pos: number, whence: number = 0): number {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.seek);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.seek);
     const distance = validateInteger(pos, 'pos', this.seek);
     const how = validateInt32(whence, 'whence', this.seek);
     let target: number;
@@ -750,7 +775,7 @@ export class Mmap implements Iterable<number>, Disposable {
 
   /** The position. It can exceed `length` after a shrinking `resize()`, as in CPython. */
   tell(): number {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.tell);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.tell);
     return this.#pos;
   }
 
@@ -764,16 +789,18 @@ export class Mmap implements Iterable<number>, Disposable {
    * to the position, not 0), or -1. The position does not move.
    */
   find(sub: Data, start?: number | null, end?: number | null): number {
+    Mmap.#brand(this, 'find', Mmap.prototype.find);
     return this.#search(sub, start, end, false, this.find);
   }
 
   /** The highest index where `sub` is found within `[start, end)`, or -1. */
   rfind(sub: Data, start?: number | null, end?: number | null): number {
+    Mmap.#brand(this, 'rfind', Mmap.prototype.rfind);
     return this.#search(sub, start, end, true, this.rfind);
   }
 
   #search(sub: unknown, start: unknown, end: unknown, last: boolean, from: Function): number {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(from);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, from);
     const needle = toBytes(sub, 'sub', from);
     const length = this.#length;
     const [s, e] = searchBounds(length, this.#pos, start, end, from);
@@ -781,13 +808,13 @@ export class Mmap implements Iterable<number>, Disposable {
     // An empty needle matches where the search starts: at start going forward, end going back.
     if (needle.length === 0) return last ? e : s;
     const at = last ? this.#lastIndexOf(needle, s, e) : this.#indexOf(needle, s, e);
-    if (faultCounter[0] !== this.#faultMark) this.#recheck(from);
+    if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, from);
     return at;
   }
 
   /** Copies `count` bytes from `src` to `dest` within the map (overlap-safe, like memmove). */
   move(dest: number, src: number, count: number): void {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.move);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.move);
     const d = validateInteger(dest, 'dest', this.move);
     const s = validateInteger(src, 'src', this.move);
     const n = validateInteger(count, 'count', this.move);
@@ -802,7 +829,7 @@ export class Mmap implements Iterable<number>, Disposable {
     } else {
       this.#moveWindowed(d, s, n);
     }
-    if (faultCounter[0] !== this.#faultMark) this.#recheck(this.move);
+    if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.move);
   }
 
   /** move() on a windowed map: pieces small enough that source and destination share a
@@ -834,6 +861,7 @@ export class Mmap implements Iterable<number>, Disposable {
    * `ACCESS_READ` and `ACCESS_COPY` maps.
    */
   flush(offset?: number, size?: number, flags?: number): void {
+    Mmap.#brand(this, 'flush', Mmap.prototype.flush);
     const range = this.#flushRange(offset, size, flags, this.flush);
     if (range === null) return;
     try {
@@ -848,6 +876,7 @@ export class Mmap implements Iterable<number>, Disposable {
    * The mapping stays alive until the promise settles, even if `close()` is called meanwhile.
    */
   flushAsync(offset?: number, size?: number, flags?: number): Promise<void> {
+    if (!Mmap.#isMmap(this)) return Promise.reject(Mmap.#foreign('flushAsync', Mmap.prototype.flushAsync));
     let range: [number, number, number] | null;
     let pending: Promise<void>;
     try {
@@ -864,7 +893,7 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   #flushRange(offset: unknown, size: unknown, flags: unknown, from: Function): [number, number, number] | null {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(from);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, from);
     const o = optionalInteger(offset, 'offset', 0, from);
     let n = optionalInteger(size, 'size', -1, from);
     const f = flags === undefined ? MS_SYNC : validateInt32(flags, 'flags', from);
@@ -879,7 +908,7 @@ export class Mmap implements Iterable<number>, Disposable {
   /** Gives the kernel advice (`MADV_*`) about `[start, start + length)`; the range is clamped
    * to the map, and `start` must be page-aligned. */
   madvise(option: number, start?: number | null, length?: number | null): void {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.madvise);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.madvise);
     const advice = validateInt32(option, 'option', this.madvise);
     const size = this.#length;
     const s = optionalInteger(start, 'start', 0, this.madvise);
@@ -901,7 +930,7 @@ export class Mmap implements Iterable<number>, Disposable {
    * the map exactly as they were, and shared anonymous memory can grow.
    */
   resize(newSize: number): void {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.resize);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.resize);
     if (this.#pendingFlushes > 0) {
       throw stateError('ERR_MMAP_BUSY', "mmap can't resize while a flushAsync() is in flight", this.resize);
     }
@@ -961,7 +990,7 @@ export class Mmap implements Iterable<number>, Disposable {
 
   /** The size of the file (not of the map); for anonymous memory, the map's length. */
   size(): number {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.size);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.size);
     if (!this.#trackfd) throw stateError('ERR_MMAP_TRACKFD', "can't get size with trackfd=False", this.size);
     if (this.#anonymous) return this.#length;
     try {
@@ -975,7 +1004,7 @@ export class Mmap implements Iterable<number>, Disposable {
    * built with CONFIG_ANON_VMA_NAME (EINVAL elsewhere). Shared anonymous memory lives in a
    * memory file, which the kernel cannot rename: `ERR_MMAP_NOT_ANONYMOUS`. */
   setName(name: string): void {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.setName);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.setName);
     if (typeof name !== 'string') throw argTypeError('name', 'of type string', name, this.setName);
     if (name.includes('\0')) throw rangeError('ERR_INVALID_ARG_VALUE', 'embedded null character', this.setName);
     if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw rangeError('ERR_INVALID_ARG_VALUE', 'name is too long', this.setName);
@@ -1001,16 +1030,18 @@ export class Mmap implements Iterable<number>, Disposable {
 
   /** Locks `[offset, offset + length)` in memory (mlock), so it is never paged out. */
   lock(offset?: number, length?: number): void {
+    Mmap.#brand(this, 'lock', Mmap.prototype.lock);
     this.#lockRange(offset, length, true, this.lock);
   }
 
   /** Undoes lock() (munlock). */
   unlock(offset?: number, length?: number): void {
+    Mmap.#brand(this, 'unlock', Mmap.prototype.unlock);
     this.#lockRange(offset, length, false, this.unlock);
   }
 
   #lockRange(offset: unknown, length: unknown, lock: boolean, from: Function): void {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(from);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, from);
     const size = this.#length;
     const o = optionalInteger(offset, 'offset', 0, from, 0, size);
     const n = optionalInteger(length, 'length', size - o, from, 0, size - o);
@@ -1026,7 +1057,7 @@ export class Mmap implements Iterable<number>, Disposable {
    * page, from the page holding `offset`, 1 when resident.
    */
   residency(offset?: number, length?: number): Uint8Array {
-    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) this.#recheck(this.residency);
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.residency);
     const size = this.#length;
     const o = optionalInteger(offset, 'offset', 0, this.residency, 0, size);
     const n = optionalInteger(length, 'length', size - o, this.residency, 0, size - o);
@@ -1047,6 +1078,7 @@ export class Mmap implements Iterable<number>, Disposable {
 
   /** CPython's repr: `<mmap.mmap closed=False, access=ACCESS_DEFAULT, length=10, pos=0, offset=0>`. */
   toString(): string {
+    Mmap.#brand(this, 'toString', Mmap.prototype.toString);
     if (this.#state === CLOSED) return '<mmap.mmap closed=True>';
     return `<mmap.mmap closed=False, access=${ACCESS_NAMES[this.#access]}, length=${this.#length}, ` +
       `pos=${this.#pos}, offset=${this.#offset}>`;
@@ -1057,6 +1089,7 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   [inspect.custom](_depth: number, options: { stylize(text: string, style: string): string }): string {
+    Mmap.#brand(this, 'inspect', Mmap.prototype[inspect.custom]);
     if (this.#state === CLOSED) return `Mmap { closed: ${options.stylize('true', 'boolean')} }`;
     const n = (v: number) => options.stylize(String(v), 'number');
     return `Mmap { access: ${options.stylize(`'${ACCESS_NAMES[this.#access]}'`, 'string')}, length: ${n(this.#length)}, ` +
