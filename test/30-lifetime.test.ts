@@ -570,9 +570,14 @@ describe('the garbage collector unmaps what is never closed', () => {
     assert.equal(out.kept, 100_000);
     // Each of the 200k maps is one /proc/self/maps line while it lives; a leak would pile up
     // (and hit vm.max_map_count, 65530, long before the end).
-    assert.ok(afterClose.maps - start.maps <= 32, `after open/close: ${start.maps} -> ${afterClose.maps}`);
-    assert.ok(figures.closePeak - start.maps <= 32, `during open/close: peak ${figures.closePeak}`);
-    assert.ok(afterAbandon.maps - start.maps <= 32, `after abandon: ${start.maps} -> ${afterAbandon.maps}`);
+    // Under AddressSanitizer its own allocator adds mappings and holds freed memory in
+    // quarantine: only memmap's own mappings and descriptors are counted there.
+    const asan = Boolean(process.env.MEMMAP_ASAN);
+    if (!asan) {
+      assert.ok(afterClose.maps - start.maps <= 32, `after open/close: ${start.maps} -> ${afterClose.maps}`);
+      assert.ok(figures.closePeak - start.maps <= 32, `during open/close: peak ${figures.closePeak}`);
+      assert.ok(afterAbandon.maps - start.maps <= 32, `after abandon: ${start.maps} -> ${afterAbandon.maps}`);
+    }
     // 1000 maps are made between collections: the GC keeps up inside the loop, not only at the end.
     assert.ok(figures.abandonPeak - start.maps <= 3000, `during abandon: peak ${figures.abandonPeak}`);
     for (const s of [afterClose, afterAbandon]) {
@@ -582,6 +587,7 @@ describe('the garbage collector unmaps what is never closed', () => {
     }
     // Every map touches one or two pages: a leak would add 400-800 MiB over 100k maps. The loops
     // yield to the event loop every 1000 maps, so Node-API's deferred finalizers run as they go.
+    if (asan) return;
     assert.ok(afterClose.rss - start.rss < 32 * MiB, `RSS after open/close: ${figures.rssMiB.join(' -> ')} MiB`);
     assert.ok(afterAbandon.rss - start.rss < 48 * MiB, `RSS after abandon: ${figures.rssMiB.join(' -> ')} MiB`);
     const closeRss = out.closeSamples.map((s) => s.rss);
