@@ -2,7 +2,7 @@
  * Node-API glue: the life of a mapping and of the ArrayBuffers that expose it.
  *
  * A mapping is owned by reference counts, never by a single object:
- *   - the handle object TypeScript holds (an external) counts once;
+ *   - the handle object TypeScript holds (a wrapped object) counts once, until close() or GC;
  *   - every ArrayBuffer created over the mapping counts once until V8 frees it;
  *   - every flushAsync() in flight counts once until it settles.
  * The memory is unmapped when close() asks for it or when the last reference goes away.
@@ -106,7 +106,7 @@ static bool get_i32(napi_env env, napi_value v, int32_t *out) {
 
 static mapping *get_mapping(napi_env env, napi_value v) {
   void *data = NULL;
-  if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL) {
+  if (napi_unwrap(env, v, &data) != napi_ok || data == NULL) {
     throw_internal(env, "memmap: expected a mapping handle");
     return NULL;
   }
@@ -232,8 +232,11 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   atomic_fetch_add(&live_mappings, 1);
   m->guard = guard_add(addr, (uint64_t)length);
 
+  /* The handle is a plain object wrapping the mapping: unmap() unwraps it, so a closed map
+   * leaves no finalizer behind for the event loop to run. */
   napi_value handle;
-  if (napi_create_external(env, m, finalize_handle, NULL, &handle) != napi_ok) {
+  if (napi_create_object(env, &handle) != napi_ok ||
+      napi_wrap(env, handle, m, finalize_handle, NULL, NULL) != napi_ok) {
     unmap_now(m); /* closes an owned descriptor too */
     free(m);
     return throw_internal(env, "memmap: could not create a mapping handle");
@@ -253,6 +256,9 @@ static napi_value js_unmap(napi_env env, napi_callback_info info) {
   } else {
     unmap_now(m);
   }
+  /* The handle is done with: drop its reference now instead of in a finalizer. */
+  void *data = NULL;
+  if (napi_remove_wrap(env, argv[0], &data) == napi_ok) release(env, m);
   return NULL;
 }
 
