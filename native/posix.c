@@ -77,7 +77,13 @@ int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, in
   void *p = mmap(NULL, (size_t)new_length, prot, flags, anonymous ? -1 : fd,
                  anonymous ? 0 : (off_t)offset);
   if (p == MAP_FAILED) return errno;
-  if (copy) memcpy(p, addr, (size_t)(old_length < new_length ? old_length : new_length));
+  if (copy) {
+    /* Like mremap, keep the whole last page: bytes past the old length but inside its page
+     * (left by an earlier shrink) reappear when the map grows again. */
+    uint64_t page = (uint64_t)mm_page_size();
+    uint64_t kept = (old_length + page - 1) / page * page;
+    memcpy(p, addr, (size_t)(kept < new_length ? kept : new_length));
+  }
   munmap(addr, (size_t)old_length);
   *out = p;
   return 0;

@@ -732,3 +732,16 @@ test('regression: resize() works after madvise() or lock() on part of the map',
       { t: 'resize', n: { a: 'len', d: 1 } },
     ], false);
   });
+
+test('regression (fuzz): a private map re-mapped after lock() split it keeps the tail of its last page', () => {
+  // Found by `npm run fuzz`: resize() falls back to a fresh mapping when mlock split the VMA
+  // (mremap gives EFAULT), and that copy stopped at the old length instead of the end of its
+  // page, so bytes an earlier shrink left in the page did not reappear as they do with mremap.
+  runSequence({ anonymous: false, mode: 'PRIVATE', windowed: true, seed: 0, offsetPage: false, tail: 0, whole: false, trackfd: true, size: 4098 }, [
+    { t: 'write', data: { form: 'buffer', seed: 0, n: 0, fit: true, d: 0, at: { a: 'abs', d: 0 } } },
+    { t: 'resize', n: { a: 'len', d: -1 } },
+    { t: 'lock', offset: 'null', length: { a: 'abs', d: 1 } },
+    { t: 'resize', n: { a: 'page', k: 2, d: 1 } },
+    { t: 'set', i: { a: 'page', k: 0, d: 0 }, v: 0 },
+  ]);
+});
