@@ -79,7 +79,7 @@ test('100,000 open/write/close cycles leave mappings, descriptors and RSS flat',
 });
 
 test('100,000 open/write/close cycles in one synchronous loop leave RSS flat',
-  { todo: 'bug: native memory of closed maps is freed only by finalizers deferred to the event loop (~0.5 KB a cycle)' }, () => {
+  { todo: 'bug: native memory of closed maps is freed only by finalizers deferred to the event loop (~0.3 KB a cycle)' }, () => {
     const r = exhaust('cycles-sync');
     flat(r, 'cycles-sync');
   });
