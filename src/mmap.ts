@@ -120,8 +120,6 @@ export class Mmap implements Iterable<number>, Disposable {
   #windowed = false;
   #stride = 0;
   #windows: Buffer[] = [];
-  /** Windowed maps only: ArrayBuffers made for views that span windows (for overlap checks). */
-  #spanning = new WeakSet<ArrayBufferLike>();
   /** Windowed maps only: views that span windows, each over an ArrayBuffer of its own, held
    * weakly until #detachAll. (The whole-map Buffer and the windows are held by #buf and
    * #windows.) */
@@ -293,7 +291,7 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   /** A method or getter called on something that is not an Mmap gets a coded TypeError. */
-  static #brand(mm: unknown, name: string, from: Function): asserts mm is Mmap {
+  static #brand(mm: unknown, name: string, from: Function = Mmap.#brand): asserts mm is Mmap {
     if (!Mmap.#isMmap(mm)) throw Mmap.#foreign(name, from);
   }
 
@@ -429,7 +427,8 @@ export class Mmap implements Iterable<number>, Disposable {
   /** Whether a view shares memory with this (windowed) map. */
   #aliases(view: Uint8Array): boolean {
     const ab = view.buffer;
-    return this.#spanning.has(ab) || this.#windows.some((w) => w !== undefined && w.buffer === ab);
+    return this.#windows.some((w) => w !== undefined && w.buffer === ab) ||
+      this.#spanningRefs.some((ref) => ref.deref() === ab);
   }
 
   #indexOf(needle: Uint8Array, start: number, end: number): number {
@@ -504,7 +503,7 @@ export class Mmap implements Iterable<number>, Disposable {
 
   /** Whether `close()` was called. */
   get closed(): boolean {
-    Mmap.#brand(this, 'closed', Mmap);
+    Mmap.#brand(this, 'closed');
     return this.#state === CLOSED;
   }
 
@@ -522,26 +521,26 @@ export class Mmap implements Iterable<number>, Disposable {
   /** The descriptor the map holds (a duplicate of `fileno`, or the memory file of shared
    * anonymous memory), or -1 when it holds none. */
   get fd(): number {
-    Mmap.#brand(this, 'fd', Mmap);
+    Mmap.#brand(this, 'fd');
     return this.#state === CLOSED ? -1 : this.#fd;
   }
 
   /** The access mode after CPython's inference (`ACCESS_DEFAULT`, `ACCESS_READ`, ...). */
   get access(): number {
-    Mmap.#brand(this, 'access', Mmap);
+    Mmap.#brand(this, 'access');
     return this.#access;
   }
 
   /** The file offset the map starts at. */
   get offset(): number {
-    Mmap.#brand(this, 'offset', Mmap);
+    Mmap.#brand(this, 'offset');
     return this.#offset;
   }
 
   /** True once a page of this map vanished under it (the file was truncated) and was replaced
    * by zeros; every later call but close() then throws `ERR_MMAP_TRUNCATED`. */
   get faulted(): boolean {
-    Mmap.#brand(this, 'faulted', Mmap);
+    Mmap.#brand(this, 'faulted');
     if (this.#state === OPEN && faultCounter[0] !== this.#faultMark) {
       this.#faultMark = faultCounter[0]!;
       if (native.faults(this.#handle!) > 0) this.#state = FAULTED;
@@ -656,7 +655,6 @@ export class Mmap implements Iterable<number>, Disposable {
         `A view is at most ${bufferConstants.MAX_LENGTH} bytes on this runtime; ask for a smaller range`, this.view);
     }
     const ab = native.buffer(this.#handle!, o, n);
-    this.#spanning.add(ab);
     if (this.#spanningRefs.length >= this.#spanningPruned * 2 + 64) {
       this.#spanningRefs = this.#spanningRefs.filter((r) => r.deref() !== undefined);
       this.#spanningPruned = this.#spanningRefs.length;
