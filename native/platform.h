@@ -46,10 +46,9 @@ int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, in
 /* How many mappings the kernel allows a process (vm.max_map_count), or 0 when unknown. */
 int mm_map_limit(void);
 
-/* msync(2), madvise(2), mprotect(2), mlock(2)/munlock(2). */
+/* msync(2), madvise(2), mlock(2)/munlock(2). */
 int mm_sync(void *addr, uint64_t length, int flags);
 int mm_advise(void *addr, uint64_t length, int advice);
-int mm_protect(void *addr, uint64_t length, int prot);
 int mm_lock(void *addr, uint64_t length, int lock);
 
 /* mincore(2): one byte per page in out (bit 0 set when the page is resident). */

@@ -36,10 +36,6 @@ int mm_advise(void *addr, uint64_t length, int advice) {
   return madvise(addr, (size_t)length, advice) == 0 ? 0 : errno;
 }
 
-int mm_protect(void *addr, uint64_t length, int prot) {
-  return mprotect(addr, (size_t)length, prot) == 0 ? 0 : errno;
-}
-
 int mm_lock(void *addr, uint64_t length, int lock) {
   int r = lock ? mlock(addr, (size_t)length) : munlock(addr, (size_t)length);
   return r == 0 ? 0 : errno;
