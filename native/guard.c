@@ -13,18 +13,25 @@
  * them without locks while other threads add and remove ranges. */
 #define CHUNK_ENTRIES 1024
 
+struct chunk;
+
 struct guard_range {
   _Atomic uintptr_t start; /* 0: free entry */
   _Atomic uint64_t length;
   _Atomic uint64_t faults;
+  struct chunk *owner;
 };
 
 typedef struct chunk {
   struct guard_range entries[CHUNK_ENTRIES];
+  _Atomic uint32_t used;
   struct chunk *_Atomic next;
 } chunk;
 
 static chunk first_chunk;
+/* Where guard_add starts looking: the chunk of the last entry freed or claimed, so adding a
+ * range does not walk every full chunk when tens of thousands of maps are alive. */
+static chunk *_Atomic hint = &first_chunk;
 static _Atomic int32_t fault_counter;
 static atomic_flag installed = ATOMIC_FLAG_INIT;
 static struct sigaction previous;
@@ -99,23 +106,35 @@ void guard_install(void) {
 }
 
 guard_range *guard_add(void *addr, uint64_t length) {
-  chunk *c = &first_chunk;
+  chunk *c = atomic_load(&hint);
+  int restarted = 0;
   for (;;) {
-    for (int i = 0; i < CHUNK_ENTRIES; i++) {
-      uintptr_t expected = 0;
-      struct guard_range *e = &c->entries[i];
-      /* Claim the entry with a placeholder start so the handler never sees a half-set range. */
-      if (atomic_load(&e->start) == 0 &&
-          atomic_compare_exchange_strong(&e->start, &expected, (uintptr_t)-1)) {
-        atomic_store(&e->length, 0);
-        atomic_store(&e->faults, 0);
-        atomic_store(&e->length, length);
-        atomic_store(&e->start, (uintptr_t)addr);
-        return e;
+    if (atomic_load(&c->used) < CHUNK_ENTRIES) {
+      for (int i = 0; i < CHUNK_ENTRIES; i++) {
+        uintptr_t expected = 0;
+        struct guard_range *e = &c->entries[i];
+        /* Claim the entry with a placeholder start so the handler never sees a half-set range. */
+        if (atomic_load(&e->start) == 0 &&
+            atomic_compare_exchange_strong(&e->start, &expected, (uintptr_t)-1)) {
+          atomic_fetch_add(&c->used, 1);
+          atomic_store(&hint, c);
+          e->owner = c;
+          atomic_store(&e->length, 0);
+          atomic_store(&e->faults, 0);
+          atomic_store(&e->length, length);
+          atomic_store(&e->start, (uintptr_t)addr);
+          return e;
+        }
       }
     }
     chunk *next = atomic_load(&c->next);
     if (next == NULL) {
+      if (!restarted && c != &first_chunk && atomic_load(&first_chunk.used) < CHUNK_ENTRIES) {
+        restarted = 1; /* the hint was past some free entries: look from the start once more */
+        c = &first_chunk;
+        atomic_store(&hint, c);
+        continue;
+      }
       chunk *fresh = calloc(1, sizeof *fresh);
       if (fresh == NULL) return NULL;
       chunk *none = NULL;
@@ -132,6 +151,8 @@ void guard_remove(guard_range *range) {
   if (range == NULL) return;
   atomic_store(&range->length, 0);
   atomic_store(&range->start, 0);
+  atomic_fetch_sub(&range->owner->used, 1);
+  atomic_store(&hint, range->owner);
 }
 
 uint64_t guard_faults(const guard_range *range) {
