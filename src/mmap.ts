@@ -16,6 +16,7 @@ import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, openSync
 import { inspect } from 'node:util';
 
 import { faultCounter, native, type Handle } from './binding.js';
+import { copyOf } from './pool.js';
 import {
   ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, ACCESS_WRITE, MAP_ANONYMOUS,
   MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MS_SYNC, PAGESIZE, PROT_EXEC, PROT_READ, PROT_WRITE,
@@ -398,13 +399,7 @@ export class Mmap implements Iterable<number>, Disposable {
   /** A new Buffer holding a copy of [offset, offset + length). */
   #copyOut(offset: number, length: number): Buffer {
     if (length === 0) return Buffer.alloc(0);
-    if (!this.#windowed) {
-      const b = this.#buf ?? this.#whole();
-      const out = Buffer.allocUnsafe(length);
-      // A plain Uint8Array is the cheapest source view to build (a Buffer subarray costs more).
-      out.set(new Uint8Array(b.buffer, offset, length));
-      return out;
-    }
+    if (!this.#windowed) return copyOf((this.#buf ?? this.#whole()).buffer, offset, length);
     if (length > bufferConstants.MAX_LENGTH) {
       throw rangeError('ERR_OUT_OF_RANGE', `Cannot read ${length} bytes into one Buffer (the limit is ${bufferConstants.MAX_LENGTH})`, this.read);
     }
@@ -706,8 +701,7 @@ export class Mmap implements Iterable<number>, Disposable {
       const b = this.#buf ?? this.#whole();
       const at = b.indexOf(NEWLINE, pos);
       end = at < 0 ? length : at + 1;
-      const out = Buffer.allocUnsafe(end - pos);
-      out.set(new Uint8Array(b.buffer, pos, end - pos));
+      const out = copyOf(b.buffer, pos, end - pos);
       if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readLine);
       this.#pos = end;
       return out;
