@@ -1,11 +1,11 @@
 /**
  * Copies out of the map into new Buffers, cheaply. A Buffer from `Buffer.allocUnsafe` costs
  * about 40 ns on Node 20 (its 8 KiB pool is refilled every hundred small Buffers), which is most
- * of what readLine() or a 64-byte slice() costs. This keeps a larger pool of its own and makes
+ * of what readLine() or a 64-byte slice() costs. This keeps a 64 KiB pool of its own and makes
  * each result with the runtime's own Buffer class (`Buffer[Symbol.species]`, Node's and Deno's
  * FastBuffer), so results are Buffers in every respect, prototype included.
  */
-const POOL_SIZE = 1 << 20; // bytes per pool
+const POOL_SIZE = 64 << 10; // bytes per pool: large enough to refill rarely, small enough that a kept result pins little
 const SMALL = 4096; // larger copies get an ArrayBuffer of their own
 
 type BufferClass = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer;
