@@ -1,15 +1,24 @@
 /*
  * Node-API glue: the life of a mapping and of the ArrayBuffers that expose it.
  *
- * A mapping is owned by reference counts, never by a single object:
- *   - the handle object TypeScript holds (a wrapped object) counts once, until close() or GC;
- *   - every ArrayBuffer created over the mapping counts once until V8 frees it;
- *   - every flushAsync() in flight counts once until it settles.
- * The memory is unmapped when close() asks for it or when the last reference goes away.
- * Before close() or resize(), the TypeScript layer detaches (detach()) every ArrayBuffer it
- * had made over the mapping (it holds each one through a WeakRef), so no view can reach
- * unmapped memory. Tracking them there, with the engine's own weak references, keeps this file
- * clear of Node-API weak references, whose handling differs between runtimes.
+ * Two objects, because memory can outlive the map that made it:
+ *   - A region is an address range memmap holds. Its addresses are released (munmap) only when
+ *     nothing can point into them any more: it is pinned once by the live mapping over it and once
+ *     by every public ArrayBuffer (a view handed to JavaScript) until V8 frees that buffer's
+ *     memory. A flushAsync() in flight keeps the mapping itself live (close() waits for it).
+ *   - A mapping is what a handle stands for: the live region, the descriptor and how it was
+ *     mapped. It is owned by the handle (until close() or GC) and by syncs in flight.
+ *
+ * close() and resize() must not free addresses a view can still reach: native code (a libuv
+ * read, zlib, a hash) may hold a pointer taken from a view, and an ArrayBuffer moved with
+ * transfer() escapes any list JavaScript keeps. Detaching views is no answer either: zlib
+ * aborts the process when its input is detached mid-stream. So a region that is still pinned
+ * when its mapping goes away is retired: zero pages replace the file in place (the file is
+ * released, the addresses stay reserved and read as zeros), and the range is unmapped when its
+ * last pin goes. An unpinned region is unmapped at once.
+ *
+ * Internal ArrayBuffers (the TypeScript layer's cache, never handed out) pin nothing: the
+ * TypeScript layer detaches them before close() or resize(), and no native code ever sees them.
  *
  * All arguments arrive already validated by src/; the checks here only keep a bug in the
  * TypeScript layer from becoming memory corruption.
@@ -19,7 +28,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <node_api.h>
 
@@ -34,23 +42,29 @@
     }                                                                                \
   } while (0)
 
-typedef struct mapping {
-  uint8_t *addr; /* NULL once unmapped */
+typedef struct region {
+  uint8_t *addr;
   uint64_t length;
-  int fd, prot, flags;
+  uint32_t pins;      /* the live mapping + public ArrayBuffers */
+  guard_range *guard; /* this range's entry in the SIGBUS guard table, while it maps a file */
+} region;
+
+typedef struct mapping {
+  region *live;         /* NULL once closed */
+  int fd, prot, flags;  /* fd: the descriptor the mapping owns and uses, never handed out; or -1 */
+  int exposed;          /* the duplicate of fd handed out as mm.fd, or -1 */
   int64_t offset;
-  uint32_t refs;          /* handle + live ArrayBuffers + async syncs in flight */
-  uint32_t busy;          /* async syncs in flight: they pin addr/length */
-  bool unmap_requested;   /* close() came while busy: unmap when the last sync settles */
-  guard_range *guard;     /* this mapping's entry in the SIGBUS guard table */
+  uint32_t refs;        /* handle + async syncs in flight */
+  uint32_t busy;        /* async syncs in flight: they pin the live region and its length */
+  bool unmap_requested; /* close() came while busy: retire the region when the last sync settles */
+  bool locked;          /* lock() was called: a relocation must lock the same pages again */
 } mapping;
 
-/* Mappings alive in this process (all threads). memmap stops short of vm.max_map_count by
- * MAP_HEADROOM, so that reaching the limit gives the caller ENOMEM instead of leaving the
- * runtime itself without room to map memory (V8 then aborts). */
+/* Regions alive in this process (all threads), retired ones included. memmap stops short of
+ * vm.max_map_count by MAP_HEADROOM, so that reaching the limit gives the caller ENOMEM instead
+ * of leaving the runtime itself without room to map memory (V8 then aborts). */
 static _Atomic int64_t live_mappings;
 #define MAP_HEADROOM 4096
-
 
 /* ---------------------------------------------------------------------------------------- */
 /* errors */
@@ -115,12 +129,12 @@ static mapping *get_mapping(napi_env env, napi_value v) {
 
 /* offset/length inside the live mapping, computed without overflow. */
 static bool in_range(napi_env env, mapping *m, int64_t offset, int64_t length) {
-  if (m->addr == NULL) {
+  if (m->live == NULL) {
     napi_throw_error(env, "ERR_MMAP_CLOSED", "mmap closed or invalid");
     return false;
   }
-  if (offset < 0 || length < 0 || (uint64_t)offset > m->length ||
-      (uint64_t)length > m->length - (uint64_t)offset) {
+  uint64_t size = m->live->length;
+  if (offset < 0 || length < 0 || (uint64_t)offset > size || (uint64_t)length > size - (uint64_t)offset) {
     throw_internal(env, "memmap: range outside the mapping reached the native binding");
     return false;
   }
@@ -140,34 +154,84 @@ static mapping *get_range(napi_env env, napi_callback_info info, size_t argc, na
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* regions: address ranges, released only when nothing can point into them */
+
+static region *region_new(void *addr, uint64_t length) {
+  region *r = calloc(1, sizeof *r);
+  if (r == NULL) return NULL;
+  r->addr = addr;
+  r->length = length;
+  r->pins = 1;
+  r->guard = guard_add(addr, length);
+  atomic_fetch_add(&live_mappings, 1);
+  return r;
+}
+
+static void region_unpin(region *r) {
+  if (--r->pins > 0) return;
+  guard_remove(r->guard);
+  mm_unmap(r->addr, r->length);
+  atomic_fetch_sub(&live_mappings, 1);
+  free(r);
+}
+
+/* close() or resize() is done with this region: unmap it now if nothing else pins it;
+ * otherwise put zero pages over it (releasing the file) and leave it to the last pin. */
+static void region_retire(region *r) {
+  if (r->pins > 1 && mm_zero_in_place(r->addr, r->length) == 0) {
+    /* Zero pages cannot raise SIGBUS: the guard has nothing left to watch. */
+    guard_remove(r->guard);
+    r->guard = NULL;
+  }
+  /* If zero pages could not be mapped, the file stays mapped (and guarded) until the last pin
+   * goes: late readers see the file's bytes, never another mapping's. */
+  region_unpin(r);
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* life of a mapping */
 
+/* close(): retire the live region and close the descriptors. */
 static void unmap_now(mapping *m) {
-  if (m->addr == NULL) return;
-  guard_remove(m->guard);
-  m->guard = NULL;
-  mm_unmap(m->addr, m->length);
-  m->addr = NULL;
-  atomic_fetch_sub(&live_mappings, 1);
+  if (m->live != NULL) {
+    region_retire(m->live);
+    m->live = NULL;
+  }
+  if (m->exposed >= 0) {
+    /* Close the descriptor handed out only if it is still ours: its user may have closed it
+     * (the docs allow a caller to close the descriptor it mapped from) and the process may
+     * have given the number to another file since. */
+    int same = 0;
+    if (mm_same_file(m->fd, m->exposed, &same) == 0 && same) mm_close(m->exposed);
+    m->exposed = -1;
+  }
   if (m->fd >= 0) {
-    close(m->fd);
+    mm_close(m->fd);
     m->fd = -1;
   }
 }
 
-static void release(napi_env env, mapping *m) {
+static void release(mapping *m) {
   if (--m->refs > 0) return;
-  /* No handle, no ArrayBuffer and no sync is left: nothing can reach the memory. */
-  unmap_now(m);
+  /* No handle and no sync is left. If close() never came (the Mmap was garbage-collected),
+   * views that outlive it keep reading and writing the mapping as it was: the region just loses
+   * the mapping's pin and is unmapped with the last view. */
+  if (m->live != NULL) {
+    region_unpin(m->live);
+    m->live = NULL;
+  }
+  unmap_now(m); /* closes the descriptors */
   free(m);
 }
 
 static void finalize_handle(napi_env env, void *data, void *hint) {
-  release(env, (mapping *)data);
+  release((mapping *)data);
 }
 
-static void finalize_buffer(napi_env env, void *data, void *hint) {
-  release(env, (mapping *)hint);
+/* A public ArrayBuffer's memory was freed by V8 (the buffer, and every buffer it was
+ * transferred to, is gone). */
+static void finalize_view(napi_env env, void *data, void *hint) {
+  region_unpin((region *)hint);
 }
 
 /* How map() treats its descriptor. */
@@ -212,25 +276,25 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   void *addr = NULL;
   int err = mm_map(fd, (uint64_t)length, prot, flags, offset, &addr);
   if (err) {
-    if (owns_fd) close(fd); /* what the mapping would have owned dies with the attempt */
+    if (owns_fd) mm_close(fd); /* what the mapping would have owned dies with the attempt */
     return throw_sys(env, err, "mmap");
   }
 
   mapping *m = calloc(1, sizeof *m);
-  if (m == NULL) {
+  region *r = m == NULL ? NULL : region_new(addr, (uint64_t)length);
+  if (r == NULL) {
+    free(m);
     mm_unmap(addr, (uint64_t)length);
-    if (owns_fd) close(fd);
+    if (owns_fd) mm_close(fd);
     return throw_sys(env, ENOMEM, "mmap");
   }
-  m->addr = addr;
-  m->length = (uint64_t)length;
+  m->live = r;
   m->fd = owns_fd ? fd : -1;
+  m->exposed = -1;
   m->prot = prot;
   m->flags = flags;
   m->offset = offset;
   m->refs = 1;
-  atomic_fetch_add(&live_mappings, 1);
-  m->guard = guard_add(addr, (uint64_t)length);
 
   /* The handle is a plain object wrapping the mapping: unmap() unwraps it, so a closed map
    * leaves no finalizer behind for the event loop to run. */
@@ -244,8 +308,8 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-/* unmap(handle): unmap now, or as soon as in-flight syncs settle. The caller has detached
- * every ArrayBuffer over the mapping. */
+/* unmap(handle): close the mapping now, or as soon as in-flight syncs settle. The caller has
+ * detached its internal ArrayBuffers; public ones keep the region reserved (zero pages). */
 static napi_value js_unmap(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
@@ -258,52 +322,78 @@ static napi_value js_unmap(napi_env env, napi_callback_info info) {
   }
   /* The handle is done with: drop its reference now instead of in a finalizer. */
   void *data = NULL;
-  if (napi_remove_wrap(env, argv[0], &data) == napi_ok) release(env, m);
+  if (napi_remove_wrap(env, argv[0], &data) == napi_ok) release(m);
   return NULL;
 }
 
-/* remap(handle, newLength): grow or shrink the mapping in place or by moving it. The caller
- * has detached every ArrayBuffer over it. On failure nothing has changed. */
+/* remap(handle, newLength): grow or shrink the mapping. The caller has detached its internal
+ * ArrayBuffers. With no public ArrayBuffer over the region, it is resized in place or moved
+ * (mremap). Otherwise views may still point into it, so the mapping moves to a new region (the
+ * file mapped again, or private bytes copied) and the old one is retired: its views read zeros
+ * from then on. On failure nothing has changed. */
 static napi_value js_remap(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int64_t new_length;
   if (!get_args(env, info, 2, argv) || !get_i64(env, argv[1], &new_length)) return NULL;
   mapping *m = get_mapping(env, argv[0]);
   if (m == NULL) return NULL;
-  if (m->addr == NULL || m->unmap_requested) {
+  if (m->live == NULL || m->unmap_requested) {
     napi_throw_error(env, "ERR_MMAP_CLOSED", "mmap closed or invalid");
     return NULL;
   }
   if (m->busy > 0) return throw_sys(env, EBUSY, "mremap");
   if (new_length <= 0) return throw_sys(env, EINVAL, "mremap");
+  region *r = m->live;
   void *addr = NULL;
   /* The guard keeps covering the old range while it is copied from (a truncated file could
    * fault there) and covers the new one afterwards. */
-  int err = mm_remap(m->addr, m->length, (uint64_t)new_length, m->fd, m->prot, m->flags,
-                     m->offset, &addr);
-  if (err == 0) {
-    guard_remove(m->guard);
-    m->addr = addr;
-    m->length = (uint64_t)new_length;
-    m->guard = guard_add(m->addr, m->length);
+  if (r->pins == 1) {
+    int err = mm_remap(r->addr, r->length, (uint64_t)new_length, m->fd, m->prot, m->flags,
+                       m->offset, &addr);
+    if (err) return throw_sys(env, err, "mremap");
+    guard_remove(r->guard);
+    r->addr = addr;
+    r->length = (uint64_t)new_length;
+    r->guard = guard_add(r->addr, r->length);
+    return NULL;
   }
+  int limit = mm_map_limit();
+  if (limit > 2 * MAP_HEADROOM && atomic_load(&live_mappings) >= limit - MAP_HEADROOM)
+    return throw_sys(env, ENOMEM, "mremap");
+  int err = mm_relocate(r->addr, r->length, (uint64_t)new_length, m->fd, m->prot, m->flags,
+                        m->offset, &addr);
   if (err) return throw_sys(env, err, "mremap");
+  region *moved = region_new(addr, (uint64_t)new_length);
+  if (moved == NULL) {
+    mm_unmap(addr, (uint64_t)new_length);
+    return throw_sys(env, ENOMEM, "mremap");
+  }
+  if (m->locked) mm_copy_locks(r->addr, r->length, addr, (uint64_t)new_length);
+  m->live = moved;
+  region_retire(r);
   return NULL;
 }
 
-/* buffer(handle, offset, length) -> ArrayBuffer over that part of the mapping (zero-copy). */
+/* buffer(handle, offset, length, public) -> ArrayBuffer over that part of the mapping
+ * (zero-copy). A public buffer (a view for JavaScript) pins the region until V8 frees it; an
+ * internal one pins nothing and must be detached before the region is unmapped or moved. */
 static napi_value js_buffer(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
+  napi_value argv[4];
   int64_t offset, length;
-  mapping *m = get_range(env, info, 3, argv, &offset, &length);
+  mapping *m = get_range(env, info, 4, argv, &offset, &length);
   if (m == NULL) return NULL;
   if (length == 0) return throw_internal(env, "memmap: empty buffer requested");
+  bool is_public = false;
+  if (napi_get_value_bool(env, argv[3], &is_public) != napi_ok)
+    return throw_internal(env, "memmap: expected a boolean in the native binding");
 
+  region *r = m->live;
   napi_value ab;
-  if (napi_create_external_arraybuffer(env, m->addr + offset, (size_t)length, finalize_buffer, m,
+  if (napi_create_external_arraybuffer(env, r->addr + offset, (size_t)length,
+                                       is_public ? finalize_view : NULL, is_public ? r : NULL,
                                        &ab) != napi_ok)
     return throw_internal(env, "memmap: could not create an ArrayBuffer over the mapping");
-  m->refs++;
+  if (is_public) r->pins++;
   return ab;
 }
 
@@ -330,7 +420,7 @@ static napi_value js_sync(napi_env env, napi_callback_info info) {
   int32_t flags;
   mapping *m = get_range(env, info, 4, argv, &offset, &length);
   if (m == NULL || !get_i32(env, argv[3], &flags)) return NULL;
-  int err = mm_sync(m->addr + offset, (uint64_t)length, flags);
+  int err = mm_sync(m->live->addr + offset, (uint64_t)length, flags);
   if (err) return throw_sys(env, err, "msync");
   return NULL;
 }
@@ -368,7 +458,7 @@ static void sync_complete(napi_env env, napi_status status, void *data) {
   }
   napi_delete_async_work(env, w->work);
   free(w);
-  release(env, m);
+  release(m);
 }
 
 /* syncAsync(handle, offset, length, flags) -> Promise: msync on the thread pool. The mapping
@@ -387,7 +477,7 @@ static napi_value js_sync_async(napi_env env, napi_callback_info info) {
   sync_work *w = calloc(1, sizeof *w);
   if (w == NULL) return throw_sys(env, ENOMEM, "msync");
   w->m = m;
-  w->addr = m->addr + offset;
+  w->addr = m->live->addr + offset;
   w->length = (uint64_t)length;
   w->flags = flags;
 
@@ -415,7 +505,7 @@ static napi_value js_advise(napi_env env, napi_callback_info info) {
   int32_t advice;
   mapping *m = get_range(env, info, 4, argv, &offset, &length);
   if (m == NULL || !get_i32(env, argv[3], &advice)) return NULL;
-  int err = mm_advise(m->addr + offset, (uint64_t)length, advice);
+  int err = mm_advise(m->live->addr + offset, (uint64_t)length, advice);
   if (err) return throw_sys(env, err, "madvise");
   return NULL;
 }
@@ -427,7 +517,8 @@ static napi_value js_lock(napi_env env, napi_callback_info info) {
   mapping *m = get_range(env, info, 4, argv, &offset, &length);
   if (m == NULL) return NULL;
   napi_get_value_bool(env, argv[3], &lock);
-  int err = mm_lock(m->addr + offset, (uint64_t)length, lock);
+  int err = mm_lock(m->live->addr + offset, (uint64_t)length, lock);
+  if (err == 0 && lock) m->locked = true;
   if (err) return throw_sys(env, err, lock ? "mlock" : "munlock");
   return NULL;
 }
@@ -446,7 +537,7 @@ static napi_value js_residency(napi_env env, napi_callback_info info) {
   int64_t page = mm_page_size();
   if ((uint64_t)out_length < ((uint64_t)length + (uint64_t)page - 1) / (uint64_t)page)
     return throw_internal(env, "memmap: residency buffer too small");
-  int err = mm_residency(m->addr + offset, (uint64_t)length, out);
+  int err = mm_residency(m->live->addr + offset, (uint64_t)length, out);
   if (err) return throw_sys(env, err, "mincore");
   unsigned char *bytes = out;
   for (size_t i = 0; i < out_length; i++) bytes[i] &= 1;
@@ -503,15 +594,29 @@ static napi_value js_truncate(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value js_dup(napi_env env, napi_callback_info info) {
+/* exposedFd(handle) -> the descriptor to hand out as mm.fd: a duplicate of the mapping's own,
+ * made on first use and made again if its user closed it. The mapping's own descriptor is never
+ * handed out, so nothing a caller does to mm.fd (close it, pass it to a stream that closes it)
+ * can make memmap truncate, stat or close another file that took the number. */
+static napi_value js_exposed_fd(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  int32_t fd;
-  if (!get_args(env, info, 1, argv) || !get_i32(env, argv[0], &fd)) return NULL;
-  int out_fd = -1;
-  int err = mm_dup(fd, &out_fd);
-  if (err) return throw_sys(env, err, "dup");
+  if (!get_args(env, info, 1, argv)) return NULL;
+  mapping *m = get_mapping(env, argv[0]);
+  if (m == NULL) return NULL;
   napi_value out;
-  napi_create_int32(env, out_fd, &out);
+  if (m->live == NULL || m->fd < 0) {
+    napi_create_int32(env, -1, &out);
+    return out;
+  }
+  if (m->exposed >= 0) {
+    int same = 0;
+    if (mm_same_file(m->fd, m->exposed, &same) != 0 || !same) m->exposed = -1;
+  }
+  if (m->exposed < 0) {
+    int err = mm_dup(m->fd, &m->exposed);
+    if (err) return throw_sys(env, err, "dup");
+  }
+  napi_create_int32(env, m->exposed, &out);
   return out;
 }
 
@@ -523,7 +628,7 @@ static napi_value js_set_name(napi_env env, napi_callback_info info) {
   if (m == NULL || !in_range(env, m, 0, 0)) return NULL;
   if (napi_get_value_string_utf8(env, argv[1], name, sizeof name, NULL) != napi_ok)
     return throw_internal(env, "memmap: expected a string");
-  int err = mm_set_name(m->addr, m->length, name);
+  int err = mm_set_name(m->live->addr, m->live->length, name);
   if (err) return throw_sys(env, err, "prctl");
   return NULL;
 }
@@ -545,7 +650,7 @@ static napi_value js_faults(napi_env env, napi_callback_info info) {
   mapping *m = get_mapping(env, argv[0]);
   if (m == NULL) return NULL;
   napi_value out;
-  napi_create_double(env, (double)guard_faults(m->guard), &out);
+  napi_create_double(env, (double)(m->live == NULL ? 0 : guard_faults(m->live->guard)), &out);
   return out;
 }
 
@@ -570,7 +675,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"lock", NULL, js_lock, NULL, NULL, NULL, napi_default, NULL},
     {"residency", NULL, js_residency, NULL, NULL, NULL, napi_default, NULL},
     {"memoryFile", NULL, js_memory_file, NULL, NULL, NULL, napi_default, NULL},
-    {"dup", NULL, js_dup, NULL, NULL, NULL, napi_default, NULL},
+    {"exposedFd", NULL, js_exposed_fd, NULL, NULL, NULL, napi_default, NULL},
     {"fileSize", NULL, js_file_size, NULL, NULL, NULL, napi_default, NULL},
     {"truncate", NULL, js_truncate, NULL, NULL, NULL, napi_default, NULL},
     {"setName", NULL, js_set_name, NULL, NULL, NULL, napi_default, NULL},

@@ -1,9 +1,12 @@
 /* Linux: mremap, memfd_create, anonymous mapping names, and Linux's constants. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "platform.h"
@@ -26,6 +29,129 @@ int mm_remap(void *addr, uint64_t old_length, uint64_t new_length, int fd, int p
    * refuses. Map the new length afresh instead. */
   if (errno == EFAULT) return mm_remap_by_mapping(addr, old_length, new_length, fd, prot, flags, offset, out);
   return errno;
+}
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+/*
+ * A private file map moved as mremap would move it: the file mapped again, and only the pages
+ * this process wrote (private copies, present or swapped out) copied over. A page it never
+ * wrote stays the file's, so a truncation zeroes it exactly as it would have in place; copying
+ * every page would turn them all into private ones. /proc/self/pagemap tells the two apart
+ * (bit 63: present, 62: swapped, 61: a file page). Without it, every page is copied.
+ */
+static int relocate_private_file(void *addr, uint64_t old_length, uint64_t new_length, int fd,
+                                 int prot, int flags, int64_t offset, void **out) {
+  int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (pagemap < 0) return mm_map_copy(addr, old_length, new_length, fd, prot, flags, offset, out);
+  void *p = mmap(NULL, (size_t)new_length, prot, flags, fd, (off_t)offset);
+  if (p == MAP_FAILED) {
+    int err = errno;
+    close(pagemap);
+    return err;
+  }
+  uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+  uint64_t old_pages = (old_length + page - 1) / page, new_pages = (new_length + page - 1) / page;
+  uint64_t pages = old_pages < new_pages ? old_pages : new_pages;
+  uint64_t entries[512];
+  for (uint64_t i = 0; i < pages;) {
+    uint64_t n = pages - i < 512 ? pages - i : 512;
+    off_t at = (off_t)(((uintptr_t)addr / page + i) * sizeof(uint64_t));
+    ssize_t got = pread(pagemap, entries, (size_t)(n * sizeof(uint64_t)), at);
+    if (got <= 0) { /* unreadable: copy the rest */
+      memcpy((uint8_t *)p + i * page, (uint8_t *)addr + i * page, (size_t)((pages - i) * page));
+      break;
+    }
+    n = (uint64_t)got / sizeof(uint64_t);
+    for (uint64_t j = 0; j < n; j++) {
+      uint64_t e = entries[j];
+      int written = ((e >> 63) & 1 && !((e >> 61) & 1)) || ((e >> 62) & 1);
+      if (written) memcpy((uint8_t *)p + (i + j) * page, (uint8_t *)addr + (i + j) * page, (size_t)page);
+    }
+    i += n;
+  }
+  close(pagemap);
+  *out = p;
+  return 0;
+}
+
+int mm_relocate(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
+                int64_t offset, void **out) {
+  if (fd >= 0 && !(flags & MAP_ANONYMOUS) && !(flags & MAP_SHARED))
+    return relocate_private_file(addr, old_length, new_length, fd, prot, flags, offset, out);
+  if (!(flags & MAP_ANONYMOUS) || (flags & MAP_SHARED))
+    return mm_map_copy(addr, old_length, new_length, fd, prot, flags, offset, out); /* maps the file again */
+  /* Private anonymous memory: move its pages instead of copying them (Linux 5.7+), leaving the
+   * old range mapped, empty. */
+  void *moved = mremap(addr, (size_t)old_length, (size_t)old_length, MREMAP_MAYMOVE | MREMAP_DONTUNMAP);
+  if (moved == MAP_FAILED) {
+    /* EINVAL: an older kernel; EFAULT: the range was split by madvise() or mlock(). */
+    return mm_map_copy(addr, old_length, new_length, fd, prot, flags, offset, out);
+  }
+  if (new_length == old_length) {
+    *out = moved;
+    return 0;
+  }
+  void *p = mremap(moved, (size_t)old_length, (size_t)new_length, MREMAP_MAYMOVE);
+  if (p == MAP_FAILED) {
+    int err = errno;
+    /* Put the pages back where they were, over what DONTUNMAP left there. */
+    mremap(moved, (size_t)old_length, (size_t)old_length, MREMAP_MAYMOVE | MREMAP_FIXED, addr);
+    return err;
+  }
+  *out = p;
+  return 0;
+}
+
+int mm_copy_locks(void *old_addr, uint64_t old_length, void *new_addr, uint64_t new_length) {
+  /* mlock splits a mapping at the locked range's edges, and smaps marks each locked part "lo". */
+  FILE *f = fopen("/proc/self/smaps", "re");
+  if (f == NULL) return errno;
+  uintptr_t from = (uintptr_t)old_addr, to = from + old_length;
+  uintptr_t start = 0, end = 0;
+  char line[512];
+  int err = 0;
+  while (fgets(line, sizeof line, f) != NULL) {
+    unsigned long s, e;
+    if (sscanf(line, "%lx-%lx ", &s, &e) == 2) { /* a mapping's first line: "start-end perms ..." */
+      start = s;
+      end = e;
+      continue;
+    }
+    if (strncmp(line, "VmFlags:", 8) != 0 || strstr(line, " lo") == NULL) continue;
+    uintptr_t lo = start > from ? start : from, hi = end < to ? end : to;
+    if (lo >= hi || lo - from >= new_length) continue;
+    uint64_t n = hi - lo < new_length - (lo - from) ? hi - lo : new_length - (lo - from);
+    if (mlock((uint8_t *)new_addr + (lo - from), (size_t)n) != 0) err = errno;
+  }
+  fclose(f);
+  return err;
+}
+
+int mm_same_file(int a, int b, int *same) {
+#if defined(SYS_kcmp)
+  /* KCMP_FILE (0): the same open file description, not just the same file. */
+  long r = syscall(SYS_kcmp, (long)getpid(), (long)getpid(), 0L, (long)a, (long)b);
+  if (r >= 0) {
+    *same = r == 0;
+    return 0;
+  }
+  if (errno == EBADF) {
+    *same = 0;
+    return 0;
+  }
+  /* ENOSYS or EPERM (a kernel without kcmp, or a sandbox that forbids it): compare inodes. */
+#endif
+  struct stat sa, sb;
+  if (fstat(a, &sa) != 0) return errno;
+  if (fstat(b, &sb) != 0) {
+    *same = 0;
+    return 0;
+  }
+  *same = sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  return 0;
 }
 
 int mm_map_limit(void) {

@@ -38,10 +38,38 @@ int mm_unmap(void *addr, uint64_t length);
 int mm_remap(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
              int64_t offset, void **out);
 
-/* The portable remap: a new mapping of new_length (contents copied for private and anonymous
- * maps), then the old one unmapped. Used where mremap is missing or refuses. */
+/*
+ * A new mapping of new_length with the same contents, at a new address; the old mapping is left
+ * as it is. A shared file (or memory file) map is mapped from the file again; a private or
+ * anonymous one has its bytes copied over.
+ */
+int mm_map_copy(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
+                int64_t offset, void **out);
+
+/*
+ * Moves the mapping to new addresses with new_length, as mm_remap would leave it, while
+ * [addr, addr + old_length) stays mapped for whoever still points into it (the caller then puts
+ * zero pages there with mm_zero_in_place). On failure nothing has changed.
+ */
+int mm_relocate(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
+                int64_t offset, void **out);
+
+/* After mm_relocate: lock the pages of the new mapping whose counterparts in the old one are
+ * locked (mremap keeps mlock; a new mapping does not have it). */
+int mm_copy_locks(void *old_addr, uint64_t old_length, void *new_addr, uint64_t new_length);
+
+/* The portable remap: mm_map_copy, then the old mapping unmapped. Used where mremap is missing
+ * or refuses. */
 int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot,
                         int flags, int64_t offset, void **out);
+
+/*
+ * Replaces [addr, addr + length) with private zero pages in place, atomically: whatever was
+ * mapped there (a file) is released, but the addresses stay reserved, readable and writable, so
+ * a pointer someone still holds reaches zeros instead of memory the kernel gave to another
+ * mapping. Writes there go nowhere. The range is unmapped later with mm_unmap.
+ */
+int mm_zero_in_place(void *addr, uint64_t length);
 
 /* How many mappings the kernel allows a process (vm.max_map_count), or 0 when unknown. */
 int mm_map_limit(void);
@@ -65,6 +93,14 @@ int mm_truncate(int fd, int64_t size);
 
 /* A close-on-exec duplicate of fd. */
 int mm_dup(int fd, int *out_fd);
+
+/* close(2). */
+int mm_close(int fd);
+
+/* Whether descriptor b still refers to the same open file as a (kcmp on Linux; elsewhere the
+ * same device and inode): *same = 1 or 0. Used before closing a descriptor memmap handed out,
+ * whose number the caller may have closed and the process reused for another file. */
+int mm_same_file(int a, int b, int *same);
 
 /* Name an anonymous mapping as seen in /proc/self/maps; ENOTSUP where there is no such thing. */
 int mm_set_name(void *addr, uint64_t length, const char *name);

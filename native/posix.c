@@ -64,8 +64,18 @@ int mm_truncate(int fd, int64_t size) {
   return ftruncate(fd, (off_t)size) == 0 ? 0 : errno;
 }
 
-int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot,
-                        int flags, int64_t offset, void **out) {
+int mm_close(int fd) {
+  return close(fd) == 0 ? 0 : errno;
+}
+
+int mm_zero_in_place(void *addr, uint64_t length) {
+  void *p = mmap(addr, (size_t)length, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? errno : 0;
+}
+
+int mm_map_copy(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
+                int64_t offset, void **out) {
   /* A shared file (or memory file) map holds nothing the file does not: map the file again.
    * Anything private holds its bytes only in memory: copy them over. */
   int anonymous = fd < 0 || (flags & MAP_ANONYMOUS);
@@ -78,9 +88,17 @@ int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, in
      * (left by an earlier shrink) reappear when the map grows again. */
     uint64_t page = (uint64_t)mm_page_size();
     uint64_t kept = (old_length + page - 1) / page * page;
-    memcpy(p, addr, (size_t)(kept < new_length ? kept : new_length));
+    uint64_t room = (new_length + page - 1) / page * page; /* mmap maps whole pages */
+    memcpy(p, addr, (size_t)(kept < room ? kept : room));
   }
-  munmap(addr, (size_t)old_length);
   *out = p;
+  return 0;
+}
+
+int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot,
+                        int flags, int64_t offset, void **out) {
+  int err = mm_map_copy(addr, old_length, new_length, fd, prot, flags, offset, out);
+  if (err) return err;
+  munmap(addr, (size_t)old_length);
   return 0;
 }

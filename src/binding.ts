@@ -24,8 +24,10 @@ export interface NativeBinding {
   truncate(fd: number, size: number): void;
   unmap(handle: Handle): void;
   remap(handle: Handle, newLength: number): void;
-  /** An ArrayBuffer over part of the mapping; the caller detaches it before unmap/remap. */
-  buffer(handle: Handle, offset: number, length: number): ArrayBuffer;
+  /** An ArrayBuffer over part of the mapping. A public one (a view for the caller) keeps its
+   * addresses reserved until V8 frees it (they read zeros once the map is closed or moved); an
+   * internal one must be detached before unmap/remap. */
+  buffer(handle: Handle, offset: number, length: number, isPublic: boolean): ArrayBuffer;
   detach(buffer: ArrayBuffer): void;
   sync(handle: Handle, offset: number, length: number, flags: number): void;
   syncAsync(handle: Handle, offset: number, length: number, flags: number): Promise<void>;
@@ -33,7 +35,9 @@ export interface NativeBinding {
   lock(handle: Handle, offset: number, length: number, lock: boolean): void;
   residency(handle: Handle, offset: number, length: number, out: Uint8Array): void;
   memoryFile(name: string, size: number): number;
-  dup(fd: number): number;
+  /** The descriptor handed out as `mm.fd`: a duplicate of the mapping's own, made on first use
+   * and again if its user closed it; -1 when the mapping holds none. */
+  exposedFd(handle: Handle): number;
   setName(handle: Handle, name: string): void;
   faults(handle: Handle): number;
   reinstallGuard(): void;

@@ -15,6 +15,8 @@ import { constants as bufferConstants } from 'node:buffer';
 import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, openSync } from 'node:fs';
 import { inspect } from 'node:util';
 
+import * as workerThreads from 'node:worker_threads';
+
 import { faultCounter, native, type Handle } from './binding.js';
 import { copyOf } from './pool.js';
 import {
@@ -59,7 +61,6 @@ const CLOSED = 1;
 const FAULTED = 2;
 type State = typeof OPEN | typeof CLOSED | typeof FAULTED;
 
-const EMPTY = Buffer.alloc(0);
 const NEWLINE = 0x0a;
 const NAME_PREFIX = 'memmap:';
 const MAX_NAME_BYTES = 66; // CPython's limit, so names that work there work here
@@ -71,6 +72,14 @@ let windowLimit = bufferConstants.MAX_LENGTH;
 export function setWindowLimitForTesting(bytes: number | undefined): void {
   windowLimit = bytes === undefined ? bufferConstants.MAX_LENGTH : bytes;
 }
+
+/** Makes an ArrayBuffer impossible to move to another thread: a view's memory is owned by the
+ * thread that mapped it. On Node 24+ it also makes transfer() throw. A no-op where the runtime
+ * lacks it (the addresses stay reserved until the moved buffer is freed, either way). */
+const markAsUntransferable: (ab: ArrayBuffer) => void =
+  typeof (workerThreads as { markAsUntransferable?: unknown }).markAsUntransferable === 'function'
+    ? (ab) => workerThreads.markAsUntransferable(ab)
+    : () => {};
 
 /** Where native.map() reports the descriptor it duplicated. */
 const mapOut = new Int32Array(1);
@@ -115,17 +124,24 @@ export class Mmap implements Iterable<number>, Disposable {
   #private = false;
   #memoryFile = false;
   #pendingFlushes = 0;
-  /** The Buffer over the whole map, made on first use; null for windowed maps. */
+  // Two sets of Buffers over the map. The internal ones (#buf, #windows) serve get/set/read/
+  // find...; they never leave this object, so they can be detached before close() or resize()
+  // and no caller can detach, transfer or hand them to native code. The public ones (#view,
+  // #viewWindows, spanning views) back view(); they are never detached (native code may still
+  // be reading or writing through them), and the addon keeps their addresses reserved until
+  // V8 frees them: after close() or resize() they read zeros.
+  /** The internal Buffer over the whole map, made on first use; null for windowed maps. */
   #buf: Buffer | null = null;
+  /** The public Buffer over the whole map that views are cut from; null until first needed. */
+  #view: Buffer | null = null;
   /** Windowed maps only: window k covers [k·stride, k·stride + 2·stride). */
   #windowed = false;
   #stride = 0;
   #windows: Buffer[] = [];
-  /** Windowed maps only: views that span windows, each over an ArrayBuffer of its own, held
-   * weakly until #detachAll. (The whole-map Buffer and the windows are held by #buf and
-   * #windows.) */
-  #spanningRefs: Array<WeakRef<ArrayBuffer>> = [];
-  #spanningPruned = 0;
+  #viewWindows: Buffer[] = [];
+  /** Every public ArrayBuffer over the live mapping, to recognise a view of this map passed
+   * back in (a windowed copy is not one memmove, so it must copy such a source first). */
+  #viewBuffers = new WeakSet<ArrayBufferLike>();
 
   /**
    * Maps `length` bytes of the file open as `fileno`, from `options.offset` (CPython's
@@ -334,26 +350,45 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   /**
-   * Detaches every ArrayBuffer made over the mapping (views of them then read as length 0), so
-   * none can reach the memory once it is unmapped or moved. Every one is reachable from here:
-   * the whole-map Buffer, the windows, and the spanning views' WeakRefs.
+   * Detaches the internal Buffers and forgets the public ones, before the mapping is closed or
+   * moved. Views already handed out stay attached: the addon turns their memory into zeros and
+   * keeps it reserved until they are gone.
    */
-  #detachAll(): void {
+  #dropBuffers(): void {
     if (this.#buf !== null) native.detach(this.#buf.buffer as ArrayBuffer);
     for (const w of this.#windows) if (w !== undefined) native.detach(w.buffer as ArrayBuffer);
-    for (const ref of this.#spanningRefs) {
-      const ab = ref.deref();
-      if (ab !== undefined) native.detach(ab);
-    }
-    this.#spanningRefs = [];
-    this.#spanningPruned = 0;
     this.#buf = null;
     this.#windows = [];
+    this.#view = null;
+    this.#viewWindows = [];
+    this.#viewBuffers = new WeakSet();
+  }
+
+  /** A new public Buffer over [offset, offset + length) of the map. */
+  #publicBuffer(offset: number, length: number): Buffer {
+    const ab = native.buffer(this.#handle!, offset, length, true);
+    markAsUntransferable(ab);
+    this.#viewBuffers.add(ab);
+    return Buffer.from(ab);
+  }
+
+  /** The public Buffer views are cut from: window k of a windowed map, or the whole map. Made
+   * again if a caller detached it (transfer() where the runtime allows it); the map is never
+   * empty, so length 0 means detached. */
+  #viewWindow(k: number): Buffer {
+    if (!this.#windowed) {
+      const v = this.#view;
+      return v !== null && v.length !== 0 ? v : (this.#view = this.#publicBuffer(0, this.#length));
+    }
+    const w = this.#viewWindows[k];
+    if (w !== undefined && w.length !== 0) return w;
+    const start = k * this.#stride;
+    return (this.#viewWindows[k] = this.#publicBuffer(start, Math.min(2 * this.#stride, this.#length - start)));
   }
 
   /** The Buffer over the whole (non-windowed) map. */
   #whole(): Buffer {
-    return (this.#buf = Buffer.from(native.buffer(this.#handle!, 0, this.#length)));
+    return (this.#buf = Buffer.from(native.buffer(this.#handle!, 0, this.#length, false)));
   }
 
   /** Window k of a windowed map (or the whole map, k = 0, for a small one). */
@@ -363,7 +398,7 @@ export class Mmap implements Iterable<number>, Disposable {
     if (w === undefined) {
       const start = k * this.#stride;
       const length = Math.min(2 * this.#stride, this.#length - start);
-      w = this.#windows[k] = Buffer.from(native.buffer(this.#handle!, start, length));
+      w = this.#windows[k] = Buffer.from(native.buffer(this.#handle!, start, length, false));
     }
     return w;
   }
@@ -421,9 +456,7 @@ export class Mmap implements Iterable<number>, Disposable {
 
   /** Whether a view shares memory with this (windowed) map. */
   #aliases(view: Uint8Array): boolean {
-    const ab = view.buffer;
-    return this.#windows.some((w) => w !== undefined && w.buffer === ab) ||
-      this.#spanningRefs.some((ref) => ref.deref() === ab);
+    return this.#viewBuffers.has(view.buffer);
   }
 
   #indexOf(needle: Uint8Array, start: number, end: number): number {
@@ -483,13 +516,14 @@ export class Mmap implements Iterable<number>, Disposable {
   // ------------------------------------------------------------------------------------------
   // Python's mmap API
 
-  /** Unmaps the memory and releases the descriptor. Every view handed out is detached first
-   * (it then reads as length 0), so close() always succeeds; calling it again does nothing. */
+  /** Unmaps the memory and releases the descriptor, so close() always succeeds; calling it
+   * again does nothing. A view handed out earlier keeps its length but reads zeros from then
+   * on (writes to it go nowhere); its addresses are released when it is garbage-collected. */
   close(): void {
     Mmap.#brand(this, 'close', Mmap.prototype.close);
     const handle = this.#handle;
     if (handle === null) return;
-    this.#detachAll();
+    this.#dropBuffers();
     this.#handle = null;
     this.#state = CLOSED;
     this.#fd = -1;
@@ -513,11 +547,23 @@ export class Mmap implements Iterable<number>, Disposable {
     return this.#length;
   }
 
-  /** The descriptor the map holds (a duplicate of `fileno`, or the memory file of shared
-   * anonymous memory), or -1 when it holds none. */
+  /**
+   * A descriptor of the map's file (or of the memory file behind shared anonymous memory), to
+   * share it with another process or thread; -1 when the map keeps no descriptor or is closed.
+   *
+   * It is memmap's: the map closes it in `close()`. Closing it yourself (or handing it to a
+   * stream that does) is harmless: memmap does its own work on a descriptor it never hands
+   * out, never closes a number that no longer refers to its file, and makes a new duplicate
+   * the next time `fd` is read.
+   */
   get fd(): number {
     Mmap.#brand(this, 'fd');
-    return this.#state === CLOSED ? -1 : this.#fd;
+    if (this.#state === CLOSED || this.#fd < 0) return -1;
+    try {
+      return native.exposedFd(this.#handle!);
+    } catch (error) {
+      throw systemError(error, Object.getOwnPropertyDescriptor(Mmap.prototype, 'fd')!.get!);
+    }
   }
 
   /** The access mode after CPython's inference (`ACCESS_DEFAULT`, `ACCESS_READ`, ...). */
@@ -630,32 +676,28 @@ export class Mmap implements Iterable<number>, Disposable {
    * A zero-copy Buffer over `[offset, offset + length)` of the map (Python's buffer protocol,
    * `memoryview(m)`). Writes to it are writes to the map.
    *
-   * The view is detached (reads as length 0) when the map is closed or resized, so it can never
-   * reach unmapped memory. On an `ACCESS_READ` map, writes through a view change only this
-   * process's private copy of the page and never reach the file.
+   * The view never reaches memory that is not this map's: after `close()` or `resize()` it
+   * keeps its length but reads zeros, and writes to it go nowhere; the addresses are released
+   * when the view is garbage-collected. That holds for native code that took the pointer too
+   * (a pending `fs.read`, zlib, a hash). On an `ACCESS_READ` map, writes through a view change
+   * only this process's private copy of the page and never reach the file.
    */
   view(offset?: number, length?: number): Buffer {
     if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.view);
     const size = this.#length;
     const o = optionalInteger(offset, 'offset', 0, this.view, 0, size);
     const n = optionalInteger(length, 'length', size - o, this.view, 0, size - o);
-    if (n === 0) return EMPTY.subarray(0, 0);
-    if (!this.#windowed) return (this.#buf ?? this.#whole()).subarray(o, o + n);
+    if (n === 0) return Buffer.alloc(0);
+    if (!this.#windowed) return this.#viewWindow(0).subarray(o, o + n);
     const k = Math.floor(o / this.#stride);
     if (o + n <= Math.min(k * this.#stride + 2 * this.#stride, size) && n <= this.#stride) {
-      return this.#window(k).subarray(o - k * this.#stride, o - k * this.#stride + n);
+      return this.#viewWindow(k).subarray(o - k * this.#stride, o - k * this.#stride + n);
     }
     if (n > bufferConstants.MAX_LENGTH) {
       throw rangeError('ERR_OUT_OF_RANGE',
         `A view is at most ${bufferConstants.MAX_LENGTH} bytes on this runtime; ask for a smaller range`, this.view);
     }
-    const ab = native.buffer(this.#handle!, o, n);
-    if (this.#spanningRefs.length >= this.#spanningPruned * 2 + 64) {
-      this.#spanningRefs = this.#spanningRefs.filter((r) => r.deref() !== undefined);
-      this.#spanningPruned = this.#spanningRefs.length;
-    }
-    this.#spanningRefs.push(new WeakRef(ab));
-    return Buffer.from(ab);
+    return this.#publicBuffer(o, n);
   }
 
   /** Iterates over the bytes as numbers, reading the live contents at each step. */
@@ -939,7 +981,7 @@ export class Mmap implements Iterable<number>, Disposable {
     const oldLength = this.#length;
     const newFileSize = this.#offset + size;
     const remap = (length: number) => {
-      this.#detachAll();
+      this.#dropBuffers();
       native.remap(handle, length);
     };
     try {

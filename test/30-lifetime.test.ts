@@ -2,8 +2,9 @@
  * Memory safety: what close(), resize() and the garbage collector do to memory handed out, what a
  * closed map still allows, what a read-only map refuses, and that a failed resize() changes
  * nothing. Where CPython raises BufferError (close or resize with a live memoryview), memmap
- * detaches every view first and succeeds: an old view reads as length 0 and can never reach
- * unmapped memory.
+ * succeeds: an old view keeps its length but reads zeros, its writes reach neither the map nor
+ * the file, and its addresses stay reserved until it is collected, so it can never reach
+ * unmapped memory or another mapping (see also 81-crash: native code holding a view).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -63,37 +64,37 @@ function holdEverything(mm: Mmap) {
   };
 }
 
-function assertAllDetached(views: ReturnType<typeof holdEverything>): void {
-  for (const [name, v] of Object.entries(views)) {
-    if (v instanceof DataView) {
-      // A DataView over a detached buffer refuses every access with a TypeError.
-      assert.throws(() => v.getUint8(0), TypeError, `${name}.getUint8`);
-      assert.throws(() => v.setFloat64(0, 1), TypeError, `${name}.setFloat64`);
-      assert.equal(v.buffer.byteLength, 0, `${name}.buffer`);
-      continue;
-    }
-    assert.equal(v.length, 0, `${name}.length`);
-    assert.equal(v.byteLength, 0, `${name}.byteLength`);
-    assert.equal(v.buffer.byteLength, 0, `${name}.buffer.byteLength`);
-    assert.equal(v[0], undefined, `${name}[0]`);
-    v[0] = 1; // a write to index 0 of a length-0 array does nothing
-    assert.equal(v[0], undefined, `${name}[0] after a write`);
-    assert.throws(() => v.fill(1), TypeError, `${name}.fill`);
-    assert.throws(() => v.set([1]), TypeError, `${name}.set`);
-  }
-  const whole = views.whole;
-  assert.throws(() => whole.writeUInt32LE(1, 0), { code: 'ERR_BUFFER_OUT_OF_BOUNDS' });
-  assert.throws(() => whole.readUInt32LE(0), { code: 'ERR_BUFFER_OUT_OF_BOUNDS' });
-  assert.equal(whole.toString('hex'), '');
-  assert.equal(Buffer.compare(whole, Buffer.alloc(0)), 0);
+/** The lengths of held views, to check after close()/resize() that they kept them. */
+function lengthsOf(views: ReturnType<typeof holdEverything>): Map<string, number> {
+  return new Map(Object.entries(views).map(([name, v]) => [name, v.byteLength]));
 }
 
-describe('close() detaches every view handed out, and always succeeds', () => {
+/**
+ * Views from before close()/resize(): attached, the same length, every byte zero, and writable
+ * without reaching the map or the file (`mapNow` reads the map's live bytes, when it is open).
+ */
+function assertAllRetired(views: ReturnType<typeof holdEverything>, lengths: Map<string, number>,
+  mapNow?: () => Buffer): void {
+  const before = mapNow?.();
+  for (const [name, v] of Object.entries(views)) {
+    assert.equal(v.byteLength, lengths.get(name), `${name}.byteLength is kept`);
+    const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    assert.ok(bytes.every((b) => b === 0), `${name} reads zeros`);
+  }
+  views.whole.fill(0xab); // writes land in zero pages of their own
+  views.dataView.setFloat64(8, 1.5);
+  assert.equal(views.whole[3], 0xab);
+  assert.equal(views.dataView.getFloat64(8), 1.5);
+  if (before !== undefined) assert.deepEqual(mapNow!(), before, 'writes through old views do not reach the map');
+}
+
+describe('close() retires every view handed out, and always succeeds', () => {
   for (const [name, make] of kinds(4 * PAGESIZE + 123)) {
     test(name, () => {
       const mm = make();
       const expected = mm.slice();
       const views = holdEverything(mm);
+      const lengths = lengthsOf(views);
       // Live views see the map: the checks below are about memory that was really shared.
       assert.deepEqual(Buffer.from(views.part), expected.subarray(100, 400));
       assert.equal(views.dataView.getUint8(7), expected[7]);
@@ -102,7 +103,7 @@ describe('close() detaches every view handed out, and always succeeds', () => {
 
       mm.close(); // CPython raises BufferError here: a memoryview is still exported
       assert.equal(mm.closed, true);
-      assertAllDetached(views);
+      assertAllRetired(views, lengths);
       // Copies are not views: they keep their bytes.
       assert.deepEqual(copyByRead, expected.subarray(0, 50));
       assert.equal(copyBySlice.length, 334);
@@ -122,11 +123,12 @@ describe('close() detaches every view handed out, and always succeeds', () => {
     assert.ok(across.buffer.byteLength < mm.length, 'the map is windowed');
     across[59_999] = 9;
     assert.equal(mm.get(69_999), 9);
+    const lengths = [inside, across, whole, again, sub].map((v) => v.length);
     mm.close();
-    for (const v of [inside, across, whole, again, sub]) {
-      assert.equal(v.length, 0);
-      assert.equal(v.buffer.byteLength, 0);
-    }
+    [inside, across, whole, again, sub].forEach((v, i) => {
+      assert.equal(v.length, lengths[i]);
+      assert.ok(v.every((b) => b === 0), 'reads zeros');
+    });
   });
 
   test('close() is idempotent, and toString/seekable/closed still answer', () => {
@@ -142,20 +144,25 @@ describe('close() detaches every view handed out, and always succeeds', () => {
     assert.equal(mm.fd, -1, 'a closed map holds no descriptor');
   });
 
-  test('close() releases the mapping and its descriptor', () => {
+  test('close() releases the file and its descriptor, even with a view still held', () => {
     const path = realpathSync(makeFile(dir, pattern(3 * PAGESIZE)));
     const mapped = () => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(path)).length;
     const mm = Mmap.open(path, { access: ACCESS_WRITE });
     const fd = mm.fd;
-    mm.view()[0] = 1;
+    const view = mm.view();
+    view[0] = 1;
     assert.equal(mapped(), 1);
     assert.ok(fd >= 0);
     mm.close();
-    assert.equal(mapped(), 0);
+    assert.equal(mapped(), 0, 'the file is no longer mapped');
+    view[1] = 2; // the view's addresses are still reserved: zero pages of its own
+    assert.equal(view[0], 0);
+    assert.equal(view[1], 2);
+    assert.equal(readFileSync(path)[1], pattern(3 * PAGESIZE)[1], 'a late write does not reach the file');
     assert.throws(() => statSync(`/proc/self/fd/${fd}`), { code: 'ENOENT' }, 'the duplicate descriptor is closed');
   });
 
-  test('close() while a flushAsync() is in flight: views go at once, the memory when the flush ends', async () => {
+  test('close() while a flushAsync() is in flight: the file stays mapped until the flush ends', async () => {
     const data = pattern(8 * PAGESIZE);
     const path = realpathSync(makeFile(dir, Buffer.alloc(data.length)));
     const mapped = () => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(path)).length;
@@ -164,7 +171,7 @@ describe('close() detaches every view handed out, and always succeeds', () => {
     view.set(data);
     const flushed = mm.flushAsync();
     mm.close();
-    assert.equal(view.length, 0);
+    assert.equal(view.length, data.length);
     assert.equal(mapped(), 1, 'the flush still holds the mapping');
     await flushed;
     assert.equal(mapped(), 0, 'the mapping is released once the flush settles');
@@ -255,7 +262,8 @@ describe('using', () => {
       assert.equal(mm.closed, false);
     }
     assert.equal(outer.closed, true);
-    assert.equal(view.length, 0);
+    assert.equal(view.length, PAGESIZE);
+    assert.equal(view[0], 0, 'the view reads zeros once the map is closed');
   });
 
   test('closes the map when the block throws, and the error comes through', () => {
@@ -268,7 +276,7 @@ describe('using', () => {
       throw new Error('boom');
     }, /boom/);
     assert.equal(outer!.closed, true);
-    assert.equal(view!.length, 0);
+    assert.ok(view!.every((b) => b === 0), 'the view reads zeros once the map is closed');
   });
 
   test('a map closed inside the block is disposed without error', () => {
@@ -282,7 +290,7 @@ describe('using', () => {
   });
 });
 
-describe('resize() detaches every view and keeps the data', () => {
+describe('resize() retires every view and keeps the data', () => {
   const n = 4 * PAGESIZE + 123;
   for (const [name, make] of kinds(n)) {
     const resizable = !name.includes('READ') && !name.includes('COPY');
@@ -291,18 +299,20 @@ describe('resize() detaches every view and keeps the data', () => {
       const mm = make();
       const expected = mm.slice();
       const before = holdEverything(mm);
+      const beforeLengths = lengthsOf(before);
       mm.seek(77);
       mm.resize(10 * PAGESIZE + 5); // grow: CPython raises BufferError with views exported
-      assertAllDetached(before);
+      assertAllRetired(before, beforeLengths, () => mm.slice());
       assert.equal(mm.length, 10 * PAGESIZE + 5);
       assert.equal(mm.tell(), 77);
       assert.deepEqual(mm.slice(0, n), expected);
       assert.ok(mm.slice(n).every((b) => b === 0), 'the grown part reads as zeros');
 
       const grown = holdEverything(mm);
+      const grownLengths = lengthsOf(grown);
       grown.lastPage.fill(0xee);
       mm.resize(2 * PAGESIZE); // shrink
-      assertAllDetached(grown);
+      assertAllRetired(grown, grownLengths, () => mm.slice());
       assert.deepEqual(mm.slice(), expected.subarray(0, 2 * PAGESIZE));
 
       const v = mm.view();

@@ -2,7 +2,7 @@
  * A pure-TypeScript model of one memory map with CPython 3.13's `mmap` semantics on Linux, plus
  * the refinements memmap documents (the new position from `seek`, `flush(offset)` to the end,
  * `find(empty, start > length)` = -1, `undefined`/`null` as "default", `size()` of anonymous
- * memory, a `resize` that fails cleanly, detached views after `close`/`resize`).
+ * memory, a `resize` that fails cleanly, views that read zeros after `close`/`resize`).
  *
  * It has the same method names and arguments as `Mmap`, so one operation can be applied to both
  * and the outcomes compared. It never touches memory maps or files: the "file" is a byte array.
