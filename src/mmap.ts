@@ -73,13 +73,28 @@ export function setWindowLimitForTesting(bytes: number | undefined): void {
   windowLimit = bytes === undefined ? bufferConstants.MAX_LENGTH : bytes;
 }
 
-/** Makes an ArrayBuffer impossible to move to another thread: a view's memory is owned by the
- * thread that mapped it. On Node 24+ it also makes transfer() throw. A no-op where the runtime
- * lacks it (the addresses stay reserved until the moved buffer is freed, either way). */
-const markAsUntransferable: (ab: ArrayBuffer) => void =
-  typeof (workerThreads as { markAsUntransferable?: unknown }).markAsUntransferable === 'function'
-    ? (ab) => workerThreads.markAsUntransferable(ab)
-    : () => {};
+/**
+ * Keeps a view's ArrayBuffer from being moved to another thread by postMessage or
+ * structuredClone: its memory belongs to the thread that mapped it. Used only where marking
+ * leaves the buffer detachable (Node 20 and 22): on Node 24+ it also makes the buffer
+ * non-detachable, and Node detaches external buffers when a thread exits, which then aborts.
+ * Where it is not used, a moved buffer still keeps its addresses reserved until it is freed.
+ */
+const markAsUntransferable: (ab: ArrayBuffer) => void = (() => {
+  const mark = (workerThreads as { markAsUntransferable?: (ab: ArrayBuffer) => void }).markAsUntransferable;
+  if (typeof mark !== 'function') return () => {};
+  const probe = new ArrayBuffer(8);
+  mark(probe);
+  const transfer = (probe as { transfer?: () => ArrayBuffer }).transfer;
+  if (typeof transfer === 'function') {
+    try {
+      transfer.call(probe);
+    } catch {
+      return () => {}; // marking makes a buffer non-detachable here
+    }
+  }
+  return (ab) => mark(ab);
+})();
 
 /** Where native.map() reports the descriptor it duplicated. */
 const mapOut = new Int32Array(1);

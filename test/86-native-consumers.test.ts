@@ -1,0 +1,77 @@
+/**
+ * Native code that holds a view across close() or resize(): a pending fs.read or fs.write on the
+ * thread pool, zlib, transfer() of the view's ArrayBuffer, and a descriptor handed out as mm.fd
+ * that its user closes. Each runs in a child process (test/fixtures/crash-inflight.ts); a crash
+ * shows as a signal, and writes to the wrong memory as changed bytes of another file.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { PAGESIZE } from '../src/index.js';
+import { runFixture, scratchDir } from './helpers.js';
+
+function child(mode: string) {
+  const r = runFixture('crash-inflight', [mode, scratchDir()]);
+  assert.equal(r.signal, null, `${mode}: the child died of ${r.signal}; stderr: ${r.stderr}`);
+  assert.equal(r.status, 0, `${mode}: exit status; stderr: ${r.stderr}`);
+  const lines = r.stdout.trim().split('\n').filter(Boolean);
+  return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
+}
+
+test('a pending fs.read into a view lands in reserved zero pages, never in a map made after close()', () => {
+  assert.deepEqual(child('fs-read-pending'), {
+    n: 16 * PAGESIZE,
+    victimBytesIntact: true,
+    victimFileIntact: true,
+    readerFileIntact: true, // close() had released the file: the late read does not reach it
+    viewGotTheData: true,
+  });
+});
+
+test('a pending fs.write from a view sends the map\'s bytes or zeros, never a map made after close()', () => {
+  assert.deepEqual(child('fs-write-pending'), {
+    n: 64 * PAGESIZE, total: 64 * PAGESIZE, secretLeaked: false, onlyMapBytesOrZeros: true,
+  });
+});
+
+test('zlib.gzip(view) then close(), as at the end of a using block: no crash, no foreign bytes', () => {
+  assert.deepEqual(child('zlib-close'), { inflatedLength: 8 << 20, onlyMapBytesOrZeros: true });
+});
+
+test('a gzip stream holding views across resize(): no abort, the stream completes', () => {
+  assert.deepEqual(child('zlib-stream-resize'), {
+    inflatedLength: (8 << 20) + (4 << 20), resizedLength: 2 << 20, mapByte: 0x67,
+  });
+});
+
+test('transfer() of a view\'s ArrayBuffer: refused, or moved with its addresses kept reserved', (t) => {
+  if (typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer !== 'function') {
+    t.skip('this runtime has no ArrayBuffer.prototype.transfer');
+    return;
+  }
+  const out = child('transfer');
+  // The map's own reads and writes never go through the caller's buffer.
+  assert.deepEqual(out.afterMove, { get: 0x78, slice: '7778', newView: 0x78 });
+  if (out.refused !== null) {
+    assert.equal(out.refused, 'TypeError'); // Node 24+: the view's buffer cannot be detached
+  } else {
+    assert.equal(out.movedSees, 0x78, 'the moved buffer is still the map while it is open');
+    assert.equal(out.movedAfterClose, true, 'and reads zeros after close(), never another map');
+  }
+});
+
+test('mm.fd closed by a worker and reused by another file: resize() and close() leave that file alone', () => {
+  const out = child('fd-reused-by-worker');
+  assert.equal(out.first, 0x12);
+  assert.equal(out.numberReused, true, 'the fixture reproduces the reuse');
+  assert.equal(out.unrelatedSize, 100, 'resize() did not truncate the unrelated file');
+  assert.equal(out.unrelatedStillOpen, true, 'close() did not close the unrelated file\'s descriptor');
+  assert.equal(out.fileSize, 8 * PAGESIZE, 'resize() worked on the map\'s own file');
+  assert.equal(out.newFdHandedOut, true);
+});
+
+test('mm.fd closed by a read stream (autoClose): memmap keeps working on its own descriptor', () => {
+  assert.deepEqual(child('fd-closed-by-stream'), {
+    bytes: 2 * PAGESIZE, numberReused: true, unrelatedSize: 10, unrelatedStillOpen: true, againIsTheMap: true,
+  });
+});
