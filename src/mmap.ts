@@ -62,6 +62,7 @@ const FAULTED = 2;
 type State = typeof OPEN | typeof CLOSED | typeof FAULTED;
 
 const NEWLINE = 0x0a;
+const NEWLINE_BYTES = Buffer.of(NEWLINE);
 const NAME_PREFIX = 'memmap:';
 const MAX_NAME_BYTES = 66; // CPython's limit, so names that work there work here
 
@@ -769,6 +770,88 @@ export class Mmap implements Iterable<number>, Disposable {
     if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readLine);
     this.#pos = end;
     return out;
+  }
+
+  /**
+   * Copies bytes of the map into `target` (any TypedArray, DataView or Buffer), allocating
+   * nothing for them: up to `length` bytes (default: the rest of `target` from `offset`) from
+   * `position`, or from the map's position when `position` is omitted or null (which then
+   * advances, as `read()` does). Returns how many bytes were copied: fewer at the end of the
+   * map, 0 past it. The shape of `fs.readSync(fd, buffer, offset, length, position)`.
+   */
+  readInto(target: ArrayBufferView, offset?: number | null, length?: number | null, position?: number | null): number {
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readInto);
+    if (!ArrayBuffer.isView(target)) throw argTypeError('target', 'a TypedArray, DataView or Buffer', target, this.readInto);
+    const room = target.byteLength;
+    const o = optionalInteger(offset, 'offset', 0, this.readInto, 0, room);
+    const n = optionalInteger(length, 'length', room - o, this.readInto, 0, room - o);
+    const fromCursor = position === undefined || position === null;
+    const at = fromCursor ? this.#pos : validateInteger(position, 'position', this.readInto, 0, Number.MAX_SAFE_INTEGER);
+    const size = this.#length;
+    const count = at >= size ? 0 : Math.min(n, size - at);
+    if (count > 0) {
+      const out = target instanceof Uint8Array ? target : new Uint8Array(target.buffer, target.byteOffset, room);
+      if (!this.#windowed) {
+        const b = this.#buf ?? this.#whole();
+        if (count <= 16) {
+          for (let i = 0; i < count; i++) out[o + i] = b[at + i]!;
+        } else {
+          out.set(b.subarray(at, at + count), o); // one memmove, safe if target is a view of this map
+        }
+      } else {
+        out.set(this.#copyOut(at, count), o);
+      }
+      if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readInto);
+    }
+    if (fromCursor) this.#pos = at + count;
+    return count;
+  }
+
+  /**
+   * Iterates the lines of `[start, end)` (slice rules; the whole map by default) as Buffers that
+   * are views into the map: nothing is copied. Each line comes without its `\n`; a last line
+   * without one comes too. The position does not move. The lines follow `view()`'s rules: they
+   * read zeros after `close()` or `resize()`, and the next step of the iteration throws
+   * `ERR_MMAP_CLOSED` once the map is closed.
+   *
+   * ```ts
+   * for (const line of mm.lines()) if (line.includes('ERROR')) console.log(line.toString());
+   * ```
+   */
+  lines(start?: number | null, end?: number | null): IterableIterator<Buffer> {
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.lines);
+    const [s, e] = searchBounds(this.#length, 0, start, end, this.lines);
+    return this.#linesFrom(s, e);
+  }
+
+  *#linesFrom(at: number, end: number): IterableIterator<Buffer> {
+    const next = Mmap.prototype.lines;
+    while (true) {
+      if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, next);
+      const e = Math.min(end, this.#length); // a resize() between steps ends the range there
+      if (at >= e) return;
+      let nl: number;
+      let line: Buffer;
+      if (!this.#windowed) {
+        const b = this.#buf ?? this.#whole();
+        if (e === this.#length) {
+          nl = b.indexOf(NEWLINE, at);
+        } else {
+          const i = b.subarray(at, e).indexOf(NEWLINE); // bounded: never scans past the range
+          nl = i < 0 ? -1 : at + i;
+        }
+        const stop = nl < 0 ? e : nl;
+        line = this.#viewWindow(0).subarray(at, stop);
+        at = stop === e ? e : stop + 1;
+      } else {
+        nl = this.#indexOf(NEWLINE_BYTES, at, e);
+        const stop = nl < 0 ? e : nl;
+        line = stop === at ? Buffer.alloc(0) : this.view(at, stop - at);
+        at = stop === e ? e : stop + 1;
+      }
+      if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, next);
+      yield line;
+    }
   }
 
   /** Writes `data` at the position and advances it; returns the number of bytes written.
