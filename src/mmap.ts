@@ -1225,7 +1225,7 @@ export class Mmap implements Iterable<number>, Disposable {
     if (this.#state === CLOSED) return `Mmap { closed: ${options.stylize('true', 'boolean')} }`;
     const n = (v: number) => options.stylize(String(v), 'number');
     return `Mmap { access: ${options.stylize(`'${ACCESS_NAMES[this.#access]}'`, 'string')}, length: ${n(this.#length)}, ` +
-      `pos: ${n(this.#pos)}, offset: ${n(this.#offset)}, fd: ${n(this.#fd)}` +
+      `pos: ${n(this.#pos)}, offset: ${n(this.#offset)}, fd: ${n(this.fd)}` + // never the private descriptor
       (this.#state === FAULTED ? `, faulted: ${options.stylize('true', 'boolean')}` : '') + ' }';
   }
 }
