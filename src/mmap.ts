@@ -201,10 +201,10 @@ export class Mmap implements Iterable<number>, Disposable {
       case ACCESS_WRITE: mapFlags = MAP_SHARED; mapProt = PROT_READ | PROT_WRITE; break;
       case ACCESS_COPY: mapFlags = MAP_PRIVATE; mapProt = PROT_READ | PROT_WRITE; break;
       case ACCESS_DEFAULT:
-        // CPython infers the access from prot: read+write stays DEFAULT, write alone is WRITE,
-        // anything else (PROT_READ, PROT_READ|PROT_EXEC, PROT_NONE) is READ.
-        if (prot === (PROT_READ | PROT_WRITE)) effective = ACCESS_DEFAULT;
-        else if (prot === PROT_WRITE) effective = ACCESS_WRITE;
+        // CPython infers the access from prot's bits: read and write (with or without exec)
+        // stays DEFAULT, write without read is WRITE, anything without write is READ.
+        if ((prot & PROT_READ) !== 0 && (prot & PROT_WRITE) !== 0) effective = ACCESS_DEFAULT;
+        else if ((prot & PROT_WRITE) !== 0) effective = ACCESS_WRITE;
         else effective = ACCESS_READ;
         break;
       default:
@@ -216,8 +216,8 @@ export class Mmap implements Iterable<number>, Disposable {
       // one page instead of killing the process with SIGSEGV, and can never reach the file.
       mapFlags = (mapFlags & ~(MAP_SHARED | MAP_PRIVATE)) | MAP_PRIVATE | (MAP_NORESERVE ?? 0);
       mapProt = PROT_READ | PROT_WRITE | (prot & PROT_EXEC);
-    } else if (effective === ACCESS_WRITE && prot === PROT_WRITE) {
-      mapProt = PROT_READ | PROT_WRITE; // memmap reads what it writes; x86 implies it anyway
+    } else if (access === ACCESS_DEFAULT && effective === ACCESS_WRITE) {
+      mapProt = prot | PROT_READ; // memmap reads what it writes; x86 implies it anyway
     }
 
     if (fd !== -1) {

@@ -523,7 +523,10 @@ export function expectConstruct(args: {
     if (access < 0 || access > 3) fail('RangeError', 'ERR_INVALID_ARG_VALUE', 'invalid access');
     let effective = access;
     if (access === ACCESS_DEFAULT) {
-      effective = prot === (args.PROT_READ | args.PROT_WRITE) ? ACCESS_DEFAULT : prot === args.PROT_WRITE ? ACCESS_WRITE : ACCESS_READ;
+      // CPython 3.13's rule, on prot's bits (PROT_EXEC and others do not change it).
+      const r = (prot & args.PROT_READ) !== 0;
+      const w = (prot & args.PROT_WRITE) !== 0;
+      effective = r && w ? ACCESS_DEFAULT : w ? ACCESS_WRITE : ACCESS_READ;
     }
     if (fileSize !== null) {
       if (length === 0) {

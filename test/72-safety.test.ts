@@ -1,0 +1,98 @@
+/**
+ * Memory safety and CPython conformance at the edges: prot bits, shared anonymous memory,
+ * madvise's allow-list, user code running mid-call, revoked Proxies, huge slice steps and the
+ * copy pool.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+
+import {
+  ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, Mmap, PROT_EXEC, PROT_READ, PROT_WRITE,
+} from '../src/index.js';
+import { findPython, makeFile, openFd, scratchDir } from './helpers.js';
+
+const dir = scratchDir();
+
+describe('prot bits infer the access as CPython 3.13 does', () => {
+  // CPython 3.13: (prot & PROT_READ) && (prot & PROT_WRITE) -> ACCESS_DEFAULT,
+  // else prot & PROT_WRITE -> ACCESS_WRITE, else ACCESS_READ.
+  const expected = (prot: number) =>
+    (prot & PROT_READ) !== 0 && (prot & PROT_WRITE) !== 0 ? ACCESS_DEFAULT
+      : (prot & PROT_WRITE) !== 0 ? ACCESS_WRITE : ACCESS_READ;
+
+  /** Maps with `make`; null when the system refuses executable file maps (a noexec mount). */
+  function tryMap(make: () => Mmap): Mmap | null {
+    try {
+      return make();
+    } catch (error) {
+      if (['EPERM', 'EACCES'].includes((error as { code?: string }).code ?? '')) return null;
+      throw error;
+    }
+  }
+
+  for (let prot = 0; prot <= (PROT_READ | PROT_WRITE | PROT_EXEC); prot++) {
+    test(`new Mmap(fd, n, { prot: ${prot} }) is ${['ACCESS_DEFAULT', 'ACCESS_READ', 'ACCESS_WRITE'][expected(prot)]}, and writes reach the file only when writable`, (t) => {
+      const path = makeFile(dir, 'abcdef');
+      const fd = openFd(path);
+      const mm = tryMap(() => new Mmap(fd, 6, { prot }));
+      if (mm === null) {
+        t.skip('executable file maps are refused here');
+        return;
+      }
+      assert.equal(mm.access, expected(prot));
+      if (expected(prot) === ACCESS_READ) {
+        assert.throws(() => mm.write('X'), { name: 'TypeError', code: 'ERR_MMAP_READONLY' });
+        assert.equal(readFileSync(path, 'utf8'), 'abcdef');
+      } else {
+        mm.write('X');
+        assert.equal(mm.get(0), 0x58, 'memmap reads back what it wrote');
+        assert.equal(readFileSync(path, 'utf8'), 'Xbcdef', 'a shared writable map writes through');
+      }
+      mm.close();
+    });
+  }
+
+  test('Mmap.open with prot READ|WRITE|EXEC opens the file writable and writes through', (t) => {
+    const path = makeFile(dir, 'abcdef');
+    const mm = tryMap(() => Mmap.open(path, { prot: PROT_READ | PROT_WRITE | PROT_EXEC }));
+    if (mm === null) {
+      t.skip('executable file maps are refused here');
+      return;
+    }
+    assert.equal(mm.access, ACCESS_DEFAULT);
+    mm.set(1, 0x59);
+    assert.equal(readFileSync(path, 'utf8'), 'aYcdef');
+    mm.close();
+    // WRITE|EXEC without READ is CPython's ACCESS_WRITE: still writable, still write-through.
+    const w = tryMap(() => Mmap.open(path, { prot: PROT_WRITE | PROT_EXEC }));
+    if (w !== null) {
+      assert.equal(w.access, ACCESS_WRITE);
+      w.set(2, 0x5a);
+      assert.equal(w.get(2), 0x5a);
+      assert.equal(readFileSync(path, 'utf8'), 'aYZdef');
+      w.close();
+    }
+  });
+
+  test('the table above is CPython 3.13\'s (anonymous maps, prot 0..7)', (t) => {
+    const python = findPython();
+    if (python === null) {
+      t.skip('no CPython 3.13 here');
+      return;
+    }
+    const r = spawnSync(python[0]!, [...python.slice(1), '-c',
+      'import mmap\nprint([mmap.mmap(-1, 10, prot=p).__repr__().split("access=")[1].split(",")[0] for p in range(8)])'],
+    { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const names = ['ACCESS_DEFAULT', 'ACCESS_READ', 'ACCESS_WRITE'];
+    const ours: string[] = [];
+    for (let prot = 0; prot < 8; prot++) {
+      const mm = new Mmap(-1, 10, { prot });
+      ours.push(names[mm.access]!);
+      mm.close();
+    }
+    assert.equal(r.stdout.trim(), `[${ours.map((n) => `'${n}'`).join(', ')}]`);
+  });
+});
