@@ -242,7 +242,10 @@ export class Mmap implements Iterable<number>, Disposable {
         mapFlags |= MAP_ANONYMOUS;
       } else {
         // Shared anonymous memory lives in a memory file: it can be handed to other processes
-        // and threads by descriptor, and it can grow (CPython refuses that on Linux).
+        // and threads by descriptor, and it can grow (CPython refuses that on Linux). The map is
+        // of that file: MAP_ANONYMOUS (which Python callers may pass) would make the kernel
+        // ignore the descriptor and map other memory than mm.fd holds.
+        mapFlags &= ~MAP_ANONYMOUS;
         if (size <= 0) throw systemError({ errno: 22, syscall: 'mmap', message: 'Invalid argument' }, from);
         try {
           mapFd = native.memoryFile('memmap', offset + size);

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
 import {
-  ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, Mmap, PROT_EXEC, PROT_READ, PROT_WRITE,
+  ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, MAP_ANONYMOUS, MAP_SHARED, Mmap, PAGESIZE, PROT_EXEC, PROT_READ,
+  PROT_WRITE,
 } from '../src/index.js';
 import { findPython, makeFile, openFd, scratchDir } from './helpers.js';
 
@@ -95,4 +96,38 @@ describe('prot bits infer the access as CPython 3.13 does', () => {
     }
     assert.equal(r.stdout.trim(), `[${ours.map((n) => `'${n}'`).join(', ')}]`);
   });
+});
+
+describe('shared anonymous memory with MAP_ANONYMOUS in flags is the memory file mm.fd', () => {
+  for (const [name, flags] of [['MAP_SHARED', MAP_SHARED], ['MAP_SHARED | MAP_ANONYMOUS', MAP_SHARED | MAP_ANONYMOUS]] as const) {
+    test(`new Mmap(-1, n, { flags: ${name} }): a second map of mm.fd sees writes both ways`, () => {
+      const mm = new Mmap(-1, PAGESIZE, { flags });
+      assert.ok(mm.fd >= 0);
+      const other = new Mmap(mm.fd, 0);
+      assert.equal(other.length, PAGESIZE);
+      mm.set(5, 0x41);
+      assert.equal(other.get(5), 0x41, 'the second map sees the first one\'s write');
+      other.set(PAGESIZE - 1, 0x42);
+      assert.equal(mm.get(PAGESIZE - 1), 0x42, 'the first map sees the second one\'s write');
+      other.close();
+      mm.close();
+    });
+
+    test(`new Mmap(-1, n, { flags: ${name} }) grows, and its tail reads and writes`, () => {
+      const mm = new Mmap(-1, PAGESIZE, { flags });
+      mm.set(7, 0x43);
+      mm.resize(4 * PAGESIZE);
+      assert.equal(mm.get(7), 0x43, 'the head is kept');
+      assert.equal(mm.get(3 * PAGESIZE + 9), 0, 'the tail reads as zeros');
+      mm.seek(3 * PAGESIZE);
+      mm.write('tail');
+      assert.equal(mm.slice(3 * PAGESIZE, 3 * PAGESIZE + 4).toString(), 'tail');
+      assert.equal(mm.faulted, false);
+      const other = new Mmap(mm.fd, 0);
+      assert.equal(other.length, 4 * PAGESIZE);
+      assert.equal(other.slice(3 * PAGESIZE, 3 * PAGESIZE + 4).toString(), 'tail', 'the write reached mm.fd');
+      other.close();
+      mm.close();
+    });
+  }
 });
