@@ -22,7 +22,7 @@ import { copyOf } from './pool.js';
 import {
   ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, ACCESS_WRITE, MAP_ANONYMOUS,
   MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MS_SYNC, PAGESIZE, PROT_EXEC, PROT_READ, PROT_WRITE,
-  REFUSED_MAP_FLAGS,
+  REFUSED_MAP_FLAGS, SAFE_ADVICE,
 } from './constants.js';
 import {
   argTypeError, closedError, rangeError, readonlyError, stateError, systemError, typeError,
@@ -958,7 +958,8 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   /** Gives the kernel advice (`MADV_*`) about `[start, start + length)`; the range is clamped
-   * to the map, and `start` must be page-aligned. */
+   * to the map, and `start` must be page-aligned. Only advice that cannot make the map's
+   * pages fault is passed on (see docs/api.md); any other is a RangeError. */
   madvise(option: number, start?: number | null, length?: number | null): void {
     if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.madvise);
     const advice = validateInt32(option, 'option', this.madvise);
@@ -969,6 +970,10 @@ export class Mmap implements Iterable<number>, Disposable {
     if (n < 0) throw rangeError('ERR_OUT_OF_RANGE', 'madvise length invalid', this.madvise);
     if (s + n > Number.MAX_SAFE_INTEGER) throw rangeError('ERR_OUT_OF_RANGE', 'madvise length too large', this.madvise);
     if (n > size - s) n = size - s;
+    if (!SAFE_ADVICE.has(advice)) {
+      throw rangeError('ERR_INVALID_ARG_VALUE',
+        `madvise option ${advice} is not supported: only advice that cannot make the map's pages fault is passed on`, this.madvise);
+    }
     try {
       native.advise(this.#handle!, s, n, advice);
     } catch (error) {

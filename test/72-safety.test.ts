@@ -9,10 +9,10 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
 import {
-  ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, MAP_ANONYMOUS, MAP_SHARED, Mmap, PAGESIZE, PROT_EXEC, PROT_READ,
-  PROT_WRITE,
+  ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, constants, MADV_NORMAL, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED,
+  Mmap, PAGESIZE, PROT_EXEC, PROT_READ, PROT_WRITE,
 } from '../src/index.js';
-import { findPython, makeFile, openFd, scratchDir } from './helpers.js';
+import { findPython, makeFile, openFd, runFixture, scratchDir } from './helpers.js';
 
 const dir = scratchDir();
 
@@ -130,4 +130,81 @@ describe('shared anonymous memory with MAP_ANONYMOUS in flags is the memory file
       mm.close();
     });
   }
+});
+
+describe('madvise passes on only advice that cannot make the map fault', () => {
+  // Linux's values: MADV_HWPOISON 100 and MADV_SOFT_OFFLINE 101 poison or take away pages
+  // (SIGBUS), MADV_GUARD_INSTALL 102 (6.13+) turns pages into guards (SIGSEGV).
+  const refused = [100, 101, 102, 103, -1, 5, 6, 7, 26, 99, 104, 2 ** 31 - 1, -(2 ** 31)];
+  const accepted = [0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
+
+  function runAdvice(values: number[]) {
+    const child = runFixture('advice', values.map(String));
+    assert.equal(child.signal, null, `the child was killed by ${child.signal}\n${child.stderr}`);
+    assert.equal(child.status, 0, child.stderr);
+    return JSON.parse(child.stdout) as Array<{
+      advice: number; map: string; error: { name: string; code: unknown; message: string } | null; intact: boolean;
+    }>;
+  }
+
+  test('HWPOISON, SOFT_OFFLINE, GUARD_INSTALL, GUARD_REMOVE and unknown advice: RangeError ERR_INVALID_ARG_VALUE, map untouched (child process)', () => {
+    const results = runAdvice(refused);
+    assert.equal(results.length, refused.length * 2);
+    for (const r of results) {
+      assert.deepEqual([r.advice, r.map, r.error?.name, r.error?.code, r.intact],
+        [r.advice, r.map, 'RangeError', 'ERR_INVALID_ARG_VALUE', true], JSON.stringify(r));
+    }
+  });
+
+  test('the allowed advice reaches the kernel: it succeeds or fails with the kernel\'s errno, never a RangeError (child process)', () => {
+    const results = runAdvice(accepted);
+    assert.equal(results.length, accepted.length * 2);
+    for (const r of results) {
+      if (r.error !== null) {
+        // e.g. MADV_FREE of shared memory, MADV_REMOVE of private memory: EINVAL from the kernel.
+        assert.equal(r.error.name, 'Error', JSON.stringify(r));
+        assert.match(String(r.error.code), /^E[A-Z]+$/, JSON.stringify(r));
+      }
+      // Advice that discards pages (DONTNEED, FREE, REMOVE, PAGEOUT, ...) may zero private or
+      // removed pages: only the absence of a signal is required of those.
+      if ([0, 1, 2, 3, 10, 11, 16, 17, 18, 19, 22].includes(r.advice)) assert.equal(r.intact, true, JSON.stringify(r));
+    }
+  });
+
+  test('every MADV_* constant memmap exports but MADV_HWPOISON and MADV_SOFT_OFFLINE is in the allowed list', () => {
+    // (Those two are refused: the child-process test above gives them to madvise.)
+    const mm = new Mmap(-1, PAGESIZE, { flags: MAP_PRIVATE });
+    const names = Object.keys(constants).filter((name) => name.startsWith('MADV_'));
+    assert.ok(names.length >= 15, names.join());
+    for (const name of names) {
+      const value = constants[name]!;
+      if (name === 'MADV_HWPOISON' || name === 'MADV_SOFT_OFFLINE') {
+        assert.ok(refused.includes(value), name);
+        continue;
+      }
+      assert.ok(accepted.includes(value), name);
+      let code: unknown = null;
+      try {
+        mm.madvise(value, 0, PAGESIZE);
+      } catch (error) {
+        code = (error as { code?: unknown }).code;
+      }
+      assert.notEqual(code, 'ERR_INVALID_ARG_VALUE', name);
+    }
+    mm.close();
+  });
+
+  test('range errors keep CPython\'s messages and come before the advice check, as in CPython', () => {
+    using mm = new Mmap(-1, 4 * PAGESIZE);
+    for (const advice of [MADV_NORMAL, 102, 12345]) {
+      assert.throws(() => mm.madvise(advice, -1), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: 'madvise start out of bounds' });
+      assert.throws(() => mm.madvise(advice, 4 * PAGESIZE), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: 'madvise start out of bounds' });
+      assert.throws(() => mm.madvise(advice, 0, -1), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: 'madvise length invalid' });
+      assert.throws(() => mm.madvise(advice, PAGESIZE, Number.MAX_SAFE_INTEGER - PAGESIZE + 1),
+        { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: 'madvise length too large' });
+    }
+    assert.throws(() => mm.madvise(12345, 0, PAGESIZE), { name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE' });
+    assert.throws(() => mm.madvise(1.5), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    assert.equal(mm.madvise(MADV_NORMAL, PAGESIZE, Number.MAX_SAFE_INTEGER - PAGESIZE), undefined, 'the largest length is clamped');
+  });
 });

@@ -415,8 +415,11 @@ export class MmapModel {
     const n = optInt(length, size - s);
     if (n < 0) fail('RangeError', 'ERR_OUT_OF_RANGE', 'madvise length invalid');
     if (s + n > MAX_SAFE) fail('RangeError', 'ERR_OUT_OF_RANGE', 'madvise length too large');
+    // Linux's advice that cannot make a page fault (HWPOISON 100, SOFT_OFFLINE 101,
+    // GUARD_INSTALL 102 and unknown values are refused before the kernel sees them).
+    const safe = [0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
+    if (!safe.includes(option as number)) fail('RangeError', 'ERR_INVALID_ARG_VALUE', 'advice not allowed');
     if (s % this.pageSize !== 0) fail('Error', 'EINVAL', 'madvise of an unaligned start');
-    if ((option as number) < 0) fail('Error', 'EINVAL', 'unknown advice');
   }
 
   /** mlock: the pages are locked, and a private writable map's pages are copied (the kernel
