@@ -133,8 +133,13 @@ export function toBytes(value: unknown, name: string, from: Function): Uint8Arra
  */
 export function sliceIndices(length: number, start: unknown, stop: unknown, step: unknown,
   from: Function): [first: number, step: number, count: number] {
-  const k = optionalInteger(step, 'step', 1, from);
+  // Any integer step is accepted, as CPython accepts sys.maxsize and beyond: a step past
+  // ±(2^53 - 1) is clamped to it (CPython clamps to ±sys.maxsize), which selects the same bytes
+  // since no map is longer.
+  let k = optionalInteger(step, 'step', 1, from, -Number.MAX_VALUE, Number.MAX_VALUE);
   if (k === 0) throw rangeError('ERR_OUT_OF_RANGE', 'slice step cannot be zero', from);
+  if (k > Number.MAX_SAFE_INTEGER) k = Number.MAX_SAFE_INTEGER;
+  else if (k < -Number.MAX_SAFE_INTEGER) k = -Number.MAX_SAFE_INTEGER;
   const lower = k < 0 ? -1 : 0;
   const upper = k < 0 ? length - 1 : length;
   const clamp = (value: unknown, name: string, fallback: number): number => {

@@ -208,3 +208,47 @@ describe('madvise passes on only advice that cannot make the map fault', () => {
     assert.equal(mm.madvise(MADV_NORMAL, PAGESIZE, Number.MAX_SAFE_INTEGER - PAGESIZE), undefined, 'the largest length is clamped');
   });
 });
+
+describe('slice steps beyond 2^53 are clamped, as CPython clamps them to sys.maxsize', () => {
+  const steps = [2 ** 53, 2 ** 53 + 2, 2 ** 63, 2 ** 100, Number.MAX_VALUE, -(2 ** 53), -(2 ** 63), -(2 ** 100), -Number.MAX_VALUE];
+  const ranges: Array<[number | null, number | null]> = [[null, null], [5, 50], [50, 5], [-3, null], [null, -3], [99, 100], [0, 0]];
+
+  test('slice() and setSlice() select what the step ±(2^53 - 1) selects', () => {
+    using mm = new Mmap(-1, 100);
+    for (let i = 0; i < 100; i++) mm.set(i, i);
+    for (const step of steps) {
+      const same = step > 0 ? Number.MAX_SAFE_INTEGER : -Number.MAX_SAFE_INTEGER;
+      for (const [a, b] of ranges) {
+        const got = mm.slice(a, b, step);
+        assert.deepEqual(got, mm.slice(a, b, same), `slice(${a}, ${b}, ${step})`);
+        assert.ok(got.length <= 1);
+        const before = mm.slice();
+        mm.setSlice(a, b, Buffer.alloc(got.length, 0xff), step);
+        const expected = Buffer.from(before);
+        if (got.length === 1) expected[got[0]!] = 0xff;
+        assert.deepEqual(mm.slice(), expected, `setSlice(${a}, ${b}, ..., ${step})`);
+        mm.setSlice(null, null, before);
+      }
+    }
+    assert.throws(() => mm.slice(0, 10, 2.5), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => mm.slice(0, 10, Infinity), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => mm.slice(0, 10, 0), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: 'slice step cannot be zero' });
+  });
+
+  test('the results are CPython 3.13\'s', (t) => {
+    const python = findPython();
+    if (python === null) {
+      t.skip('no CPython 3.13 here');
+      return;
+    }
+    const py = (n: number | null) => (n === null ? 'None' : BigInt(n).toString());
+    const cases = steps.flatMap((step) => ranges.map(([a, b]) => `list(m[${py(a)}:${py(b)}:${py(step)}])`));
+    const r = spawnSync(python[0]!, [...python.slice(1), '-c',
+      `import mmap\nm = mmap.mmap(-1, 100)\nm[:] = bytes(range(100))\nprint([${cases.join(', ')}])`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    using mm = new Mmap(-1, 100);
+    for (let i = 0; i < 100; i++) mm.set(i, i);
+    const ours = steps.flatMap((step) => ranges.map(([a, b]) => [...mm.slice(a, b, step)]));
+    assert.equal(r.stdout.trim(), JSON.stringify(ours).replaceAll(',', ', '));
+  });
+});

@@ -82,9 +82,11 @@ function optInt(value: unknown, fallback: number, min?: number, max?: number): n
 
 /** Python's slice.indices() followed by the slice length (PySlice_AdjustIndices). */
 export function pySlice(length: number, start: unknown, stop: unknown, step: unknown): [number, number, number] {
-  const k = optInt(step, 1);
-  if (k === 0) fail('RangeError', 'ERR_OUT_OF_RANGE', 'slice step cannot be zero');
   const big = Number.MAX_VALUE;
+  // CPython clamps the step to ±sys.maxsize; any larger integer is accepted.
+  let k = optInt(step, 1, -big, big);
+  if (k === 0) fail('RangeError', 'ERR_OUT_OF_RANGE', 'slice step cannot be zero');
+  k = Math.max(-MAX_SAFE, Math.min(MAX_SAFE, k));
   let s = start === undefined || start === null ? (k < 0 ? big : 0) : int(start, -big, big);
   let e = stop === undefined || stop === null ? (k < 0 ? -big : big) : int(stop, -big, big);
   if (s < 0) { s += length; if (s < 0) s = k < 0 ? -1 : 0; } else if (s >= length) s = k < 0 ? length - 1 : length;
