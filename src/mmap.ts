@@ -1011,9 +1011,12 @@ export class Mmap implements Iterable<number>, Disposable {
       if (fd < 0) {
         remap(size);
       } else {
+        // The file ends at offset + newSize afterwards (CPython's rule). Bytes of the file are
+        // only ever cut after the map has its new length, so a failed remap loses nothing.
         const oldFileSize = native.fileSize(fd, false);
-        if (size >= oldLength) {
-          // Grow the file first so no page of the new map lies past its end.
+        if (newFileSize > oldFileSize) {
+          // Extend the file first, so no page of the new map lies past its end; on failure
+          // cut off only what was added (zeros).
           native.truncate(fd, newFileSize);
           try {
             remap(size);
@@ -1021,14 +1024,19 @@ export class Mmap implements Iterable<number>, Disposable {
             native.truncate(fd, oldFileSize);
             throw error;
           }
-        } else if (this.#private) {
+        } else if (newFileSize === oldFileSize) {
+          native.truncate(fd, newFileSize); // changes nothing, but fails as CPython's does (EINVAL for a read-only fd)
+          remap(size);
+        } else if (this.#private && size < oldLength) {
           // A private map's changed pages exist only in the map: truncate the file first (a
           // failure then changes nothing), then cut the map, which cannot fail when shrinking.
           native.truncate(fd, newFileSize);
           remap(size);
         } else {
-          // A shared map's bytes live in the file: cut the map first, so that if truncating
-          // fails, mapping the old length again brings every byte back.
+          // The file must shrink: remap first (the file is long enough for the new length);
+          // if cutting the file then fails, map the old length again, which brings back every
+          // byte (a private map keeps its changed pages: shrinking it back keeps the first
+          // oldLength bytes).
           remap(size);
           try {
             native.truncate(fd, newFileSize);

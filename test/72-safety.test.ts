@@ -5,14 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import {
   ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, constants, MADV_NORMAL, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED,
   Mmap, PAGESIZE, PROT_EXEC, PROT_READ, PROT_WRITE,
 } from '../src/index.js';
-import { findPython, makeFile, openFd, runFixture, scratchDir } from './helpers.js';
+import { findPython, fixture, makeFile, openFd, runFixture, scratchDir } from './helpers.js';
 
 const dir = scratchDir();
 
@@ -250,5 +251,37 @@ describe('slice steps beyond 2^53 are clamped, as CPython clamps them to sys.max
     for (let i = 0; i < 100; i++) mm.set(i, i);
     const ours = steps.flatMap((step) => ranges.map(([a, b]) => [...mm.slice(a, b, step)]));
     assert.equal(r.stdout.trim(), JSON.stringify(ours).replaceAll(',', ', '));
+  });
+});
+
+describe('a failed grow of a map of part of a larger file loses nothing', () => {
+  test('mremap fails (ENOMEM under ulimit -v): file bytes, file size, map length, bytes and position unchanged (child process)', (t) => {
+    if (process.env.MEMMAP_ASAN) {
+      t.skip('the AddressSanitizer runtime cannot start under an address-space limit');
+      return;
+    }
+    const limit = 'ulimit -v 4194304'; // 4 GiB of address space: a 16 GiB map cannot fit
+    const run = (args: string[]) => spawnSync('sh', ['-c', `${limit} || exit 99; exec "$0" "$@"`, process.execPath, ...args],
+      { encoding: 'utf8', timeout: 60_000 });
+    if (run(['-e', '0']).status !== 0) {
+      t.skip(`node cannot run under ${limit} here`);
+      return;
+    }
+    const sub = join(dir, 'resize-keep');
+    mkdirSync(sub);
+    // A 4 KiB map of a 32 GiB (sparse) file grown to 16 GiB.
+    const r = run([fixture('resize-keep'), sub, String(32 * 2 ** 30), String(16 * 2 ** 30)]);
+    assert.equal(r.signal, null, r.stderr);
+    assert.equal(r.status, 0, r.stderr);
+    const results = JSON.parse(r.stdout) as Array<{
+      name: string; error: { name: string; code: string; syscall: string } | null;
+      before: unknown; after: unknown; fits: boolean;
+    }>;
+    assert.deepEqual(results.map((x) => x.name), ['shared', 'shared-offset', 'private']);
+    for (const x of results) {
+      assert.deepEqual(x.error, { name: 'Error', code: 'ENOMEM', syscall: 'mremap' }, x.name);
+      assert.deepEqual(x.after, x.before, `${x.name}: file size, file bytes, map length, map bytes and position`);
+      assert.equal(x.fits, true, `${x.name}: a grow that fits still works and leaves the file at offset + newSize`);
+    }
   });
 });
