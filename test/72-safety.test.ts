@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { MessageChannel } from 'node:worker_threads';
 
 import {
   ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, constants, MADV_NORMAL, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED,
@@ -283,5 +284,66 @@ describe('a failed grow of a map of part of a larger file loses nothing', () => 
       assert.deepEqual(x.after, x.before, `${x.name}: file size, file bytes, map length, map bytes and position`);
       assert.equal(x.fits, true, `${x.name}: a grow that fits still works and leaves the file at offset + newSize`);
     }
+  });
+});
+
+describe('small copies share a pool that a caller cannot break by transferring a result\'s buffer', () => {
+  const hasTransfer = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
+  const routes: Array<[string, (ab: ArrayBuffer) => void]> = [
+    ['structuredClone(r.buffer, { transfer: [r.buffer] })', (ab) => structuredClone(ab, { transfer: [ab] })],
+    ['port.postMessage(r, [r.buffer])', (ab) => {
+      const { port1, port2 } = new MessageChannel();
+      try {
+        port1.postMessage(new Uint8Array(ab), [ab]);
+      } finally {
+        port1.close();
+        port2.close();
+      }
+    }],
+  ];
+  if (hasTransfer) routes.push(['r.buffer.transfer()', (ab) => (ab as ArrayBuffer & { transfer(): ArrayBuffer }).transfer()]);
+
+  for (const [how, transfer] of routes) {
+    test(`${how}: later small reads, readLine and slice still work, and kept results keep their bytes where the runtime allows`, () => {
+      using mm = new Mmap(-1, PAGESIZE);
+      mm.write('first line\nsecond line\nthird\n');
+      mm.seek(0);
+      const kept = mm.readLine();
+      const r = mm.read(6);
+      assert.equal(kept.toString(), 'first line\n');
+      assert.equal(r.toString(), 'second');
+      let threw = false;
+      try {
+        transfer(r.buffer as ArrayBuffer);
+      } catch {
+        threw = true; // the pool is untransferable (Node 24+ throws)
+      }
+      // Later copies are made, and are right, whatever happened to the old pool.
+      assert.equal(mm.read(6).toString(), ' line\n');
+      assert.equal(mm.readLine().toString(), 'third\n');
+      assert.equal(mm.slice(0, 5).toString(), 'first');
+      assert.equal(mm.slice(0, 5, 2).toString(), 'frt');
+      mm.seek(0);
+      assert.equal(mm.read(5).toString(), 'first');
+      if (threw || !how.endsWith('transfer()')) {
+        // Transfer lists copy an untransferable buffer (Node 20) or refuse it (Node 22+):
+        // results made before are untouched.
+        assert.equal(kept.toString(), 'first line\n');
+        assert.equal(r.toString(), 'second');
+      }
+    });
+  }
+
+  test('view() of length 0 is a Buffer of its own each time: transferring one breaks no other', () => {
+    using mm = new Mmap(-1, PAGESIZE);
+    const a = mm.view(0, 0);
+    const b = mm.view(PAGESIZE, 0);
+    assert.equal(a.length, 0);
+    assert.ok(Buffer.isBuffer(a));
+    assert.notEqual(a.buffer, b.buffer);
+    structuredClone(a.buffer, { transfer: [a.buffer as ArrayBuffer] });
+    assert.equal(mm.view(5, 0).length, 0);
+    assert.equal(mm.view(0, 0).length, 0);
+    assert.equal(b.length, 0);
   });
 });
