@@ -28,7 +28,8 @@ import {
   argTypeError, closedError, rangeError, readonlyError, stateError, systemError, typeError,
 } from './errors.js';
 import {
-  type Data, optionalInteger, searchBounds, sliceIndices, toBytes, validateInt32, validateInteger,
+  copyBytes, type Data, lengthOf, optionalInteger, ownView, searchBounds, sliceIndices, toBytes, validateInt32,
+  validateInteger,
 } from './validate.js';
 
 /** Options of `new Mmap(fileno, length, options)`; the same names as CPython's keywords. */
@@ -461,14 +462,17 @@ export class Mmap implements Iterable<number>, Disposable {
     return out;
   }
 
-  /** Copies src into the map at offset (memmove semantics when src is a view of the map). */
+  /** Copies src into the map at offset (memmove semantics when src is a view of the map).
+   * src may be a caller's instance: only `set` (which reads its internal slots) touches it, or
+   * a view of memmap's own over its bytes, so no user code runs mid-copy. */
   #copyIn(offset: number, src: Uint8Array): void {
-    if (src.length === 0) return;
+    if (lengthOf(src) === 0) return;
     if (!this.#windowed) {
       (this.#buf ?? this.#whole()).set(src, offset);
       return;
     }
-    if (this.#aliases(src)) src = Uint8Array.prototype.slice.call(src); // a copy (Buffer#slice is a view)
+    src = ownView(src);
+    if (this.#aliases(src)) src = copyBytes(src); // a copy, so the windows can be written in any order
     this.#pieces(offset, src.length, (b, at, mapOffset, n) => b.set(src.subarray(mapOffset - offset, mapOffset - offset + n), at));
   }
 
@@ -676,16 +680,16 @@ export class Mmap implements Iterable<number>, Disposable {
     if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.setSlice);
     if (this.#readonly) throw readonlyError(this.setSlice);
     const [first, k, count] = sliceIndices(this.#length, start, stop, step, this.setSlice);
-    let src = toBytes(data, 'data', this.setSlice);
-    if (src.length !== count) {
+    const src = toBytes(data, 'data', this.setSlice);
+    if (lengthOf(src) !== count) {
       throw rangeError('ERR_OUT_OF_RANGE', 'mmap slice assignment is wrong size', this.setSlice);
     }
     if (k === 1) {
       this.#copyIn(first, src);
     } else if (count > 0) {
-      // The source may be a view of this map: copy it all before writing (Buffer#slice is a view).
-      src = Uint8Array.prototype.slice.call(src);
-      for (let i = 0, at = first; i < count; i++, at += k) this.#setByteAt(at, src[i]!);
+      // The source may be a view of this map: copy it all before writing.
+      const copy = copyBytes(src);
+      for (let i = 0, at = first; i < count; i++, at += k) this.#setByteAt(at, copy[i]!);
     }
     if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.setSlice);
   }
@@ -779,15 +783,16 @@ export class Mmap implements Iterable<number>, Disposable {
   write(data: Data): number {
     if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.write);
     const src = toBytes(data, 'data', this.write);
+    const n = lengthOf(src);
     if (this.#readonly) throw readonlyError(this.write);
     const pos = this.#pos;
-    if (pos > this.#length || this.#length - pos < src.length) {
+    if (pos > this.#length || this.#length - pos < n) {
       throw rangeError('ERR_OUT_OF_RANGE', 'data out of range', this.write);
     }
     this.#copyIn(pos, src);
     if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.write);
-    this.#pos = pos + src.length;
-    return src.length;
+    this.#pos = pos + n;
+    return n;
   }
 
   /** Writes one byte (0..255) at the position and advances it. */
@@ -853,7 +858,8 @@ export class Mmap implements Iterable<number>, Disposable {
 
   #search(sub: unknown, start: unknown, end: unknown, last: boolean, from: Function): number {
     if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, from);
-    const needle = toBytes(sub, 'sub', from);
+    let needle = toBytes(sub, 'sub', from);
+    if (needle === sub) needle = ownView(needle); // a caller's instance: read it through a view of our own
     const length = this.#length;
     const [s, e] = searchBounds(length, this.#pos, start, end, from);
     if (s > length || e - s < needle.length) return -1;

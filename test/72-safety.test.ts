@@ -14,6 +14,7 @@ import {
   ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, constants, MADV_NORMAL, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED,
   Mmap, PAGESIZE, PROT_EXEC, PROT_READ, PROT_WRITE,
 } from '../src/index.js';
+import { setWindowLimitForTesting } from '../src/mmap.js';
 import { findPython, fixture, makeFile, openFd, runFixture, scratchDir } from './helpers.js';
 
 const dir = scratchDir();
@@ -345,5 +346,108 @@ describe('small copies share a pool that a caller cannot break by transferring a
     assert.equal(mm.view(5, 0).length, 0);
     assert.equal(mm.view(0, 0).length, 0);
     assert.equal(b.length, 0);
+  });
+});
+
+describe('no user code runs in the middle of a call', () => {
+  /** A Uint8Array (or Buffer) of `bytes` whose own `constructor` has a Symbol.species that runs
+   * `act`, and whose own `length`, `buffer`, `byteOffset`, `byteLength` and `subarray` run it too. */
+  function hostile<T extends Uint8Array>(array: T, act: () => void): { array: T; ran: string[] } {
+    const ran: string[] = [];
+    const run = (what: string) => {
+      ran.push(what);
+      act();
+    };
+    const Species = function (this: unknown, ...args: unknown[]) {
+      run('Symbol.species');
+      return new Uint8Array(...(args as [number]));
+    };
+    Object.defineProperty(array, 'constructor', { value: { [Symbol.species]: Species } });
+    for (const key of ['length', 'buffer', 'byteOffset', 'byteLength'] as const) {
+      const intrinsic = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), key)!.get!;
+      Object.defineProperty(array, key, { get() { run(key); return intrinsic.call(this); } });
+    }
+    for (const key of ['subarray', 'slice', 'set', 'indexOf'] as const) {
+      const method = (Uint8Array.prototype as unknown as Record<string, Function>)[key]!;
+      Object.defineProperty(array, key, { value(...args: unknown[]) { run(key); return method.apply(this, args); } });
+    }
+    return { array, ran };
+  }
+
+  const makers: Array<[string, (bytes: number[]) => Uint8Array]> = [
+    ['Uint8Array', (bytes) => Uint8Array.from(bytes)],
+    ['Buffer', (bytes) => Buffer.from(bytes)],
+  ];
+  const acts: Array<[string, (mm: Mmap) => void]> = [
+    ['resizes the map', (mm) => mm.resize(2 * PAGESIZE)],
+    ['closes the map', (mm) => mm.close()],
+  ];
+  const calls: Array<[string, (mm: Mmap, data: Uint8Array) => unknown, number[]]> = [
+    // [name, call, the bytes at 0..8 after a complete call]
+    ['setSlice(0, 8, data, 2)', (mm, data) => mm.setSlice(0, 8, data, 2), [1, 0, 2, 0, 3, 0, 4, 0]],
+    ['setSlice(0, 4, data)', (mm, data) => mm.setSlice(0, 4, data), [1, 2, 3, 4, 0, 0, 0, 0]],
+    ['setSlice(null, null, data, -1) on a 4-byte map', (mm, data) => mm.setSlice(null, null, data, -1), [4, 3, 2, 1]],
+    ['write(data)', (mm, data) => mm.write(data), [1, 2, 3, 4, 0, 0, 0, 0]],
+    ['find(data)', (mm, data) => mm.find(data), [0, 0, 0, 0, 0, 0, 0, 0]],
+    ['rfind(data)', (mm, data) => mm.rfind(data), [0, 0, 0, 0, 0, 0, 0, 0]],
+  ];
+
+  for (const windowed of [false, true]) {
+    for (const [kind, make] of makers) {
+      for (const [actName, act] of acts) {
+        test(`${windowed ? 'windowed map' : 'map'}: a ${kind} whose species, getters and methods ${actName} is never called; the call completes`, () => {
+          const bad: string[] = [];
+          for (const [name, call, expected] of calls) {
+            const path = makeFile(dir, Buffer.alloc(name.includes('4-byte') ? 4 : PAGESIZE));
+            if (windowed) setWindowLimitForTesting(PAGESIZE / 4);
+            let mm: Mmap;
+            try {
+              mm = Mmap.open(path, { access: ACCESS_WRITE });
+            } finally {
+              setWindowLimitForTesting(undefined);
+            }
+            const { array, ran } = hostile(make([1, 2, 3, 4]), () => act(mm));
+            let error: unknown = null;
+            try {
+              call(mm, array);
+            } catch (e) {
+              error = e;
+            }
+            if (ran.length > 0) bad.push(`${name}: ran ${ran.join(', ')}`);
+            if (error !== null) bad.push(`${name}: threw ${String(error)} (${(error as { code?: unknown }).code})`);
+            if (!mm.closed) {
+              if (mm.length !== expected.length && expected.length === 4) bad.push(`${name}: length ${mm.length}`);
+              const got = [...mm.slice(0, expected.length)];
+              if (JSON.stringify(got) !== JSON.stringify(expected)) bad.push(`${name}: bytes ${JSON.stringify(got)}`);
+              mm.close();
+            } else {
+              bad.push(`${name}: the map was closed`);
+            }
+            const file = [...readFileSync(path).subarray(0, expected.length)];
+            if (JSON.stringify(file) !== JSON.stringify(expected)) bad.push(`${name}: file bytes ${JSON.stringify(file)}`);
+          }
+          assert.deepEqual(bad, []);
+        });
+      }
+    }
+  }
+
+  test('a write of a view of the same windowed map copies as memmove, through views of memmap\'s own', () => {
+    const path = makeFile(dir, Buffer.from(Array.from({ length: 2 * PAGESIZE }, (_, i) => i & 0xff)));
+    setWindowLimitForTesting(PAGESIZE / 2);
+    let mm: Mmap;
+    try {
+      mm = Mmap.open(path, { access: ACCESS_WRITE });
+    } finally {
+      setWindowLimitForTesting(undefined);
+    }
+    const expected = Buffer.from(readFileSync(path));
+    expected.copyWithin(100, 50, 50 + PAGESIZE);
+    const { array, ran } = hostile(mm.view(50, PAGESIZE), () => mm.close());
+    mm.seek(100);
+    assert.equal(mm.write(array), PAGESIZE);
+    assert.deepEqual(ran, []);
+    assert.ok(mm.slice().equals(expected));
+    mm.close();
   });
 });
