@@ -13,7 +13,7 @@
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, openSync } from 'node:fs';
-import { inspect } from 'node:util';
+import { inspect, types } from 'node:util';
 
 import * as workerThreads from 'node:worker_threads';
 
@@ -723,7 +723,14 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   /** Iterates over the bytes as numbers, reading the live contents at each step. */
-  *[Symbol.iterator](): IterableIterator<number> {
+  [Symbol.iterator](): IterableIterator<number> {
+    // The receiver is checked now, not at the first step: a generator would read this.length
+    // from whatever `this` is (a revoked Proxy throws a TypeError with no code).
+    Mmap.#brand(this, 'Symbol.iterator', Mmap.prototype[Symbol.iterator]);
+    return this.#bytes();
+  }
+
+  *#bytes(): IterableIterator<number> {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }
 
@@ -1161,10 +1168,15 @@ export class Mmap implements Iterable<number>, Disposable {
 
   [inspect.custom](_depth: number, options: { stylize(text: string, style: string): string }): string {
     Mmap.#brand(this, 'inspect', Mmap.prototype[inspect.custom]);
-    if (this.#state === CLOSED) return `Mmap { closed: ${options.stylize('true', 'boolean')} }`;
-    const n = (v: number) => options.stylize(String(v), 'number');
-    return `Mmap { access: ${options.stylize(`'${ACCESS_NAMES[this.#access]}'`, 'string')}, length: ${n(this.#length)}, ` +
+    // util.inspect passes its stylize as an own property; anything else (no options, a Proxy,
+    // a getter) gets plain text, without running or tripping over the caller's code.
+    const own: unknown = typeof options === 'object' && options !== null && !types.isProxy(options)
+      ? Object.getOwnPropertyDescriptor(options, 'stylize')?.value : undefined;
+    const style = typeof own === 'function' ? (own as (text: string, style: string) => string).bind(options) : (text: string) => text;
+    if (this.#state === CLOSED) return `Mmap { closed: ${style('true', 'boolean')} }`;
+    const n = (v: number) => style(String(v), 'number');
+    return `Mmap { access: ${style(`'${ACCESS_NAMES[this.#access]}'`, 'string')}, length: ${n(this.#length)}, ` +
       `pos: ${n(this.#pos)}, offset: ${n(this.#offset)}, fd: ${n(this.#fd)}` +
-      (this.#state === FAULTED ? `, faulted: ${options.stylize('true', 'boolean')}` : '') + ' }';
+      (this.#state === FAULTED ? `, faulted: ${style('true', 'boolean')}` : '') + ' }';
   }
 }

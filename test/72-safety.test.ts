@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { inspect } from 'node:util';
 import { MessageChannel } from 'node:worker_threads';
 
 import {
@@ -15,6 +16,7 @@ import {
   Mmap, PAGESIZE, PROT_EXEC, PROT_READ, PROT_WRITE,
 } from '../src/index.js';
 import { setWindowLimitForTesting } from '../src/mmap.js';
+import { ROWS } from './fixtures/hostile.js';
 import { findPython, fixture, makeFile, openFd, runFixture, scratchDir } from './helpers.js';
 
 const dir = scratchDir();
@@ -346,6 +348,78 @@ describe('small copies share a pool that a caller cannot break by transferring a
     assert.equal(mm.view(5, 0).length, 0);
     assert.equal(mm.view(0, 0).length, 0);
     assert.equal(b.length, 0);
+  });
+});
+
+describe('a revoked Proxy anywhere gives a coded error', () => {
+  function revoked(): object {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    return proxy;
+  }
+
+  /** How a call ended: 'returned', or the error's class and code. */
+  async function outcome(call: () => unknown): Promise<string> {
+    try {
+      let r = call();
+      if (r instanceof Promise) r = await r;
+      if (r !== null && typeof r === 'object' && Symbol.iterator in r && typeof (r as Generator).next === 'function') {
+        [...(r as Iterable<unknown>)];
+      }
+      return 'returned';
+    } catch (error) {
+      const code = (error as { code?: unknown })?.code;
+      const kind = error instanceof Error && [Error, TypeError, RangeError].includes(error.constructor as ErrorConstructor)
+        ? error.constructor.name : `a non-standard ${typeof error} ${String(error)}`;
+      return typeof code === 'string' ? `${kind} ${code}` : `${kind} without a code: ${String(error)}`;
+    }
+  }
+
+  const coded = /^(Error|TypeError|RangeError) [A-Z][A-Z_0-9]+$/;
+
+  test('as every argument of every method, and as `this` of every method and getter', async () => {
+    const bad: string[] = [];
+    const path = makeFile(dir, Buffer.alloc(64, 0x61));
+    // Every argument of every method, from the hostile-input table's rows.
+    for (const row of ROWS) {
+      for (let slot = 0; slot < row.base.length; slot++) {
+        const mm = Mmap.open(path, { access: ACCESS_WRITE });
+        mm.seek(3);
+        const before = readFileSync(path);
+        const args = [...row.base];
+        args[slot] = revoked();
+        const got = await outcome(() => row.call(mm, args));
+        if (!coded.test(got)) bad.push(`${row.name}(arg ${slot}): ${got}`);
+        else if (!readFileSync(path).equals(before) || mm.closed || mm.tell() !== 3) bad.push(`${row.name}(arg ${slot}): the map changed`);
+        mm.close();
+      }
+    }
+    // Methods the table calls without arguments, and methods outside it.
+    using mm = new Mmap(-1, 64);
+    const extra: Array<[string, () => unknown]> = [
+      ['[inspect.custom](depth, options)', () => (mm as unknown as Record<symbol, Function>)[inspect.custom]!.call(mm, revoked(), revoked())],
+      ['[inspect.custom](depth, options) closed', () => {
+        const c = new Mmap(-1, 8);
+        c.close();
+        return (c as unknown as Record<symbol, Function>)[inspect.custom]!.call(c, 0, revoked());
+      }],
+    ];
+    for (const [name, call] of extra) {
+      const got = await outcome(call);
+      if (got !== 'returned' && !coded.test(got)) bad.push(`${name}: ${got}`);
+    }
+    // `this`: every method, getter and symbol-keyed member of the prototype.
+    for (const key of Reflect.ownKeys(Mmap.prototype)) {
+      if (key === 'constructor') continue;
+      const d = Object.getOwnPropertyDescriptor(Mmap.prototype, key)!;
+      const f = (d.get ?? d.value) as Function;
+      if (typeof f !== 'function') continue;
+      const got = await outcome(() => f.call(revoked(), 0, 1, 2));
+      // seekable() is always true and the toStringTag getter always 'Mmap' (no state is read).
+      if (got === 'returned' && (key === 'seekable' || key === Symbol.toStringTag)) continue;
+      if (got !== 'TypeError ERR_INVALID_THIS') bad.push(`this of ${String(key)}: ${got}`);
+    }
+    assert.deepEqual(bad, []);
   });
 });
 
