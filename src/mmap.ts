@@ -12,7 +12,7 @@
  * range of at most S bytes lies inside one window; longer operations walk the windows.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, openSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, openSync, unlinkSync } from 'node:fs';
 import { inspect, types } from 'node:util';
 
 import * as workerThreads from 'node:worker_threads';
@@ -20,42 +20,19 @@ import * as workerThreads from 'node:worker_threads';
 import { faultCounter, native, type Handle } from './binding.js';
 import { copyOf } from './pool.js';
 import {
-  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, ACCESS_WRITE, MAP_ANONYMOUS,
-  MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MS_SYNC, PAGESIZE, PROT_EXEC, PROT_READ, PROT_WRITE,
-  REFUSED_MAP_FLAGS, SAFE_ADVICE,
+  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED,
+  MS_SYNC, PAGESIZE, SAFE_ADVICE,
 } from './constants.js';
 import {
   argTypeError, closedError, rangeError, readonlyError, stateError, systemError, typeError,
 } from './errors.js';
+import { mapArguments, openArguments, type MmapOptions, type OpenOptions } from './options.js';
 import {
   copyBytes, type Data, lengthOf, optionalInteger, ownView, searchBounds, sliceIndices, toBytes, validateInt32,
   validateInteger,
 } from './validate.js';
 
-/** Options of `new Mmap(fileno, length, options)`; the same names as CPython's keywords. */
-export interface MmapOptions {
-  /** `MAP_SHARED` (default) or `MAP_PRIVATE`, optionally OR-ed with other `MAP_*` flags. */
-  flags?: number;
-  /** `PROT_READ | PROT_WRITE` (default), or a subset; `PROT_READ` alone means read-only. */
-  prot?: number;
-  /** `ACCESS_READ`, `ACCESS_WRITE` or `ACCESS_COPY`; cannot be combined with flags/prot. */
-  access?: number;
-  /** Where in the file the map starts; a multiple of `ALLOCATIONGRANULARITY`. Default 0. */
-  offset?: number;
-  /** Keep a duplicate of the descriptor, needed by `size()` and `resize()`. Default true. */
-  trackfd?: boolean;
-}
-
-/** Options of `Mmap.open(path, options)`. */
-export interface OpenOptions extends MmapOptions {
-  /** Bytes to map; 0 or omitted maps from `offset` to the end of the file. */
-  length?: number;
-  /** Create the file if it does not exist and extend it to `offset + length` if shorter
-   * (needs a writable access and a `length`). Default false. */
-  create?: boolean;
-  /** Permission bits of a file that `create` makes. Default 0o666 (before the umask). */
-  mode?: number;
-}
+export type { MmapOptions, OpenOptions } from './options.js';
 
 const OPEN = 0;
 const CLOSED = 1;
@@ -99,21 +76,6 @@ const markAsUntransferable: (ab: ArrayBuffer) => void = (() => {
 
 /** Where native.map() reports the descriptor it duplicated. */
 const mapOut = new Int32Array(1);
-
-const OPTION_NAMES = new Set(['flags', 'prot', 'access', 'offset', 'trackfd']);
-const OPEN_OPTION_NAMES = new Set([...OPTION_NAMES, 'length', 'create', 'mode']);
-
-function checkOptions(options: unknown, allowed: Set<string>, from: Function): Record<string, unknown> {
-  if (options === undefined || options === null) return {};
-  if (typeof options !== 'object') throw argTypeError('options', 'of type object', options, from);
-  for (const key of Object.keys(options)) {
-    if (!allowed.has(key)) {
-      throw typeError('ERR_INVALID_ARG_VALUE',
-        `The option "${key}" is not supported; known options: ${[...allowed].join(', ')}`, from);
-    }
-  }
-  return options as Record<string, unknown>;
-}
 
 /**
  * A memory-mapped file or block of shared memory, with Python's `mmap` API.
@@ -175,51 +137,12 @@ export class Mmap implements Iterable<number>, Disposable {
    */
   constructor(fileno: number, length: number, options?: MmapOptions) {
     const from = Mmap;
-    const fd = validateInt32(fileno, 'fileno', from);
-    let size = validateInteger(length, 'length', from);
-    const opts = checkOptions(options, OPTION_NAMES, from);
-    const flags = opts.flags === undefined ? MAP_SHARED : validateInt32(opts.flags, 'flags', from);
-    const prot = opts.prot === undefined ? PROT_READ | PROT_WRITE : validateInt32(opts.prot, 'prot', from);
-    const access = opts.access === undefined ? ACCESS_DEFAULT : validateInt32(opts.access, 'access', from);
-    const offset = opts.offset === undefined ? 0 : validateInteger(opts.offset, 'offset', from);
-    const trackfd = opts.trackfd === undefined ? true : opts.trackfd;
-    if (typeof trackfd !== 'boolean') throw argTypeError('trackfd', 'of type boolean', trackfd, from);
-
-    // CPython's order: length, offset, access with flags/prot, access value, file size.
-    if (size < 0) throw rangeError('ERR_OUT_OF_RANGE', 'memory mapped length must be positive', from);
-    if (offset < 0) throw rangeError('ERR_OUT_OF_RANGE', 'memory mapped offset must be positive', from);
-    if ((flags & REFUSED_MAP_FLAGS) !== 0) {
-      throw rangeError('ERR_INVALID_ARG_VALUE', 'MAP_FIXED is not supported: memmap chooses the address', from);
-    }
-    if (access !== ACCESS_DEFAULT && (flags !== MAP_SHARED || prot !== (PROT_READ | PROT_WRITE))) {
-      throw typeError('ERR_INCOMPATIBLE_OPTION_PAIR', "mmap can't specify both access and flags, prot.", from);
-    }
-    let mapFlags = flags;
-    let mapProt = prot;
-    let effective = access;
-    switch (access) {
-      case ACCESS_READ: mapFlags = MAP_SHARED; mapProt = PROT_READ; break;
-      case ACCESS_WRITE: mapFlags = MAP_SHARED; mapProt = PROT_READ | PROT_WRITE; break;
-      case ACCESS_COPY: mapFlags = MAP_PRIVATE; mapProt = PROT_READ | PROT_WRITE; break;
-      case ACCESS_DEFAULT:
-        // CPython infers the access from prot's bits: read and write (with or without exec)
-        // stays DEFAULT, write without read is WRITE, anything without write is READ.
-        if ((prot & PROT_READ) !== 0 && (prot & PROT_WRITE) !== 0) effective = ACCESS_DEFAULT;
-        else if ((prot & PROT_WRITE) !== 0) effective = ACCESS_WRITE;
-        else effective = ACCESS_READ;
-        break;
-      default:
-        throw rangeError('ERR_INVALID_ARG_VALUE', 'mmap invalid access parameter.', from);
-    }
-    if (effective === ACCESS_READ) {
-      // A read-only map is mapped private and writable, without reserving swap: a write through
-      // a raw view (which JavaScript cannot make read-only) then changes this process's copy of
-      // one page instead of killing the process with SIGSEGV, and can never reach the file.
-      mapFlags = (mapFlags & ~(MAP_SHARED | MAP_PRIVATE)) | MAP_PRIVATE | (MAP_NORESERVE ?? 0);
-      mapProt = PROT_READ | PROT_WRITE | (prot & PROT_EXEC);
-    } else if (access === ACCESS_DEFAULT && effective === ACCESS_WRITE) {
-      mapProt = prot | PROT_READ; // memmap reads what it writes; x86 implies it anyway
-    }
+    // Every argument is checked, and the access and mmap's flags and prot are worked out, by
+    // the option path Mmap.open shares (src/options.ts).
+    const plan = mapArguments(fileno, length, options, from);
+    const { fd, offset, trackfd, flags, access: effective, mapProt } = plan;
+    let size = plan.length;
+    let mapFlags = plan.mapFlags;
 
     if (fd !== -1) {
       // As in CPython, only regular files are checked; a bad descriptor is reported by mmap.
@@ -290,28 +213,43 @@ export class Mmap implements Iterable<number>, Disposable {
    */
   static open(path: string | URL | Buffer, options?: OpenOptions): Mmap {
     const from = Mmap.open;
-    const opts = checkOptions(options, OPEN_OPTION_NAMES, from);
-    const { length: rawLength, create, mode, ...mapOptions } = opts;
-    const length = optionalInteger(rawLength, 'length', 0, from);
-    if (create !== undefined && typeof create !== 'boolean') throw argTypeError('create', 'of type boolean', create, from);
-    const fileMode = optionalInteger(mode, 'mode', 0o666, from, 0, 0o7777);
-    const usesFlags = mapOptions.flags !== undefined || mapOptions.prot !== undefined;
-    const access = mapOptions.access === undefined && !usesFlags ? ACCESS_READ : mapOptions.access;
-    const prot = typeof mapOptions.prot === 'number' ? mapOptions.prot : PROT_READ | PROT_WRITE;
-    const flags = typeof mapOptions.flags === 'number' ? mapOptions.flags : MAP_SHARED;
-    const writable = access === ACCESS_WRITE ||
-      ((access === undefined || access === ACCESS_DEFAULT) && (prot & PROT_WRITE) !== 0 && (flags & MAP_SHARED) !== 0);
-    if (create && (!writable || length <= 0)) {
-      throw typeError('ERR_INVALID_ARG_VALUE', 'Mmap.open: "create" needs a writable access and a length', from);
+    // Every option is checked (types, values, combinations, ranges) before the file is opened,
+    // created or extended, so a bad option leaves the file system as it was.
+    const plan = openArguments(path, options, from);
+    const { length, map } = plan;
+    let fd: number;
+    let created = false;
+    if (plan.create) {
+      try {
+        fd = openSync(plan.path, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL, plan.mode);
+        created = true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        fd = openSync(plan.path, fsConstants.O_RDWR | fsConstants.O_CREAT, plan.mode);
+      }
+    } else {
+      fd = openSync(plan.path, plan.writable ? 'r+' : 'r');
     }
-    const offset = optionalInteger(mapOptions.offset, 'offset', 0, from, 0);
-    if (typeof path !== 'string' && !(path instanceof URL) && !(ArrayBuffer.isView(path) && toBytes(path, 'path', from).length > 0)) {
-      throw argTypeError('path', 'a string, URL or non-empty Buffer', path, from);
-    }
-    const fd = openSync(path, create ? fsConstants.O_RDWR | fsConstants.O_CREAT : writable ? 'r+' : 'r', fileMode);
+    let oldSize = -1;
     try {
-      if (create && fstatSync(fd).size < offset + length) ftruncateSync(fd, offset + length);
-      return new Mmap(fd, length, { ...mapOptions, access } as MmapOptions);
+      if (plan.create) {
+        const size = fstatSync(fd).size;
+        if (size < map.offset + length) {
+          oldSize = size;
+          ftruncateSync(fd, map.offset + length);
+        }
+      }
+      return new Mmap(fd, length, map);
+    } catch (error) {
+      // Mapping failed for a reason no option check can foresee (ENOMEM, EPERM on a noexec
+      // mount, ...): undo what create did, so a failed call leaves the file system as it was.
+      try {
+        if (created) unlinkSync(plan.path);
+        else if (oldSize >= 0) ftruncateSync(fd, oldSize);
+      } catch {
+        // the original error is the one to report
+      }
+      throw error;
     } finally {
       closeSync(fd);
     }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
@@ -419,6 +419,31 @@ describe('a revoked Proxy anywhere gives a coded error', () => {
       if (got === 'returned' && (key === 'seekable' || key === Symbol.toStringTag)) continue;
       if (got !== 'TypeError ERR_INVALID_THIS') bad.push(`this of ${String(key)}: ${got}`);
     }
+    assert.deepEqual(bad, []);
+  });
+
+  test('as every argument and every option of the constructor and Mmap.open', async () => {
+    const bad: string[] = [];
+    const path = makeFile(dir, Buffer.alloc(64, 0x62));
+    const fd = openFd(path);
+    const optionNames = ['flags', 'prot', 'access', 'offset', 'trackfd'];
+    const openNames = [...optionNames, 'length', 'create', 'mode'];
+    const cases: Array<[string, () => unknown]> = [
+      ['new Mmap(P, 64)', () => new Mmap(revoked() as never, 64)],
+      ['new Mmap(fd, P)', () => new Mmap(fd, revoked() as never)],
+      ['new Mmap(fd, 64, P)', () => new Mmap(fd, 64, revoked() as never)],
+      ...optionNames.map((name): [string, () => unknown] => [`new Mmap(fd, 64, { ${name}: P })`, () => new Mmap(fd, 64, { [name]: revoked() })]),
+      ['Mmap.open(P)', () => Mmap.open(revoked() as never)],
+      ['Mmap.open(path, P)', () => Mmap.open(path, revoked() as never)],
+      ...openNames.map((name): [string, () => unknown] => [`Mmap.open(path, { ${name}: P })`, () => Mmap.open(path, { [name]: revoked() })]),
+      ...openNames.map((name): [string, () => unknown] => [`Mmap.open(new path, { create: true, access: ACCESS_WRITE, length: 8, ${name}: P })`,
+        () => Mmap.open(join(dir, `created-${name}.bin`), { create: true, access: ACCESS_WRITE, length: 8, [name]: revoked() })]),
+    ];
+    for (const [name, call] of cases) {
+      const got = await outcome(call);
+      if (!coded.test(got)) bad.push(`${name}: ${got}`);
+    }
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('created-')), [], 'no file was created');
     assert.deepEqual(bad, []);
   });
 });
