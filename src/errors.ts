@@ -20,7 +20,7 @@
  * | `ERR_MMAP_TRUNCATED` | Error | the file shrank under the map and a vanished page was touched |
  * | `EACCES`, `EINVAL`, ... | Error | a system call failed; also carries `errno` and `syscall` |
  */
-import { getSystemErrorName } from 'node:util';
+import { getSystemErrorName, types } from 'node:util';
 
 /** The codes memmap's own errors carry (system errors carry the errno name instead). */
 export type MmapErrorCode =
@@ -82,10 +82,31 @@ export function describe(value: unknown): string {
     case 'symbol': return 'type symbol';
     case 'function': return 'function';
     default: {
-      const name = (value as object).constructor?.name;
+      const name = constructorName(value as object);
       return name ? `an instance of ${name}` : 'an object';
     }
   }
+}
+
+/**
+ * The name of an object's constructor, read through property descriptors only: no getter, no
+ * Proxy trap runs (a revoked Proxy would throw, a getter could close the map), so building an
+ * error message never runs user code and never throws.
+ */
+function constructorName(value: object): string | undefined {
+  let object: object | null = value;
+  for (let depth = 0; object !== null && depth < 64; depth++) {
+    if (types.isProxy(object)) return undefined;
+    const own = Object.getOwnPropertyDescriptor(object, 'constructor');
+    if (own !== undefined) {
+      const ctor: unknown = own.value;
+      if (typeof ctor !== 'function' || types.isProxy(ctor)) return undefined;
+      const name: unknown = Object.getOwnPropertyDescriptor(ctor, 'name')?.value;
+      return typeof name === 'string' && name !== '' ? name : undefined;
+    }
+    object = Object.getPrototypeOf(object) as object | null;
+  }
+  return undefined;
 }
 
 /** `The "name" argument must be of type number. Received ...` (Node's wording). */

@@ -128,13 +128,45 @@ export function toBytes(value: unknown, name: string, from: Function): Uint8Arra
 }
 
 /**
+ * The length of bytes from toBytes, read without running user code: a caller's Buffer or
+ * Uint8Array is passed through as it is, and may carry its own `length` getter.
+ */
+export function lengthOf(bytes: Uint8Array): number {
+  return typedArrayByteLength.call(bytes) as number;
+}
+
+/**
+ * A Uint8Array of memmap's own over the same bytes as a caller's: its methods (`subarray`,
+ * `slice`, `.buffer`) run no user code, where the caller's instance may carry its own
+ * `constructor` (whose `Symbol.species` `subarray` and `slice` would call) or getters.
+ */
+export function ownView(bytes: Uint8Array): Uint8Array {
+  const length = lengthOf(bytes);
+  if (length === 0) return EMPTY;
+  return new Uint8Array(typedArrayBuffer.call(bytes) as ArrayBufferLike, typedArrayByteOffset.call(bytes) as number, length);
+}
+
+/** A copy of bytes, made without running user code (`set` from a typed array reads only its
+ * internal slots; `slice` would call the instance's `constructor[Symbol.species]`). */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(lengthOf(bytes));
+  out.set(bytes);
+  return out;
+}
+
+/**
  * Python's slice.indices(): clamps start/stop for `length` and `step` and returns the first
  * index, the step and how many elements the slice has. `undefined`/`null` mean "omitted".
  */
 export function sliceIndices(length: number, start: unknown, stop: unknown, step: unknown,
   from: Function): [first: number, step: number, count: number] {
-  const k = optionalInteger(step, 'step', 1, from);
+  // Any integer step is accepted, as CPython accepts sys.maxsize and beyond: a step past
+  // ±(2^53 - 1) is clamped to it (CPython clamps to ±sys.maxsize), which selects the same bytes
+  // since no map is longer.
+  let k = optionalInteger(step, 'step', 1, from, -Number.MAX_VALUE, Number.MAX_VALUE);
   if (k === 0) throw rangeError('ERR_OUT_OF_RANGE', 'slice step cannot be zero', from);
+  if (k > Number.MAX_SAFE_INTEGER) k = Number.MAX_SAFE_INTEGER;
+  else if (k < -Number.MAX_SAFE_INTEGER) k = -Number.MAX_SAFE_INTEGER;
   const lower = k < 0 ? -1 : 0;
   const upper = k < 0 ? length - 1 : length;
   const clamp = (value: unknown, name: string, fallback: number): number => {
