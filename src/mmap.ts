@@ -28,7 +28,7 @@ import {
 } from './errors.js';
 import { mapArguments, openArguments, type MmapOptions, type OpenOptions } from './options.js';
 import {
-  copyBytes, type Data, lengthOf, optionalInteger, ownView, searchBounds, sliceIndices, toBytes, validateInt32,
+  copyBytes, type Data, lengthOf, optionalInteger, ownView, searchBounds, setBytes, sliceIndices, targetBytes, toBytes, validateInt32,
   validateInteger,
 } from './validate.js';
 
@@ -733,8 +733,8 @@ export class Mmap implements Iterable<number>, Disposable {
    */
   readInto(target: ArrayBufferView, offset?: number | null, length?: number | null, position?: number | null): number {
     if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readInto);
-    if (!ArrayBuffer.isView(target)) throw argTypeError('target', 'a TypedArray, DataView or Buffer', target, this.readInto);
-    const room = target.byteLength;
+    const out = targetBytes(target, 'target', this.readInto);
+    const room = lengthOf(out);
     const o = optionalInteger(offset, 'offset', 0, this.readInto, 0, room);
     const n = optionalInteger(length, 'length', room - o, this.readInto, 0, room - o);
     const fromCursor = position === undefined || position === null;
@@ -742,16 +742,15 @@ export class Mmap implements Iterable<number>, Disposable {
     const size = this.#length;
     const count = at >= size ? 0 : Math.min(n, size - at);
     if (count > 0) {
-      const out = target instanceof Uint8Array ? target : new Uint8Array(target.buffer, target.byteOffset, room);
       if (!this.#windowed) {
         const b = this.#buf ?? this.#whole();
         if (count <= 16) {
           for (let i = 0; i < count; i++) out[o + i] = b[at + i]!;
         } else {
-          out.set(b.subarray(at, at + count), o); // one memmove, safe if target is a view of this map
+          setBytes(out, b.subarray(at, at + count), o); // one memmove, safe if target is a view of this map
         }
       } else {
-        out.set(this.#copyOut(at, count), o);
+        setBytes(out, this.#copyOut(at, count), o);
       }
       if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readInto);
     }

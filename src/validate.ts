@@ -128,6 +128,40 @@ export function toBytes(value: unknown, name: string, from: Function): Uint8Arra
 }
 
 /**
+ * The bytes of a caller's TypedArray, DataView or Buffer that memmap writes into (readInto),
+ * found without running user code. A Buffer or Uint8Array is used as it is (write to it with
+ * `setBytes` and index stores, which run none); other views get a Uint8Array over their bytes.
+ */
+export function targetBytes(value: unknown, name: string, from: Function): Uint8Array {
+  if (ArrayBuffer.isView(value)) {
+    const proto = Object.getPrototypeOf(value);
+    if (proto === Buffer.prototype || proto === Uint8Array.prototype) return value as Uint8Array;
+    let buffer: ArrayBufferLike, offset: number, length: number;
+    if (typedArrayTag.call(value) !== undefined) {
+      buffer = typedArrayBuffer.call(value) as ArrayBufferLike;
+      offset = typedArrayByteOffset.call(value) as number;
+      length = typedArrayByteLength.call(value) as number;
+    } else {
+      try {
+        length = dataViewByteLength.call(value) as number;
+      } catch {
+        return EMPTY; // a DataView over a detached buffer
+      }
+      buffer = dataViewBuffer.call(value) as ArrayBufferLike;
+      offset = dataViewByteOffset.call(value) as number;
+    }
+    return length === 0 ? EMPTY : new Uint8Array(buffer, offset, length);
+  }
+  throw argTypeError(name, 'a TypedArray, DataView or Buffer', value, from);
+}
+
+/** `TypedArray.prototype.set`, called as an intrinsic: a caller's array may carry its own. */
+const typedArraySet = Uint8Array.prototype.set;
+export function setBytes(target: Uint8Array, source: Uint8Array, offset: number): void {
+  typedArraySet.call(target, source, offset);
+}
+
+/**
  * The length of bytes from toBytes, read without running user code: a caller's Buffer or
  * Uint8Array is passed through as it is, and may carry its own `length` getter.
  */

@@ -166,3 +166,22 @@ test('readInto(): bad arguments get coded errors and change nothing', () => {
   mm.close();
   assert.throws(() => mm.readInto(target), { code: 'ERR_MMAP_CLOSED' });
 });
+
+test('readInto() runs no code of the caller\'s target (own getters, set, species)', () => {
+  const mm = new Mmap(-1, 64);
+  mm.setSlice(0, 8, 'abcdefgh');
+  const target = new Uint8Array(8);
+  let ran = 0;
+  for (const key of ['length', 'byteLength', 'byteOffset', 'buffer']) {
+    Object.defineProperty(target, key, { get() { ran++; mm.close(); return 0; } });
+  }
+  Object.defineProperty(target, 'set', { value() { ran++; mm.close(); } });
+  Object.defineProperty(target, 'constructor', { get() { ran++; mm.close(); return Uint8Array; } });
+  assert.equal(mm.readInto(target, 0, 8, 0), 8);
+  assert.equal(mm.readInto(target, 0, 2, 0), 2); // the small-copy path too
+  assert.equal(ran, 0);
+  assert.equal(mm.closed, false);
+  // new Uint8Array(typedArray) reads internal slots only (Buffer.from would run the getters).
+  assert.equal(Buffer.from(new Uint8Array(target)).toString(), 'abcdefgh');
+  mm.close();
+});
