@@ -361,6 +361,39 @@ export class MmapModel {
     return this.pos;
   }
 
+  /** readInto into a target of `room` bytes. */
+  readInto(room: number, offset?: unknown, length?: unknown, position?: unknown): number {
+    this.check();
+    const o = optInt(offset, 0, 0, room);
+    const n = optInt(length, room - o, 0, room - o);
+    const fromCursor = position === undefined || position === null;
+    const at = fromCursor ? this.pos : int(position, 0, MAX_SAFE);
+    const count = at >= this.#length ? 0 : Math.min(n, this.#length - at);
+    if (fromCursor) this.pos = at + count;
+    return count;
+  }
+
+  /** lines(start, end) as latin1 strings: find()'s bounds (from 0), split at \n, \n dropped. */
+  lines(start?: unknown, end?: unknown): string[] {
+    this.check();
+    const big = Number.MAX_VALUE;
+    const len = this.#length;
+    let s = optInt(start, 0, -big, big);
+    let e = optInt(end, len, -big, big);
+    if (s < 0) s = Math.max(0, s + len);
+    if (e < 0) e = Math.max(0, e + len);
+    if (e > len) e = len;
+    const hay = this.bytes();
+    const out: string[] = [];
+    for (let at = s; at < e;) {
+      let stop = at;
+      while (stop < e && hay[stop] !== 0x0a) stop++;
+      out.push(Buffer.from(hay.subarray(at, stop)).toString('latin1'));
+      at = stop === e ? e : stop + 1;
+    }
+    return out;
+  }
+
   find(sub: ModelData, start?: unknown, end?: unknown): number {
     this.check();
     const big = Number.MAX_VALUE;
