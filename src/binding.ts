@@ -15,12 +15,18 @@ import { existsSync } from 'node:fs';
 export type Handle = { readonly __mapping: unique symbol };
 
 export interface NativeBinding {
-  /** fdMode: 0 borrow fd, 1 own it (closed on unmap, or at once if mapping fails), 2 own a
-   * duplicate (its number goes to out[0]). */
-  map(fd: number, length: number, prot: number, flags: number, offset: number, fdMode: 0 | 1 | 2, out: Int32Array): Handle;
-  /** st_size. With regularOnly: -1 for another kind of file, -2 when fstat fails; without,
-   * a failure throws. */
-  fileSize(fd: number, regularOnly: boolean): number;
+  /**
+   * Maps what the caller asked for, in CPython's terms (the access as given and as inferred
+   * from prot, flags and prot as given); the platform file decides how (native/platform.h,
+   * mm_open). out receives: the descriptor the mapping owns (-1: none), the length mapped,
+   * 1 if writes stay private, 1 if it is anonymous memory living in a memory file. Throws a
+   * system error, or a coded one (`ERR_MMAP_EMPTY_FILE`, `ERR_OUT_OF_RANGE`) for a file size
+   * that cannot be mapped.
+   */
+  map(fd: number, length: number, offset: number, access: number, effective: number, flags: number, prot: number,
+    trackfd: boolean, out: Float64Array): Handle;
+  /** st_size of a descriptor. */
+  fileSize(fd: number): number;
   truncate(fd: number, size: number): void;
   unmap(handle: Handle): void;
   remap(handle: Handle, newLength: number): void;
@@ -34,7 +40,6 @@ export interface NativeBinding {
   advise(handle: Handle, offset: number, length: number, advice: number): void;
   lock(handle: Handle, offset: number, length: number, lock: boolean): void;
   residency(handle: Handle, offset: number, length: number, out: Uint8Array): void;
-  memoryFile(name: string, size: number): number;
   /** The descriptor handed out as `mm.fd`: a duplicate of the mapping's own, made on first use
    * and again if its user closed it; -1 when the mapping holds none. */
   exposedFd(handle: Handle): number;

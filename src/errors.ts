@@ -127,6 +127,22 @@ export function readonlyError(from: Function = readonlyError) {
  * Turns the native binding's error (a plain Error with a positive `errno` and a `syscall`)
  * into the shape `fs` uses: `EACCES: permission denied, mmap`.
  */
+/** The classes of memmap's own errors that the addon throws (the platform's file-size rules). */
+const NATIVE_CODES: Record<string, (code: MmapErrorCode, message: string, from: Function) => Error> = {
+  ERR_OUT_OF_RANGE: rangeError,
+  ERR_MMAP_EMPTY_FILE: stateError,
+};
+
+/** An error from the addon as the caller should see it: a system error (see systemError), or
+ * one of memmap's own codes with its class and a stack that starts at `from`. */
+export function nativeError(cause: unknown, from: Function): Error {
+  const native = cause as { errno?: unknown; code?: unknown; message?: unknown };
+  if (typeof native?.errno !== 'number' && typeof native?.code === 'string' && Object.hasOwn(NATIVE_CODES, native.code)) {
+    return NATIVE_CODES[native.code]!(native.code as MmapErrorCode, String(native.message), from);
+  }
+  return systemError(cause, from);
+}
+
 export function systemError(cause: unknown, from: Function = systemError): Error {
   const native = cause as { errno?: unknown; syscall?: unknown; message?: unknown; code?: unknown };
   if (typeof native?.errno !== 'number' || typeof native.syscall !== 'string') return cause as Error;

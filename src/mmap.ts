@@ -20,11 +20,10 @@ import * as workerThreads from 'node:worker_threads';
 import { faultCounter, native, type Handle } from './binding.js';
 import { copyOf } from './pool.js';
 import {
-  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED,
-  MS_SYNC, PAGESIZE, SAFE_ADVICE,
+  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, MS_SYNC, PAGESIZE, SAFE_ADVICE,
 } from './constants.js';
 import {
-  argTypeError, closedError, rangeError, readonlyError, stateError, systemError, typeError,
+  argTypeError, closedError, nativeError, rangeError, readonlyError, stateError, systemError, typeError,
 } from './errors.js';
 import { mapArguments, openArguments, type MmapOptions, type OpenOptions } from './options.js';
 import {
@@ -75,8 +74,8 @@ const markAsUntransferable: (ab: ArrayBuffer) => void = (() => {
   return (ab) => mark(ab);
 })();
 
-/** Where native.map() reports the descriptor it duplicated. */
-const mapOut = new Int32Array(1);
+/** Where native.map() reports what it made: owned descriptor, length, private, memory file. */
+const mapOut = new Float64Array(4);
 
 /**
  * A memory-mapped file or block of shared memory, with Python's `mmap` API.
@@ -141,65 +140,27 @@ export class Mmap implements Iterable<number>, Disposable {
     // Every argument is checked, and the access and mmap's flags and prot are worked out, by
     // the option path Mmap.open shares (src/options.ts).
     const plan = mapArguments(fileno, length, options, from);
-    const { fd, offset, trackfd, flags, access: effective, mapProt } = plan;
-    let size = plan.length;
-    let mapFlags = plan.mapFlags;
-
-    if (fd !== -1) {
-      // As in CPython, only regular files are checked; a bad descriptor is reported by mmap.
-      const fileSize = native.fileSize(fd, true);
-      if (fileSize >= 0) {
-        if (size === 0) {
-          if (fileSize === 0) throw stateError('ERR_MMAP_EMPTY_FILE', 'cannot mmap an empty file', from);
-          if (offset >= fileSize) throw rangeError('ERR_OUT_OF_RANGE', 'mmap offset is greater than file size', from);
-          size = fileSize - offset;
-        } else if (offset > fileSize || fileSize - offset < size) {
-          throw rangeError('ERR_OUT_OF_RANGE', 'mmap length is greater than file size', from);
-        }
-      }
-    }
-
-    let mapFd = fd;
-    let fdMode: 0 | 1 | 2 = 0;
-    if (fd === -1) {
-      this.#anonymous = true;
-      if ((flags & MAP_PRIVATE) !== 0 || (flags & MAP_SHARED) === 0) {
-        mapFlags |= MAP_ANONYMOUS;
-      } else {
-        // Shared anonymous memory lives in a memory file: it can be handed to other processes
-        // and threads by descriptor, and it can grow (CPython refuses that on Linux). The map is
-        // of that file: MAP_ANONYMOUS (which Python callers may pass) would make the kernel
-        // ignore the descriptor and map other memory than mm.fd holds.
-        mapFlags &= ~MAP_ANONYMOUS;
-        if (size <= 0) throw systemError({ errno: 22, syscall: 'mmap', message: 'Invalid argument' }, from);
-        try {
-          mapFd = native.memoryFile('memmap', offset + size);
-        } catch (error) {
-          throw systemError(error, from);
-        }
-        fdMode = 1;
-      }
-    } else if (trackfd) {
-      fdMode = 2;
-    }
-
+    // How the request becomes a mapping (protections, flags, shared anonymous memory, which file
+    // sizes can be mapped, which descriptor is kept) is the platform's: native/platform.h.
     try {
-      this.#handle = native.map(mapFd, size, mapProt, mapFlags, offset, fdMode, mapOut);
+      this.#handle = native.map(plan.fd, plan.length, plan.offset, plan.given, plan.access, plan.flags, plan.prot,
+        plan.trackfd, mapOut);
     } catch (error) {
-      throw systemError(error, from); // map() closed the memory file
+      throw nativeError(error, from);
     }
     this.#state = OPEN;
     this.#faultMark = faultCounter[0]!;
-    this.#length = size;
-    this.#offset = offset;
-    this.#access = effective;
-    this.#readonly = effective === ACCESS_READ;
-    this.#trackfd = trackfd;
-    this.#private = (mapFlags & MAP_PRIVATE) !== 0;
-    this.#memoryFile = this.#anonymous && fdMode === 1;
+    this.#length = mapOut[1]!;
+    this.#offset = plan.offset;
+    this.#access = plan.access;
+    this.#readonly = plan.access === ACCESS_READ;
+    this.#trackfd = plan.trackfd;
+    this.#anonymous = plan.fd === -1;
+    this.#private = mapOut[2] === 1;
+    this.#memoryFile = mapOut[3] === 1;
     // trackfd: false keeps no descriptor (for anonymous memory, the mapping alone holds the
     // memory file).
-    this.#fd = trackfd ? mapOut[0]! : -1;
+    this.#fd = plan.trackfd ? mapOut[0]! : -1;
     this.#resetViews();
   }
 
@@ -288,7 +249,7 @@ export class Mmap implements Iterable<number>, Disposable {
     }
     let now = -1;
     try {
-      if (this.#fd >= 0) now = native.fileSize(this.#fd, false);
+      if (this.#fd >= 0) now = native.fileSize(this.#fd);
     } catch {
       now = -1;
     }
@@ -1046,7 +1007,7 @@ export class Mmap implements Iterable<number>, Disposable {
       } else {
         // The file ends at offset + newSize afterwards (CPython's rule). Bytes of the file are
         // only ever cut after the map has its new length, so a failed remap loses nothing.
-        const oldFileSize = native.fileSize(fd, false);
+        const oldFileSize = native.fileSize(fd);
         if (newFileSize > oldFileSize) {
           // Extend the file first, so no page of the new map lies past its end; on failure
           // cut off only what was added (zeros).
@@ -1092,7 +1053,7 @@ export class Mmap implements Iterable<number>, Disposable {
     if (!this.#trackfd) throw stateError('ERR_MMAP_TRACKFD', "can't get size with trackfd=False", this.size);
     if (this.#anonymous) return this.#length;
     try {
-      return native.fileSize(this.#fd, false);
+      return native.fileSize(this.#fd);
     } catch (error) {
       throw systemError(error, this.size);
     }

@@ -18,8 +18,8 @@
 import { types } from 'node:util';
 
 import {
-  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, ALLOCATIONGRANULARITY, MAP_NORESERVE,
-  MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, REFUSED_MAP_FLAGS,
+  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, ALLOCATIONGRANULARITY, MAP_SHARED, PROT_READ,
+  PROT_WRITE, REFUSED_MAP_FLAGS,
 } from './constants.js';
 import { argTypeError, rangeError, systemError, typeError } from './errors.js';
 import { toBytes, validateInt32, validateInteger } from './validate.js';
@@ -63,11 +63,10 @@ export interface MapPlan {
   /** The options as given (defaults filled in): `flags` decides shared or private memory. */
   flags: number;
   prot: number;
+  /** The access mode as given (`ACCESS_DEFAULT` when omitted). */
+  given: number;
   /** The access mode after CPython's inference. */
   access: number;
-  /** What mmap is called with. */
-  mapFlags: number;
-  mapProt: number;
 }
 
 /** What Mmap.open opens, and the options it then maps with. */
@@ -138,7 +137,8 @@ function validateMapValues(raw: Raw, from: Function, defaultAccess: number): Map
 // ---------------------------------------------------------------------------------------------
 // 3. interpret, and 4. validate the interpreted values
 
-/** CPython's checks, in CPython's order, then the access inference and what mmap gets. */
+/** CPython's checks, in CPython's order, then its inference of the access from prot. How the
+ * result is mapped (protections, flags, memory files) is the platform's (native/platform.h). */
 function interpretMap(length: number, v: MapValues, from: Function): Omit<MapPlan, 'fd' | 'length' | 'trackfd' | 'offset'> {
   const { flags, prot, access, offset } = v;
   if (length < 0) throw rangeError('ERR_OUT_OF_RANGE', 'memory mapped length must be positive', from);
@@ -149,13 +149,12 @@ function interpretMap(length: number, v: MapValues, from: Function): Omit<MapPla
   if (access !== ACCESS_DEFAULT && (flags !== MAP_SHARED || prot !== (PROT_READ | PROT_WRITE))) {
     throw typeError('ERR_INCOMPATIBLE_OPTION_PAIR', "mmap can't specify both access and flags, prot.", from);
   }
-  let mapFlags = flags;
-  let mapProt = prot;
   let effective = access;
   switch (access) {
-    case ACCESS_READ: mapFlags = MAP_SHARED; mapProt = PROT_READ; break;
-    case ACCESS_WRITE: mapFlags = MAP_SHARED; mapProt = PROT_READ | PROT_WRITE; break;
-    case ACCESS_COPY: mapFlags = MAP_PRIVATE; mapProt = PROT_READ | PROT_WRITE; break;
+    case ACCESS_READ:
+    case ACCESS_WRITE:
+    case ACCESS_COPY:
+      break;
     case ACCESS_DEFAULT:
       // CPython infers the access from prot's bits: read and write (with or without exec)
       // stays DEFAULT, write without read is WRITE, anything without write is READ.
@@ -166,16 +165,7 @@ function interpretMap(length: number, v: MapValues, from: Function): Omit<MapPla
     default:
       throw rangeError('ERR_INVALID_ARG_VALUE', 'mmap invalid access parameter.', from);
   }
-  if (effective === ACCESS_READ) {
-    // A read-only map is mapped private and writable, without reserving swap: a write through
-    // a raw view (which JavaScript cannot make read-only) then changes this process's copy of
-    // one page instead of killing the process with SIGSEGV, and can never reach the file.
-    mapFlags = (mapFlags & ~(MAP_SHARED | MAP_PRIVATE)) | MAP_PRIVATE | (MAP_NORESERVE ?? 0);
-    mapProt = PROT_READ | PROT_WRITE | (prot & PROT_EXEC);
-  } else if (access === ACCESS_DEFAULT && effective === ACCESS_WRITE) {
-    mapProt = prot | PROT_READ; // memmap reads what it writes; x86 implies it anyway
-  }
-  return { flags, prot, access: effective, mapFlags, mapProt };
+  return { flags, prot, given: access, access: effective };
 }
 
 /** The arguments of `new Mmap(fileno, length, options)`. */
