@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -18,9 +19,12 @@ struct chunk;
 struct guard_range {
   _Atomic uintptr_t start; /* 0: free entry */
   _Atomic uint64_t length;
-  _Atomic uint64_t faults;
+  _Atomic uint64_t faults;      /* pages replaced by zeros */
+  _Atomic uint64_t zeroed_from; /* offset of the lowest page replaced by zeros; NONE: none yet */
   struct chunk *owner;
 };
+
+#define NONE UINT64_MAX
 
 typedef struct chunk {
   struct guard_range entries[CHUNK_ENTRIES];
@@ -74,18 +78,46 @@ static void forward(int sig, siginfo_t *info, void *context) {
   /* a real fault: returning re-runs the access, which now ends the process */
 }
 
+/* Replaces the page at `address` and every page after it in the range by zeros, in one mmap.
+ * A fault means that page is past the end of the file, so every later page is too; rescuing
+ * them one by one would split the mapping at each fault until vm.max_map_count is reached.
+ * The zeros stop at an earlier rescued region instead of covering it again, so what was
+ * written there stays, and the new region merges with it (one mapping, however many faults,
+ * in whatever order). Returns false when the zeros could not be mapped. */
+static bool rescue(struct guard_range *range, uintptr_t start, uintptr_t address) {
+  uint64_t page = (uint64_t)page_size;
+  uint64_t at = (uint64_t)(address - start) & ~(page - 1); /* start is page-aligned */
+  uint64_t end = (atomic_load(&range->length) + page - 1) & ~(page - 1);
+  uint64_t from = atomic_load(&range->zeroed_from);
+  for (;;) {
+    uint64_t top = from < end ? from : end;
+    /* Already replaced, or claimed by a thread that is mapping it now: run the access again
+     * (it faults again until that thread is done). */
+    if (at >= top) return true;
+    /* Claim [at, top) before mapping it, so two threads never map zeros over each other. */
+    if (atomic_compare_exchange_weak(&range->zeroed_from, &from, at)) {
+      void *want = (void *)(start + at);
+      void *p = mmap(want, (size_t)(top - at), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+      if (p != want) {
+        uint64_t claimed = at;
+        atomic_compare_exchange_strong(&range->zeroed_from, &claimed, from);
+        return false;
+      }
+      atomic_fetch_add(&range->faults, (top - at) / page);
+      atomic_fetch_add(&fault_counter, 1);
+      return true;
+    }
+  }
+}
+
 static void on_sigbus(int sig, siginfo_t *info, void *context) {
   uintptr_t address = (uintptr_t)info->si_addr;
   struct guard_range *range = info->si_code > 0 ? lookup(address) : NULL;
   if (range != NULL) {
-    void *page = (void *)(address & ~((uintptr_t)page_size - 1));
-    void *p = mmap(page, (size_t)page_size, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-    if (p == page) {
-      atomic_fetch_add(&range->faults, 1);
-      atomic_fetch_add(&fault_counter, 1);
-      return; /* the faulting access runs again, on the zero page */
-    }
+    uintptr_t start = atomic_load(&range->start);
+    /* the faulting access runs again, on the zero page */
+    if (start != 0 && address >= start && rescue(range, start, address)) return;
   }
   forward(sig, info, context);
 }
@@ -121,6 +153,7 @@ guard_range *guard_add(void *addr, uint64_t length) {
           e->owner = c;
           atomic_store(&e->length, 0);
           atomic_store(&e->faults, 0);
+          atomic_store(&e->zeroed_from, NONE);
           atomic_store(&e->length, length);
           atomic_store(&e->start, (uintptr_t)addr);
           return e;

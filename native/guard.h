@@ -1,9 +1,12 @@
 /*
  * The SIGBUS guard: when the file under a live mapping shrinks, touching the vanished pages
  * raises SIGBUS, which would end the process. The guard keeps a lock-free table of the ranges
- * memmap has mapped; a SIGBUS inside one of them maps a private zero page over the faulting
- * page, counts the fault on that range, and lets the access finish (it reads zeros; a write
- * lands in the zero page and never reaches the file). A SIGBUS anywhere else goes to the
+ * memmap has mapped; a SIGBUS inside one of them maps private zero pages over the faulting
+ * page and the rest of the range in one mmap (the file ended before that page, so it ended
+ * before the later ones too; a map of many pages never splits into many mappings), counts
+ * the pages on that range, and lets the access finish (it reads zeros; a write lands in the
+ * zero pages and never reaches the file). A later fault lower in the range replaces only the
+ * pages up to the region already replaced, which keeps what was written there. A SIGBUS anywhere else goes to the
  * handler that was there before (or, under the default action, ends the process as it would
  * have), so other crashes stay crashes.
  *
@@ -28,10 +31,12 @@ guard_range *guard_add(void *addr, uint64_t length);
 /* Stops guarding (NULL is ignored). The entry is reused later; call before munmap. */
 void guard_remove(guard_range *range);
 
-/* Pages of this range replaced by zeros so far. */
+/* Pages of this range replaced by zeros so far (a fault replaces the faulting page and every
+ * page after it that was not replaced yet, so one fault can count many pages). */
 uint64_t guard_faults(const guard_range *range);
 
-/* A process-wide count of guarded faults, for a cheap "did anything happen?" check. */
+/* A process-wide count of rescues (one per fault that mapped zeros, whatever the number of
+ * pages), for a cheap "did anything happen?" check. */
 int32_t *guard_fault_counter(void);
 
 #endif

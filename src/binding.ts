@@ -67,5 +67,6 @@ export const native: NativeBinding = load(packageRoot());
 process.on('newListener', (event) => { if (event === 'SIGBUS') native.reinstallGuard(); });
 process.on('removeListener', (event) => { if (event === 'SIGBUS') native.reinstallGuard(); });
 
-/** Incremented by the SIGBUS guard on every page it rescues; read without a native call. */
+/** Incremented by the SIGBUS guard on every rescue (one per fault that maps zeros over the
+ * vanished pages, however many); read without a native call. */
 export const faultCounter = new Int32Array(native.faultCounter);

@@ -248,3 +248,21 @@ test('faulted is per map: a second map of the same truncated file is unaffected 
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(lastJson(r.stdout), { firstFaulted: true, secondBefore: false, secondRead: 0xab, secondTouch: 'ERR_MMAP_TRUNCATED', secondAfter: true });
 });
+
+test('a fault rescues the whole vanished tail at once: 35,000 faulting reads of a 70,000-page map leave a few mappings', () => {
+  // Rescuing one page per fault split the mapping at each fault: past vm.max_map_count
+  // (65,530 by default) the rescue itself failed and the process died of SIGBUS.
+  const r = guard('many-pages');
+  assert.equal(r.signal, null, `ended by ${r.signal}; stderr ${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  const { up, down } = lastJson(r.stdout);
+  const common = { kept: 500, zeros: 34_500, faulted: true, next: 'ERR_MMAP_TRUNCATED', closed: true, markKept: 0x5a };
+  // Upwards, the first fault past the end replaces every later page: one rescue.
+  assert.deepEqual({ ...up, mappingsAdded: undefined }, { ...common, rescues: 1, mappingsAdded: undefined });
+  // Downwards, every read faults (34,500 rescues), each ending where the last one began.
+  assert.deepEqual({ ...down, mappingsAdded: undefined }, { ...common, rescues: 34_500, mappingsAdded: undefined });
+  // The map becomes two mappings (file pages, then zeros) whichever way it was read; the rest
+  // of /proc/self/maps moves by a few as the runtime allocates.
+  assert.ok(up.mappingsAdded <= 16, `upwards: ${up.mappingsAdded} mappings added`);
+  assert.ok(down.mappingsAdded <= 16, `downwards: ${down.mappingsAdded} mappings added`);
+});
