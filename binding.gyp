@@ -7,7 +7,7 @@
         # -z nodelete: a worker that loaded the addon unloads it when it exits, but the SIGBUS
         # guard's handler and memmap's signal-watcher thread live in it for the whole process.
         ["OS=='linux'", {
-          "sources": ["native/posix.c", "native/linux.c"],
+          "sources": ["native/posix.c", "native/linux.c", "native/signals.c"],
           "ldflags": ["-Wl,-z,nodelete"]
         }]
       ],

@@ -1,4 +1,5 @@
 /* The SIGBUS guard (see guard.h). POSIX: sigaction with SA_SIGINFO, and mmap with MAP_FIXED. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -39,6 +40,11 @@ static chunk *_Atomic hint = &first_chunk;
 static _Atomic int32_t fault_counter;
 static atomic_flag installed = ATOMIC_FLAG_INIT;
 static struct sigaction previous;
+/* libuv's handler, when the guard chains to it (see guard_install_over_runtime). */
+static void (*_Atomic runtime_handler)(int);
+/* guard_install runs on any thread (each environment that loads the addon, memmap's watcher
+ * thread): one at a time, so `previous` is never half-written by two of them. */
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 static long page_size;
 
 int32_t *guard_fault_counter(void) { return (int32_t *)&fault_counter; }
@@ -65,8 +71,13 @@ static void forward(int sig, siginfo_t *info, void *context) {
   } else if (before.sa_handler == SIG_IGN) {
     if (info->si_code <= 0) return; /* a kill() the owner chose to ignore */
   } else if (before.sa_handler != SIG_DFL && before.sa_handler != NULL) {
-    before.sa_handler(sig);
-    return;
+    /* libuv's handler only queues the signal for JavaScript listeners: given a fault, it would
+     * return, the access would fault again, and the process would spin forever. A fault goes
+     * to the default action instead, as it would have without listeners. */
+    if (info->si_code <= 0 || before.sa_handler != atomic_load(&runtime_handler)) {
+      before.sa_handler(sig);
+      return;
+    }
   }
   /* The default action (an ignored real fault cannot be ignored either): die of the signal. */
   struct sigaction dfl;
@@ -122,7 +133,7 @@ static void on_sigbus(int sig, siginfo_t *info, void *context) {
   forward(sig, info, context);
 }
 
-void guard_install(void) {
+static void install_locked(void) {
   if (!atomic_flag_test_and_set(&installed)) page_size = sysconf(_SC_PAGESIZE);
   struct sigaction current;
   if (sigaction(SIGBUS, NULL, &current) != 0) return;
@@ -135,6 +146,22 @@ void guard_install(void) {
   /* A handler installed after us (libuv's, for process.on('SIGBUS')) becomes the one we chain to. */
   previous = current;
   sigaction(SIGBUS, &action, NULL);
+}
+
+void guard_install(void) {
+  pthread_mutex_lock(&install_lock);
+  install_locked();
+  pthread_mutex_unlock(&install_lock);
+}
+
+void guard_install_over_runtime(void) {
+  pthread_mutex_lock(&install_lock);
+  install_locked();
+  struct sigaction below = previous;
+  if (!(below.sa_flags & SA_SIGINFO) && below.sa_handler != SIG_DFL &&
+      below.sa_handler != SIG_IGN && below.sa_handler != NULL)
+    atomic_store(&runtime_handler, below.sa_handler);
+  pthread_mutex_unlock(&install_lock);
 }
 
 guard_range *guard_add(void *addr, uint64_t length) {
