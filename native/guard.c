@@ -122,9 +122,18 @@ static bool rescue(struct guard_range *range, uintptr_t start, uintptr_t address
   }
 }
 
+/* A fault past the end of a file (BUS_ADRERR). A memory error (BUS_MCEERR_*) is no vanished
+ * page: zeros would hide it, and on a page already replaced it would repeat forever. */
+static bool vanished(const siginfo_t *info) {
+#ifdef BUS_MCEERR_AR
+  if (info->si_code == BUS_MCEERR_AR || info->si_code == BUS_MCEERR_AO) return false;
+#endif
+  return info->si_code > 0;
+}
+
 static void on_sigbus(int sig, siginfo_t *info, void *context) {
   uintptr_t address = (uintptr_t)info->si_addr;
-  struct guard_range *range = info->si_code > 0 ? lookup(address) : NULL;
+  struct guard_range *range = vanished(info) ? lookup(address) : NULL;
   if (range != NULL) {
     uintptr_t start = atomic_load(&range->start);
     /* the faulting access runs again, on the zero page */

@@ -7,8 +7,9 @@
  * the pages on that range, and lets the access finish (it reads zeros; a write lands in the
  * zero pages and never reaches the file). A later fault lower in the range replaces only the
  * pages up to the region already replaced, which keeps what was written there. A SIGBUS
- * anywhere else goes to the handler that was there before (or, under the default action, ends
- * the process as it would have), so other crashes stay crashes.
+ * anywhere else, or a memory error (BUS_MCEERR_*) anywhere, goes to the handler that was
+ * there before (or, under the default action, ends the process as it would have), so other
+ * crashes stay crashes.
  *
  * Only SIGBUS is handled: SIGSEGV belongs to the runtime (WebAssembly bounds checks).
  */
