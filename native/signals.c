@@ -85,6 +85,7 @@ static void on_signal(void *handle, int signum) {
 
 static void *run_loop(void *arg) {
   (void)arg;
+  pthread_setname_np(pthread_self(), "memmap-sigbus");
   uv.run(loop, UV_RUN_DEFAULT_MODE); /* returns only if the watcher could not be restarted */
   return NULL;
 }
