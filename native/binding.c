@@ -33,6 +33,7 @@
 
 #include "platform.h"
 #include "guard.h"
+#include "signals.h"
 
 #define CHECK_NAPI(call)                                                             \
   do {                                                                               \
@@ -661,6 +662,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"setName", NULL, js_set_name, NULL, NULL, NULL, napi_default, NULL},
     {"faults", NULL, js_faults, NULL, NULL, NULL, napi_default, NULL},
     {"reinstallGuard", NULL, js_reinstall_guard, NULL, NULL, NULL, napi_default, NULL},
+    {"holdSigbus", NULL, signals_js_hold_sigbus, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK_NAPI(napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns));
 

@@ -46,6 +46,8 @@ export interface NativeBinding {
   setName(handle: Handle, name: string): void;
   faults(handle: Handle): number;
   reinstallGuard(): void;
+  /** Starts memmap's process-wide libuv SIGBUS watcher (Node only); false: not possible here. */
+  holdSigbus(): boolean;
   readonly constants: Readonly<Record<string, number>>;
   readonly faultCounter: ArrayBuffer;
 }
@@ -67,10 +69,18 @@ const load = require('node-gyp-build') as (root: string) => NativeBinding;
 export const native: NativeBinding = load(packageRoot());
 
 // process.on('SIGBUS') makes libuv install its own handler (and removing the last listener
-// resets it to the default), which would switch the guard off. Node's own listener for these
-// events was registered at startup, so it has already run when ours does: re-install after it.
-process.on('newListener', (event) => { if (event === 'SIGBUS') native.reinstallGuard(); });
-process.on('removeListener', (event) => { if (event === 'SIGBUS') native.reinstallGuard(); });
+// resets it to the default), which would switch the guard off. On Node, memmap holds a libuv
+// SIGBUS watcher of its own for the life of the process (native/signals.h), so listeners added
+// or removed later, in any thread, never change the handler. Elsewhere (Bun and Deno have
+// libuv-like names that are not libuv), re-install after each change on this thread's
+// `process`: Node's own listener for these events was registered at startup, so it has
+// already run when ours does.
+const isNode = process.versions.bun === undefined && process.versions.deno === undefined;
+if (!(isNode && native.holdSigbus())) {
+  process.on('newListener', (event) => { if (event === 'SIGBUS') native.reinstallGuard(); });
+  process.on('removeListener', (event) => { if (event === 'SIGBUS') native.reinstallGuard(); });
+}
 
-/** Incremented by the SIGBUS guard on every page it rescues; read without a native call. */
+/** Incremented by the SIGBUS guard on every rescue (one per fault that maps zeros over the
+ * vanished pages, however many); read without a native call. */
 export const faultCounter = new Int32Array(native.faultCounter);
