@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "platform.h"
+#include "posix.h"
 
 #ifndef PR_SET_VMA
 #define PR_SET_VMA 0x53564d41

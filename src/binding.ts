@@ -27,9 +27,10 @@ export interface NativeBinding {
     trackfd: boolean, out: Float64Array): Handle;
   /** st_size of a descriptor. */
   fileSize(fd: number): number;
-  truncate(fd: number, size: number): void;
   unmap(handle: Handle): void;
-  remap(handle: Handle, newLength: number): void;
+  /** resize(): the map becomes newLength long and its file ends at offset + newLength; on
+   * failure nothing changed. */
+  resize(handle: Handle, newLength: number): void;
   /** An ArrayBuffer over part of the mapping. A public one (a view for the caller) keeps its
    * addresses reserved until V8 frees it (they read zeros once the map is closed or moved); an
    * internal one must be detached before unmap/remap. */

@@ -99,7 +99,6 @@ export class Mmap implements Iterable<number>, Disposable {
   #fd = -1;
   #anonymous = false;
   #trackfd = true;
-  #private = false;
   #memoryFile = false;
   #pendingFlushes = 0;
   // Two sets of Buffers over the map. The internal ones (#buf, #windows) serve get/set/read/
@@ -156,7 +155,6 @@ export class Mmap implements Iterable<number>, Disposable {
     this.#readonly = plan.access === ACCESS_READ;
     this.#trackfd = plan.trackfd;
     this.#anonymous = plan.fd === -1;
-    this.#private = mapOut[2] === 1;
     this.#memoryFile = mapOut[3] === 1;
     // trackfd: false keeps no descriptor (for anonymous memory, the mapping alone holds the
     // memory file).
@@ -993,53 +991,12 @@ export class Mmap implements Iterable<number>, Disposable {
     if (size <= 0 || this.#offset + size > Number.MAX_SAFE_INTEGER) {
       throw rangeError('ERR_OUT_OF_RANGE', 'new size out of range', this.resize);
     }
-    const handle = this.#handle!;
-    const fd = this.#fd;
-    const oldLength = this.#length;
-    const newFileSize = this.#offset + size;
-    const remap = (length: number) => {
-      this.#dropBuffers();
-      native.remap(handle, length);
-    };
+    // The file ends at offset + newSize afterwards (CPython's rule); the platform orders the
+    // change of the file and of the map so that a failure loses nothing (native/platform.h,
+    // mm_resize).
+    this.#dropBuffers();
     try {
-      if (fd < 0) {
-        remap(size);
-      } else {
-        // The file ends at offset + newSize afterwards (CPython's rule). Bytes of the file are
-        // only ever cut after the map has its new length, so a failed remap loses nothing.
-        const oldFileSize = native.fileSize(fd);
-        if (newFileSize > oldFileSize) {
-          // Extend the file first, so no page of the new map lies past its end; on failure
-          // cut off only what was added (zeros).
-          native.truncate(fd, newFileSize);
-          try {
-            remap(size);
-          } catch (error) {
-            native.truncate(fd, oldFileSize);
-            throw error;
-          }
-        } else if (newFileSize === oldFileSize) {
-          native.truncate(fd, newFileSize); // changes nothing, but fails as CPython's does (EINVAL for a read-only fd)
-          remap(size);
-        } else if (this.#private && size < oldLength) {
-          // A private map's changed pages exist only in the map: truncate the file first (a
-          // failure then changes nothing), then cut the map, which cannot fail when shrinking.
-          native.truncate(fd, newFileSize);
-          remap(size);
-        } else {
-          // The file must shrink: remap first (the file is long enough for the new length);
-          // if cutting the file then fails, map the old length again, which brings back every
-          // byte (a private map keeps its changed pages: shrinking it back keeps the first
-          // oldLength bytes).
-          remap(size);
-          try {
-            native.truncate(fd, newFileSize);
-          } catch (error) {
-            remap(oldLength);
-            throw error;
-          }
-        }
-      }
+      native.resize(this.#handle!, size);
     } catch (error) {
       throw systemError(error, this.resize);
     }
