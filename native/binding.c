@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -244,8 +245,8 @@ static napi_value throw_code(napi_env env, const char *code, const char *message
 
 /* map(fd, length, offset, access, effective, flags, prot, trackfd, out) -> handle.
  * The request in CPython's terms (see mm_request); the platform decides how to map it.
- * out (a Float64Array of 4) receives the descriptor the mapping owns (or -1), the length
- * mapped, whether writes stay private, and whether it is anonymous memory in a memory file. */
+ * out (a Float64Array of 4) receives whether the mapping owns a descriptor (>= 0, or -1), the
+ * length mapped, whether writes stay private, and whether it is anonymous memory in a memory file. */
 static napi_value js_map(napi_env env, napi_callback_info info) {
   napi_value argv[9];
   int32_t fd, access, effective, flags, prot;
@@ -295,7 +296,7 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   m->offset = offset;
   m->is_private = opened.is_private;
   m->refs = 1;
-  out[0] = opened.fd;
+  out[0] = opened.fd >= 0 ? 0 : -1; /* the number itself stays here */
   out[1] = (double)opened.length;
   out[2] = opened.is_private;
   out[3] = opened.memory_file;
@@ -518,6 +519,13 @@ static napi_value js_advise(napi_env env, napi_callback_info info) {
   int32_t advice;
   mapping *m = get_range(env, info, 4, argv, &offset, &length);
   if (m == NULL || !get_i32(env, argv[3], &advice)) return NULL;
+  if (!mm_advice_allowed(advice)) {
+    char message[128];
+    snprintf(message, sizeof message,
+             "madvise option %d is not supported: only advice that cannot make the map's pages "
+             "fault is passed on", (int)advice);
+    return throw_code(env, "ERR_INVALID_ARG_VALUE", message);
+  }
   int err = mm_advise(m->live->addr + offset, (uint64_t)length, advice);
   if (err) return throw_sys(env, err, "madvise");
   return NULL;
@@ -560,15 +568,17 @@ static napi_value js_residency(napi_env env, napi_callback_info info) {
 /* ---------------------------------------------------------------------------------------- */
 /* descriptors and names */
 
-/* fileSize(fd) -> st_size. Descriptors are used as the OS numbers them: runtimes whose fs module
- * keeps its own table of descriptors (Deno) would refuse a dup or a memory file. */
+/* fileSize(handle) -> st_size of the descriptor the mapping keeps. That descriptor is never
+ * handed to JavaScript (mm.fd is a duplicate), so nothing a caller does can make this stat
+ * another file. */
 static napi_value js_file_size(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  int32_t fd;
-  if (!get_args(env, info, 1, argv) || !get_i32(env, argv[0], &fd)) return NULL;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  mapping *m = get_mapping(env, argv[0]);
+  if (m == NULL) return NULL;
   int64_t size = 0;
   int regular = 0;
-  int err = mm_file_size(fd, &size, &regular);
+  int err = m->fd < 0 ? EBADF : mm_file_size(m->fd, &size, &regular);
   if (err) return throw_sys(env, err, "fstat");
   napi_value out;
   napi_create_double(env, (double)size, &out);

@@ -119,6 +119,12 @@ int mm_zero_in_place(void *addr, uint64_t length);
 /* How many mappings the kernel allows a process (vm.max_map_count), or 0 when unknown. */
 int mm_map_limit(void);
 
+/*
+ * Whether madvise() passes this advice on: only advice that changes how pages are read ahead,
+ * kept, merged, dumped, inherited or prefetched, and can never make a page of the map fault.
+ */
+int mm_advice_allowed(int advice);
+
 /* msync(2), madvise(2), mlock(2)/munlock(2). */
 int mm_sync(void *addr, uint64_t length, int flags);
 int mm_advise(void *addr, uint64_t length, int advice);

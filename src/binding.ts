@@ -25,8 +25,8 @@ export interface NativeBinding {
    */
   map(fd: number, length: number, offset: number, access: number, effective: number, flags: number, prot: number,
     trackfd: boolean, out: Float64Array): Handle;
-  /** st_size of a descriptor. */
-  fileSize(fd: number): number;
+  /** The size of the mapping's own file (the descriptor it keeps; EBADF when it keeps none). */
+  fileSize(handle: Handle): number;
   unmap(handle: Handle): void;
   /** resize(): the map becomes newLength long and its file ends at offset + newLength; on
    * failure nothing changed. */

@@ -20,7 +20,7 @@ import * as workerThreads from 'node:worker_threads';
 import { faultCounter, native, type Handle } from './binding.js';
 import { copyOf } from './pool.js';
 import {
-  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, MS_SYNC, PAGESIZE, SAFE_ADVICE,
+  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, MS_SYNC, PAGESIZE,
 } from './constants.js';
 import {
   argTypeError, closedError, nativeError, rangeError, readonlyError, stateError, systemError, typeError,
@@ -74,7 +74,8 @@ const markAsUntransferable: (ab: ArrayBuffer) => void = (() => {
   return (ab) => mark(ab);
 })();
 
-/** Where native.map() reports what it made: owned descriptor, length, private, memory file. */
+/** Where native.map() reports what it made: whether it owns a descriptor (>= 0), the length,
+ * whether writes stay private, whether it is anonymous memory in a memory file. */
 const mapOut = new Float64Array(4);
 
 /**
@@ -96,7 +97,8 @@ export class Mmap implements Iterable<number>, Disposable {
   #offset = 0;
   #access = ACCESS_DEFAULT;
   #readonly = false;
-  #fd = -1;
+  /** Whether the map keeps a descriptor of its file (the number stays in the addon). */
+  #hasFd = false;
   #anonymous = false;
   #trackfd = true;
   #memoryFile = false;
@@ -158,7 +160,7 @@ export class Mmap implements Iterable<number>, Disposable {
     this.#memoryFile = mapOut[3] === 1;
     // trackfd: false keeps no descriptor (for anonymous memory, the mapping alone holds the
     // memory file).
-    this.#fd = plan.trackfd ? mapOut[0]! : -1;
+    this.#hasFd = plan.trackfd && mapOut[0]! >= 0;
     this.#resetViews();
   }
 
@@ -247,7 +249,7 @@ export class Mmap implements Iterable<number>, Disposable {
     }
     let now = -1;
     try {
-      if (this.#fd >= 0) now = native.fileSize(this.#fd);
+      if (this.#hasFd) now = native.fileSize(this.#handle!);
     } catch {
       now = -1;
     }
@@ -446,7 +448,7 @@ export class Mmap implements Iterable<number>, Disposable {
     this.#dropBuffers();
     this.#handle = null;
     this.#state = CLOSED;
-    this.#fd = -1;
+    this.#hasFd = false;
     native.unmap(handle);
   }
 
@@ -478,7 +480,7 @@ export class Mmap implements Iterable<number>, Disposable {
    */
   get fd(): number {
     Mmap.#brand(this, 'fd');
-    if (this.#state === CLOSED || this.#fd < 0) return -1;
+    if (this.#state === CLOSED || !this.#hasFd) return -1;
     try {
       return native.exposedFd(this.#handle!);
     } catch (error) {
@@ -962,14 +964,12 @@ export class Mmap implements Iterable<number>, Disposable {
     if (n < 0) throw rangeError('ERR_OUT_OF_RANGE', 'madvise length invalid', this.madvise);
     if (s + n > Number.MAX_SAFE_INTEGER) throw rangeError('ERR_OUT_OF_RANGE', 'madvise length too large', this.madvise);
     if (n > size - s) n = size - s;
-    if (!SAFE_ADVICE.has(advice)) {
-      throw rangeError('ERR_INVALID_ARG_VALUE',
-        `madvise option ${advice} is not supported: only advice that cannot make the map's pages fault is passed on`, this.madvise);
-    }
+    // Which advice is passed on (only what cannot make the map's pages fault) is the
+    // platform's list: native/platform.h, mm_advice_allowed.
     try {
       native.advise(this.#handle!, s, n, advice);
     } catch (error) {
-      throw systemError(error, this.madvise);
+      throw nativeError(error, this.madvise);
     }
   }
 
@@ -1010,7 +1010,7 @@ export class Mmap implements Iterable<number>, Disposable {
     if (!this.#trackfd) throw stateError('ERR_MMAP_TRACKFD', "can't get size with trackfd=False", this.size);
     if (this.#anonymous) return this.#length;
     try {
-      return native.fileSize(this.#fd);
+      return native.fileSize(this.#handle!);
     } catch (error) {
       throw systemError(error, this.size);
     }
