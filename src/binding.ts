@@ -18,8 +18,9 @@ export interface NativeBinding {
   /**
    * Maps what the caller asked for, in CPython's terms (the access as given and as inferred
    * from prot, flags and prot as given); the platform file decides how (native/platform.h,
-   * mm_open). out receives: 0 if the mapping owns a descriptor (its number stays in the addon), -1 if not; the length mapped;
-   * 1 if writes stay private; 1 if it is anonymous memory living in a memory file. Throws a
+   * mm_open). out receives: 0 if the mapping owns a descriptor (its number stays in the
+   * addon), -1 if not; the length mapped; 1 if writes stay private; 1 if it is anonymous
+   * memory living in a memory file. Throws a
    * system error, or a coded one (`ERR_MMAP_EMPTY_FILE`, `ERR_OUT_OF_RANGE`) for a file size
    * that cannot be mapped.
    */
