@@ -53,10 +53,12 @@ export function setWindowLimitForTesting(bytes: number | undefined): void {
 
 /**
  * Keeps a view's ArrayBuffer from being moved to another thread by postMessage or
- * structuredClone: its memory belongs to the thread that mapped it. Used only where marking
- * leaves the buffer detachable (Node 20 and 22): on Node 24+ it also makes the buffer
- * non-detachable, and Node detaches external buffers when a thread exits, which then aborts.
- * Where it is not used, a moved buffer still keeps its addresses reserved until it is freed.
+ * structuredClone: its memory belongs to the thread that mapped it (a thread's exit releases
+ * it). Node 20 then copies the buffer; Node 22 refuses to move it. Node 24+ refuses to move
+ * external buffers by itself, and marking them there would make them non-detachable, which
+ * aborts Node when it detaches them at a thread's exit: marking is used only where it leaves
+ * the buffer detachable. transfer() within the thread is safe either way (the addresses stay
+ * reserved until the moved buffer is freed).
  */
 const markAsUntransferable: (ab: ArrayBuffer) => void = (() => {
   const mark = (workerThreads as { markAsUntransferable?: (ab: ArrayBuffer) => void }).markAsUntransferable;

@@ -83,3 +83,36 @@ test('mm.fd closed by a read stream (autoClose): memmap keeps working on its own
     bytes: 2 * PAGESIZE, numberReused: true, unrelatedSize: 10, unrelatedStillOpen: true, againIsTheMap: true,
   });
 });
+
+test('a view\'s buffer never moves to another thread: postMessage and structuredClone copy it or refuse', async () => {
+  const { MessageChannel } = await import('node:worker_threads');
+  const { Mmap } = await import('../src/index.js');
+  const mm = new Mmap(-1, 4 * PAGESIZE);
+  mm.set(0, 7);
+  const view = mm.view();
+  const attempts: Array<[string, () => unknown]> = [
+    ['structuredClone', () => structuredClone(view.buffer, { transfer: [view.buffer as ArrayBuffer] })],
+    ['postMessage', () => {
+      const { port1, port2 } = new MessageChannel();
+      try {
+        port1.postMessage(view.buffer, [view.buffer as ArrayBuffer]);
+      } finally {
+        port1.close();
+        port2.close();
+      }
+    }],
+  ];
+  for (const [what, attempt] of attempts) {
+    try {
+      attempt();
+    } catch (error) {
+      assert.equal((error as Error).name, 'DataCloneError', what);
+    }
+    // Copied or refused: the view is still the map's, and the map still works through it.
+    assert.equal(view.length, 4 * PAGESIZE, `${what}: the view kept its memory`);
+    view[1] = 9;
+    assert.equal(mm.get(1), 9, what);
+    assert.equal(view[0], 7, what);
+  }
+  mm.close();
+});
