@@ -11,6 +11,15 @@
         ["OS=='linux'", {
           "sources": ["native/posix.c", "native/linux.c", "native/guard.c", "native/signals.c"],
           "ldflags": ["-Wl,-z,nodelete"]
+        }],
+        # windows.c holds the whole platform, including what guard.h and signals.h declare
+        # (there is no SIGBUS on Windows). MSVC needs C11 atomics switched on for binding.c.
+        ["OS=='win'", {
+          "sources": ["native/windows.c"],
+          "libraries": ["psapi.lib"],
+          "msvs_settings": {
+            "VCCLCompilerTool": {"AdditionalOptions": ["/std:c11", "/experimental:c11atomics"]}
+          }
         }]
       ],
       "cflags": ["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
