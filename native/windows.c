@@ -291,7 +291,7 @@ int mm_set_name(void *addr, uint64_t length, const char *name) { return ENOTSUP;
  * file), named name (NULL: none); the section is offset + length long, which extends a
  * shorter file when the section is writable. */
 static int map_section(HANDLE file, const wchar_t *name, uint64_t length, int64_t offset,
-                       int mmw, DWORD view_access, void **out, const char **syscall) {
+                       int mmw, DWORD view_access, void *at, void **out, const char **syscall) {
   if (length > (uint64_t)SIZE_MAX) return ENOMEM;
   DWORD protect = (mmw & MMW_COPY) ? PAGE_WRITECOPY : PAGE_READWRITE;
   uint64_t size = (uint64_t)offset + length;
@@ -299,8 +299,8 @@ static int map_section(HANDLE file, const wchar_t *name, uint64_t length, int64_
   HANDLE section = CreateFileMappingW(file, NULL, protect, (DWORD)(size >> 32), (DWORD)size, name);
   if (section == NULL) return last_errno();
   *syscall = "MapViewOfFile";
-  void *p = MapViewOfFile(section, view_access, (DWORD)((uint64_t)offset >> 32), (DWORD)offset,
-                          (SIZE_T)length);
+  void *p = MapViewOfFileEx(section, view_access, (DWORD)((uint64_t)offset >> 32), (DWORD)offset,
+                            (SIZE_T)length, at);
   int err = p == NULL ? last_errno() : 0;
   CloseHandle(section); /* the view keeps the section alive */
   if (err) return err;
@@ -315,7 +315,9 @@ static int map_section(HANDLE file, const wchar_t *name, uint64_t length, int64_
 
 int mm_unmap(void *addr, uint64_t length) {
   view_remove(addr);
-  return UnmapViewOfFile(addr) ? 0 : last_errno();
+  if (UnmapViewOfFile(addr)) return 0;
+  /* Zero pages left by a failed shrink (shrink_file_view). */
+  return VirtualFree(addr, 0, MEM_RELEASE) ? 0 : last_errno();
 }
 
 /* UTF-8 tagname -> a wide string the caller frees. */
@@ -417,7 +419,7 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
     mmw |= MMW_TAGGED;
   }
   const char *syscall = "mmap";
-  int err = map_section(file, name, length, req->offset, mmw, view_access, &out->addr, &syscall);
+  int err = map_section(file, name, length, req->offset, mmw, view_access, NULL, &out->addr, &syscall);
   free(name);
   if (err) {
     if (owned >= 0) mm_close(owned);
@@ -437,23 +439,65 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
 /* A new view of new_length with the mapping's contents; the old view stays. A file view maps
  * the file again (a grown section extends it); paging-file memory gets a new section, with the
  * bytes copied over; a copy-on-write view of a file copies the bytes this process sees. */
+/* A file shrinking in mm_resize: Windows truncates a file only when no section of it exists
+ * (SetEndOfFile answers ERROR_USER_MAPPED_FILE), so the view is unmapped, the file cut and the
+ * shorter view mapped, inside the remap that mm_resize asks binding.c for. */
+typedef struct shrink {
+  HANDLE file;
+  int64_t old_size, new_size;
+  const char *syscall; /* what failed */
+} shrink;
+static _Thread_local shrink *pending_shrink;
+
 int mm_relocate(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
                 int64_t offset, void **out) {
   const char *syscall;
+  if (pending_shrink != NULL) {
+    /* Views still reach the old view, so it stays mapped, and the file cannot shrink. */
+    pending_shrink->syscall = "SetEndOfFile";
+    return EBUSY;
+  }
   if (flags & MMW_TAGGED) return ENOTSUP; /* a new section would not be the one the tag names */
   int anonymous = (flags & MMW_ANONYMOUS) != 0;
   HANDLE file = anonymous ? INVALID_HANDLE_VALUE : handle_of(fd);
   if (!anonymous && file == INVALID_HANDLE_VALUE) return EBADF;
-  int err = map_section(file, NULL, new_length, anonymous ? 0 : offset, flags, (DWORD)prot, out,
-                        &syscall);
+  int err = map_section(file, NULL, new_length, anonymous ? 0 : offset, flags, (DWORD)prot, NULL,
+                        out, &syscall);
   if (err) return err;
   if (anonymous || (flags & MMW_COPY))
     memcpy(*out, addr, (size_t)(old_length < new_length ? old_length : new_length));
   return 0;
 }
 
+static int set_size(HANDLE file, int64_t size);
+
+/* The shrink: unmap, cut, map the shorter view. On failure the old length is mapped again at
+ * the same address (nothing else can have taken it in between but another thread's
+ * allocation; then private zero pages keep the range valid, and the error is reported). */
+static int shrink_file_view(shrink *sh, void *addr, uint64_t old_length, uint64_t new_length,
+                            int prot, int flags, int64_t offset, void **out) {
+  const char *syscall = "MapViewOfFile";
+  mm_unmap(addr, old_length);
+  int err = set_size(sh->file, sh->new_size);
+  if (err) {
+    sh->syscall = "SetEndOfFile";
+  } else {
+    err = map_section(sh->file, NULL, new_length, offset, flags, (DWORD)prot, NULL, out, &syscall);
+    if (err == 0) return 0;
+    sh->syscall = syscall;
+    set_size(sh->file, sh->old_size); /* no view exists now: this cannot be refused */
+  }
+  void *back = NULL;
+  if (map_section(sh->file, NULL, old_length, offset, flags, (DWORD)prot, addr, &back, &syscall) != 0 &&
+      VirtualAlloc(addr, (SIZE_T)old_length, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE) != NULL)
+    view_add(addr, NULL); /* mm_unmap releases it (UnmapViewOfFile fails, VirtualFree) */
+  return err;
+}
+
 int mm_remap(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
              int64_t offset, void **out) {
+  if (pending_shrink != NULL && !(flags & MMW_ANONYMOUS))
+    return shrink_file_view(pending_shrink, addr, old_length, new_length, prot, flags, offset, out);
   int err = mm_relocate(addr, old_length, new_length, fd, prot, flags, offset, out);
   if (err) return err;
   mm_unmap(addr, old_length);
@@ -476,33 +520,17 @@ int mm_resize(int fd, int64_t offset, uint64_t old_length, uint64_t new_length, 
     return file == INVALID_HANDLE_VALUE ? EBADF : last_errno();
   }
   int64_t old_size = li.QuadPart, new_size = (int64_t)((uint64_t)offset + new_length);
-  int err;
   if (new_size >= old_size) {
-    /* Extend first (allowed under a view), then map the longer section; if that fails, cut
-     * off only what was added (zeros). */
-    err = set_size(file, new_size);
-    if (err) {
-      *syscall = "SetEndOfFile";
-      return err;
-    }
-    err = remap(ctx, new_length, syscall);
-    if (err && new_size != old_size) set_size(file, old_size);
-    return err;
+    /* The longer section extends the file as it is created (CreateFileMapping); a failure
+     * leaves the file as it was. */
+    return remap(ctx, new_length, syscall);
   }
-  /* The file must shrink, which Windows refuses while any view reaches past the new end:
-   * map the shorter section first (unmapping this mapping's old view), then cut the file; if
-   * that fails (another view of the file: ERROR_USER_MAPPED_FILE, EBUSY), the old length
-   * mapped again brings back every byte. */
-  err = remap(ctx, new_length, syscall);
-  if (err) return err;
-  err = set_size(file, new_size);
-  if (err) {
-    const char *ignored;
-    remap(ctx, old_length, &ignored);
-    *syscall = "SetEndOfFile";
-    return err;
-  }
-  return 0;
+  shrink sh = {file, old_size, new_size, NULL};
+  pending_shrink = &sh;
+  int err = remap(ctx, new_length, syscall);
+  pending_shrink = NULL;
+  if (err && sh.syscall != NULL) *syscall = sh.syscall;
+  return err;
 }
 
 int mm_zero_in_place(void *addr, uint64_t length) { return ENOTSUP; }

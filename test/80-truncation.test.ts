@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { PAGESIZE } from '../src/index.js';
-import { runFixture, scratchDir } from './helpers.js';
+import { runFixture, scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js';
 
 const dir = scratchDir();
 const FILL = 0xab;
@@ -102,7 +102,7 @@ for (const kind of ['write', 'read', 'copy', 'anon']) {
   }
 }
 
-test('truncation by a second process (descriptor passed in stdio) is survived the same way', () => {
+test('truncation by a second process (descriptor passed in stdio) is survived the same way', skipIf(onWindows, WINDOWS.sigbus), () => {
   const probes = ['get', 'readLine', 'view()[i]', 'Atomics.load', 'view write', 'set'];
   for (const [kind, target] of [['write', 'zero'], ['read', 'mid'], ['anon', 'mid'], ['anon', 'zero']] as const) {
     const lines = run(kind, target, 'process', probes);
@@ -120,7 +120,7 @@ function lastJson(stdout: string): Line {
   return JSON.parse(lines[lines.length - 1]!) as Line;
 }
 
-test('a SIGBUS sent by kill() still kills the process (the guard swallows no real signal)', () => {
+test('a SIGBUS sent by kill() still kills the process (the guard swallows no real signal)', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = guard('kill');
   assert.equal(r.signal, 'SIGBUS', `status ${r.status}, stdout ${r.stdout}`);
   assert.doesNotMatch(r.stdout, /survived/);
@@ -161,7 +161,7 @@ function foreign(): string | null {
   return lib;
 }
 
-test('a hardware SIGBUS outside memmap\'s ranges still kills the process', (t) => {
+test('a hardware SIGBUS outside memmap\'s ranges still kills the process', skipIf(onWindows, WINDOWS.sigbus), (t) => {
   const lib = foreign();
   if (lib === null) {
     t.skip('no C compiler to build the foreign library');
@@ -176,7 +176,7 @@ test('a hardware SIGBUS outside memmap\'s ranges still kills the process', (t) =
   assert.equal(listening.signal, 'SIGBUS', `with a listener: status ${listening.status}, signal ${listening.signal} (SIGKILL: the fault repeated forever), stderr ${listening.stderr}`);
 });
 
-test('kernel-side access to a vanished page (write/read syscalls with a view) is EFAULT, not a signal', () => {
+test('kernel-side access to a vanished page (write/read syscalls with a view) is EFAULT, not a signal', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = guard('efault');
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
@@ -189,14 +189,14 @@ test('kernel-side access to a vanished page (write/read syscalls with a view) is
   });
 });
 
-test('a fault inside a worker thread is caught the same way', () => {
+test('a fault inside a worker thread is caught the same way', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = guard('worker');
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(lastJson(r.stdout), { fromWorker: { touched: 0, faulted: true, next: 'ERR_MMAP_TRUNCATED' } });
 });
 
-test('a windowed map (several Buffers over one mapping) is guarded over its whole range', () => {
+test('a windowed map (several Buffers over one mapping) is guarded over its whole range', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = guard('windowed');
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
@@ -205,26 +205,26 @@ test('a windowed map (several Buffers over one mapping) is guarded over its whol
   });
 });
 
-test('a map at an offset, truncated below its start, reports the file\'s new size', () => {
+test('a map at an offset, truncated below its start, reports the file\'s new size', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = guard('offset');
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(lastJson(r.stdout), { touched: 0, readError: { code: 'ERR_MMAP_TRUNCATED', size: PAGESIZE }, faulted: true });
 });
 
-test('a process.on("SIGBUS") listener added after memmap loads does not disable the guard', () => {
+test('a process.on("SIGBUS") listener added after memmap loads does not disable the guard', skipIf(onWindows, WINDOWS.sigbus), () => {
     const r = guard('listener-after', [], 4_000);
     assert.equal(r.signal, null, `ended by ${r.signal} (SIGKILL: hung in a fault loop)`);
     assert.deepEqual(lastJson(r.stdout), { listened: 0, touched: 0, faulted: true });
   });
 
-test('a SIGBUS from kill() handled by a JS listener does not disable the guard', () => {
+test('a SIGBUS from kill() handled by a JS listener does not disable the guard', skipIf(onWindows, WINDOWS.sigbus), () => {
     const r = guard('listener-kill', [], 4_000);
     assert.equal(r.signal, null, `ended by ${r.signal} (SIGKILL: hung in a fault loop)`);
     assert.deepEqual(lastJson(r.stdout), { listened: 1, touched: 0, faulted: true });
   });
 
-test('a listener added while a view is live, or added and removed, leaves the guard in place', () => {
+test('a listener added while a view is live, or added and removed, leaves the guard in place', skipIf(onWindows, WINDOWS.sigbus), () => {
   const late = guard('listener-late', [], 4_000);
   assert.equal(late.signal, null, `ended by ${late.signal} (SIGKILL: hung in a fault loop)`);
   assert.deepEqual(lastJson(late.stdout), { listened: 0, touched: 0, faulted: true });
@@ -235,14 +235,14 @@ test('a listener added while a view is live, or added and removed, leaves the gu
   assert.doesNotMatch(removed.stdout, /survived/);
 });
 
-test('a truncated file read or written on other threads (zlib, pbkdf2 on the thread pool) is caught too', () => {
+test('a truncated file read or written on other threads (zlib, pbkdf2 on the thread pool) is caught too', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = guard('threadpool');
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(lastJson(r.stdout), { deflated: true, pbkdf2Length: 32, faulted: true, next: 'ERR_MMAP_TRUNCATED' });
 });
 
-test('system calls over vanished pages that touch nothing (flush, madvise, residency, resize) fault nothing', () => {
+test('system calls over vanished pages that touch nothing (flush, madvise, residency, resize) fault nothing', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = guard('kernel-calls');
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
@@ -257,14 +257,14 @@ test('system calls over vanished pages that touch nothing (flush, madvise, resid
   });
 });
 
-test('faulted is per map: a second map of the same truncated file is unaffected until touched', () => {
+test('faulted is per map: a second map of the same truncated file is unaffected until touched', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = guard('two-maps');
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(lastJson(r.stdout), { firstFaulted: true, secondBefore: false, secondRead: 0xab, secondTouch: 'ERR_MMAP_TRUNCATED', secondAfter: true });
 });
 
-test('a fault rescues the whole vanished tail at once: 35,000 faulting reads of a 70,000-page map leave a few mappings', () => {
+test('a fault rescues the whole vanished tail at once: 35,000 faulting reads of a 70,000-page map leave a few mappings', skipIf(onWindows, WINDOWS.sigbus), () => {
   // Rescuing one page per fault split the mapping at each fault: past vm.max_map_count
   // (65,530 by default) the rescue itself failed and the process died of SIGBUS.
   const r = guard('many-pages');
@@ -292,7 +292,7 @@ function signals(mode: string, extra: string[] = []) {
 
 const WORKER_READ = { fromWorker: { head: 0xab, touched: 0, faulted: true, next: 'ERR_MMAP_TRUNCATED' }, exitCode: 0 };
 
-test('memmap only in a worker, a SIGBUS listener added and removed on the main thread: a truncation is still caught', () => {
+test('memmap only in a worker, a SIGBUS listener added and removed on the main thread: a truncation is still caught', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = signals('removed');
   assert.equal(r.signal, null, `ended by ${r.signal} (SIGBUS: the guard was reset; SIGKILL: hung); stderr ${r.stderr}`);
   assert.equal(r.status, 0, r.stderr);
@@ -303,7 +303,7 @@ test('memmap only in a worker, a SIGBUS listener added and removed on the main t
   assert.deepEqual(JSON.parse(killed.stdout.trim().split('\n')[0]!), WORKER_READ);
 });
 
-test('memmap only in a worker, a SIGBUS listener kept on the main thread: no fault loop, and kill() still reaches the listener', () => {
+test('memmap only in a worker, a SIGBUS listener kept on the main thread: no fault loop, and kill() still reaches the listener', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = signals('kept');
   assert.equal(r.signal, null, `ended by ${r.signal} (SIGKILL: hung in a fault loop); stderr ${r.stderr}`);
   assert.equal(r.status, 0, r.stderr);
@@ -312,7 +312,7 @@ test('memmap only in a worker, a SIGBUS listener kept on the main thread: no fau
   assert.deepEqual(after, { listened: 1 });
 });
 
-test('memmap only in a worker, a SIGBUS listener on the main thread: a hardware SIGBUS outside memmap still kills', (t) => {
+test('memmap only in a worker, a SIGBUS listener on the main thread: a hardware SIGBUS outside memmap still kills', skipIf(onWindows, WINDOWS.sigbus), (t) => {
   const lib = foreign();
   if (lib === null) {
     t.skip('no C compiler to build the foreign library');

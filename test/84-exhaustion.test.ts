@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { fixture, runFixture, scratchDir } from './helpers.js';
+import { fixture, runFixture, scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js';
 
 const dir = scratchDir();
 /** AddressSanitizer's own allocator cannot survive the process running out of mappings. */
@@ -26,7 +26,7 @@ function exhaust(mode: string) {
 const ENOMEM = { name: 'Error', code: 'ENOMEM', errno: -12, syscall: 'mmap', message: 'ENOMEM: cannot allocate memory, mmap' };
 
 test('mapping until vm.max_map_count refuses: ENOMEM, the process goes on, closing maps makes mapping work again',
-  { skip: underAsan ? 'AddressSanitizer cannot run out of mappings' : false }, (t) => {
+  { skip: onWindows ? WINDOWS.procfs : underAsan ? 'AddressSanitizer cannot run out of mappings' : false }, (t) => {
     const r = exhaust('max-map-count');
     assert.deepEqual(r.error, ENOMEM);
     // The process's other mappings (heap, stacks, libraries) share the limit with ours.
@@ -38,7 +38,7 @@ test('mapping until vm.max_map_count refuses: ENOMEM, the process goes on, closi
   });
 
 test('at the map limit the process can still allocate before it frees a map (memmap stops short of it)',
-  { skip: underAsan ? 'AddressSanitizer cannot run out of mappings' : false }, () => {
+  { skip: onWindows ? WINDOWS.procfs : underAsan ? 'AddressSanitizer cannot run out of mappings' : false }, () => {
     const r = exhaust('max-map-alloc');
     assert.deepEqual(r.error, ENOMEM);
     assert.equal(r.allocated, 100_000);
@@ -46,7 +46,7 @@ test('at the map limit the process can still allocate before it frees a map (mem
   });
 
 test('mapping until the address space (ulimit -v) refuses: ENOMEM, and mapping works again after closing',
-  { skip: underAsan ? 'AddressSanitizer reserves terabytes of address space' : false }, (t) => {
+  { skip: onWindows ? WINDOWS.procfs : underAsan ? 'AddressSanitizer reserves terabytes of address space' : false }, (t) => {
     const r = spawnSync('/bin/sh', ['-c', `ulimit -v 4000000 && exec "$0" "$@"`, process.execPath, fixture('crash-exhaust'), 'address-space', dir],
       { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.signal, null, r.stderr);
@@ -70,7 +70,7 @@ function flat(r: { baseline: Snapshot; end: Snapshot }, label: string): void {
 
 type Snapshot = { maps: number; fds: number; rss: number };
 
-test('100,000 open/write/close cycles leave mappings, descriptors and RSS flat', (t) => {
+test('100,000 open/write/close cycles leave mappings, descriptors and RSS flat', skipIf(onWindows, WINDOWS.procfs), (t) => {
   const r = exhaust('cycles');
   assert.equal(r.cycles, 100_000);
   assert.equal(r.lastByte, 99_999 & 0xff);
@@ -79,12 +79,12 @@ test('100,000 open/write/close cycles leave mappings, descriptors and RSS flat',
 });
 
 test('100,000 open/write/close cycles in one synchronous loop leave RSS flat',
-  { todo: 'bug: native memory of closed maps is freed only by finalizers deferred to the event loop (~0.3 KB a cycle)' }, () => {
+  { ...skipIf(onWindows, WINDOWS.procfs), todo: 'bug: native memory of closed maps is freed only by finalizers deferred to the event loop (~0.3 KB a cycle)' }, () => {
     const r = exhaust('cycles-sync');
     flat(r, 'cycles-sync');
   });
 
-test('100,000 maps left to the garbage collector leave mappings, descriptors and RSS flat', (t) => {
+test('100,000 maps left to the garbage collector leave mappings, descriptors and RSS flat', skipIf(onWindows, WINDOWS.procfs), (t) => {
   const r = exhaust('gc');
   assert.equal(r.total, 100_000);
   assert.ok(r.peak - r.baseline.maps <= 3000, `peak mappings ${r.peak}, baseline ${r.baseline.maps}`);
@@ -93,7 +93,7 @@ test('100,000 maps left to the garbage collector leave mappings, descriptors and
 });
 
 test('100,000 maps abandoned in one synchronous loop are reclaimed before the kernel limits are hit',
-  { todo: 'bug: abandoned maps are unmapped only when the event loop turns; a synchronous loop hits EMFILE/ENOMEM' }, () => {
+  { ...skipIf(onWindows, WINDOWS.procfs), todo: 'bug: abandoned maps are unmapped only when the event loop turns; a synchronous loop hits EMFILE/ENOMEM' }, () => {
     const r = exhaust('gc-sync');
     flat(r, 'gc-sync');
   });
