@@ -8,9 +8,9 @@
  * (the mapping's own, and mm.fd) is a duplicated HANDLE wrapped into a node.exe descriptor with
  * uv_open_osfhandle and closed with uv_fs_close, so JavaScript's fs functions accept it.
  *
- * Mappings. A view keeps its section alive, so the section handle is closed as soon as the view
- * exists; what a view needs later (the file to flush, the section to grow) is kept in a small
- * table keyed by the view's base address. mm_opened.flags holds this file's own bits (MMW_*);
+ * Mappings. What a view needs later (its section handle, which keeps a tagname in the object
+ * namespace while the map lives, and the file to flush) is kept in a small table keyed by the
+ * view's base address. mm_opened.flags holds this file's own bits (MMW_*);
  * prot holds the view's FILE_MAP_* access.
  *
  * Rules (CPython's on Windows):
@@ -204,6 +204,7 @@ int mm_same_file(int a, int b, int *same) {
 
 typedef struct view {
   void *base;
+  HANDLE section; /* the mapping object, closed with the view (a name lives while a handle does) */
   HANDLE file;    /* a duplicate of the mapped file's handle (flush), or NULL */
   struct view *next;
 } view;
@@ -211,10 +212,11 @@ typedef struct view {
 static SRWLOCK views_lock = SRWLOCK_INIT;
 static view *views;
 
-static int view_add(void *base, HANDLE file) {
+static int view_add(void *base, HANDLE section, HANDLE file) {
   view *v = calloc(1, sizeof *v);
   if (v == NULL) return ENOMEM;
   v->base = base;
+  v->section = section;
   if (file != INVALID_HANDLE_VALUE && file != NULL &&
       !DuplicateHandle(GetCurrentProcess(), file, GetCurrentProcess(), &v->file, 0, FALSE,
                        DUPLICATE_SAME_ACCESS)) {
@@ -242,6 +244,7 @@ static void view_remove(void *base) {
   ReleaseSRWLockExclusive(&views_lock);
   if (found == NULL) return;
   if (found->file != NULL) CloseHandle(found->file);
+  if (found->section != NULL) CloseHandle(found->section);
   free(found);
 }
 
@@ -302,11 +305,10 @@ static int map_section(HANDLE file, const wchar_t *name, uint64_t length, int64_
   void *p = MapViewOfFileEx(section, view_access, (DWORD)((uint64_t)offset >> 32), (DWORD)offset,
                             (SIZE_T)length, at);
   int err = p == NULL ? last_errno() : 0;
-  CloseHandle(section); /* the view keeps the section alive */
-  if (err) return err;
-  err = view_add(p, file);
+  if (err == 0) err = view_add(p, section, file);
   if (err) {
-    UnmapViewOfFile(p);
+    if (p != NULL) UnmapViewOfFile(p);
+    CloseHandle(section);
     return err;
   }
   *out = p;
@@ -490,7 +492,7 @@ static int shrink_file_view(shrink *sh, void *addr, uint64_t old_length, uint64_
   void *back = NULL;
   if (map_section(sh->file, NULL, old_length, offset, flags, (DWORD)prot, addr, &back, &syscall) != 0 &&
       VirtualAlloc(addr, (SIZE_T)old_length, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE) != NULL)
-    view_add(addr, NULL); /* mm_unmap releases it (UnmapViewOfFile fails, VirtualFree) */
+    view_add(addr, NULL, NULL); /* mm_unmap releases it (UnmapViewOfFile fails, VirtualFree) */
   return err;
 }
 

@@ -104,5 +104,9 @@ export const WINDOWS = {
   shrinkWithViews: 'Windows: the file cannot shrink while a view of it lives',
   python: 'Windows: the CPython differential runs on POSIX',
   wineWorkingSet: 'Wine: QueryWorkingSetEx/VirtualLock do not report residency as Windows does',
+  fsResize: 'Windows: fs cannot truncate a file while a view of it lives',
+  offsets: 'Windows: offsets are multiples of ALLOCATIONGRANULARITY (64 KiB); this test maps at page offsets',
+  largeCommit: 'Windows: a read-only map is a copy-on-write view, charged to the commit limit in full',
+  modes: 'Windows: no POSIX permission bits (mode)',
   procfs: 'Windows: no vm.max_map_count, ulimit -v or /proc to measure mappings and descriptors',
 } as const;
