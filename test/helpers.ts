@@ -21,6 +21,16 @@ export function scratchDir(): string {
   return dir;
 }
 
+/** Removes a file; on Windows a file still mapped by a view the garbage collector has not
+ * freed yet cannot be deleted, and stays in the scratch directory instead. */
+export function removeFile(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch (error) {
+    if (process.platform !== 'win32') throw error;
+  }
+}
+
 let counter = 0;
 
 /** Writes `contents` to a new file in `dir` and returns its path. */
@@ -108,5 +118,7 @@ export const WINDOWS = {
   offsets: 'Windows: offsets are multiples of ALLOCATIONGRANULARITY (64 KiB); this test maps at page offsets',
   largeCommit: 'Windows: a read-only map is a copy-on-write view, charged to the commit limit in full',
   modes: 'Windows: no POSIX permission bits (mode)',
+  posixRules: 'Windows: the model encodes POSIX construction rules (a length past the end is an error; Windows extends the file)',
+  posixModel: 'Windows: the model encodes POSIX rules (flags/prot modes, msync flags, shrinking under live views)',
   procfs: 'Windows: no vm.max_map_count, ulimit -v or /proc to measure mappings and descriptors',
 } as const;
