@@ -30,19 +30,19 @@ function hasBinary() {
 }
 
 const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-if (!checkout) {
-  console.error(`memmap: ${fromSource ? 'building from source (--build-from-source)' : `no prebuilt binary for ${platform()}; building from source`} with node-gyp`);
-}
 if (process.platform !== 'win32') {
-  const missing = [[process.env.CC || 'cc', 'a C compiler'], ['make', 'make'], ['python3', 'python3']]
+  const missing = [[process.env.CC || 'cc', 'C compiler'], ['make', 'make'], ['python3', 'python3']]
     .filter(([cmd]) => !which(cmd)).map(([, what]) => what);
   if (missing.length > 0) {
     const hint = platform().endsWith('-musl') ? 'apk add build-base python3'
-      : process.platform === 'linux' ? 'apt-get install -y build-essential python3 (or your distribution\'s equivalent)'
-        : 'Xcode command line tools: xcode-select --install';
-    console.error(`memmap: no prebuilt binary for ${platform()} and no ${missing.join(', ')} to build one; install them (${hint}) and install memmap again`);
+      : process.platform === 'linux' ? 'apt-get install -y build-essential python3, or your distribution\'s equivalent'
+        : 'xcode-select --install';
+    console.error(`memmap: no prebuilt binary for ${platform()}, and no ${missing.join(', ')} to build one from source: install them (${hint}), then install memmap again`);
     process.exit(1);
   }
+}
+if (!checkout) {
+  console.error(`memmap: ${fromSource ? 'building from source (--build-from-source)' : `no prebuilt binary for ${platform()}; building from source`} with node-gyp`);
 }
 
 // npm passes its own node-gyp; otherwise use an installed one.
@@ -58,4 +58,5 @@ if (!nodeGyp) {
 const result = nodeGyp
   ? spawnSync(process.execPath, [nodeGyp, 'rebuild'], { cwd: root, stdio: 'inherit' })
   : spawnSync(process.platform === 'win32' ? 'node-gyp.cmd' : 'node-gyp', ['rebuild'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+if (result.error) console.error(`memmap: cannot run node-gyp (${result.error.message}); install it with npm install -g node-gyp`);
 process.exit(result.status ?? 1);
