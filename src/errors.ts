@@ -3,22 +3,8 @@
  * `RangeError` or `Error`) with a stable `code`, so callers can branch on `err.code` as they do
  * with `fs`. Messages keep CPython's wording where CPython has one, so a search finds both.
  *
- * | code | class | when |
- * |---|---|---|
- * | `ERR_INVALID_ARG_TYPE` | TypeError | an argument has the wrong type |
- * | `ERR_OUT_OF_RANGE` | RangeError | an index, size, offset or position is out of range |
- * | `ERR_INVALID_ARG_VALUE` | RangeError | a value outside its set (access mode, whence, ...) |
- * | `ERR_INCOMPATIBLE_OPTION_PAIR` | TypeError | `access` given together with `flags`/`prot` |
- * | `ERR_INVALID_THIS` | TypeError | a method called on something that is not an `Mmap` |
- * | `ERR_MMAP_CLOSED` | Error | any use after `close()` |
- * | `ERR_MMAP_READONLY` | TypeError | a write to an `ACCESS_READ` map |
- * | `ERR_MMAP_NOT_RESIZABLE` | TypeError | `resize()` of a read-only or copy-on-write map |
- * | `ERR_MMAP_EMPTY_FILE` | Error | mapping the whole of an empty file |
- * | `ERR_MMAP_TRACKFD` | Error | `size()`/`resize()` of a map made with `trackfd: false` |
- * | `ERR_MMAP_NOT_ANONYMOUS` | Error | `setName()` on a file-backed map |
- * | `ERR_MMAP_BUSY` | Error | `resize()` while a `flushAsync()` is in flight |
- * | `ERR_MMAP_TRUNCATED` | Error | the file shrank under the map and a vanished page was touched |
- * | `EACCES`, `EINVAL`, ... | Error | a system call failed; also carries `errno` and `syscall` |
+ * The codes, their classes and when each is thrown: the Errors table in README.md (one table, so
+ * that it cannot drift from a copy here). `MmapErrorCode` below is the list the types check.
  */
 import { getSystemErrorName } from 'node:util';
 
