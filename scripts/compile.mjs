@@ -3,7 +3,7 @@
 // require ESM (20.0 to 20.18). Both come from the same sources and carry their own .d.ts.
 // (Not named `build`: npm would then run `npm run prebuild`, the cross-build, before it.)
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const tsPackage = require.resolve('typescript/package.json');
 const tsc = join(dirname(tsPackage), require(tsPackage).bin.tsc);
+// The package ships these two folders whole: start them empty, so no stale output ships.
+for (const out of ['src', 'cjs']) rmSync(join(root, 'dist', out), { recursive: true, force: true });
 for (const project of ['tsconfig.json', 'tsconfig.cjs.json']) {
   execFileSync(process.execPath, [tsc, '-p', join(root, project)], { stdio: 'inherit' });
 }
