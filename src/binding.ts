@@ -44,6 +44,11 @@ export interface NativeBinding {
 
 export const native = addon as NativeBinding;
 
+// Node 20.0 to 20.3 predate Symbol.dispose, which 20.4 added as Symbol.for('nodejs.dispose').
+// Define it the same way there, before mmap.ts names its disposer with it, so that `using`
+// works on every Node version `engines` allows (and sees the same symbol after an upgrade).
+(Symbol as { dispose?: symbol }).dispose ??= Symbol.for('nodejs.dispose');
+
 // process.on('SIGBUS') makes libuv install its own handler (and removing the last listener
 // resets it to the default), which would switch the guard off. Node's own listener for these
 // events was registered at startup, so it has already run when ours does: re-install after it.
