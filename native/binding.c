@@ -33,6 +33,7 @@
 
 #include "platform.h"
 #include "guard.h"
+#include "signals.h"
 
 #define CHECK_NAPI(call)                                                             \
   do {                                                                               \
@@ -234,67 +235,68 @@ static void finalize_view(napi_env env, void *data, void *hint) {
   region_unpin((region *)hint);
 }
 
-/* How map() treats its descriptor. */
-enum { FD_BORROW = 0, FD_OWN = 1, FD_DUP = 2 };
+/* Throws one of memmap's own errors (code and message); src/errors.ts gives it its class. */
+static napi_value throw_code(napi_env env, const char *code, const char *message) {
+  napi_throw_error(env, code, message);
+  return NULL;
+}
 
-/* map(fd, length, prot, flags, offset, fdMode, out) -> handle.
- * fdMode FD_BORROW: fd stays the caller's; FD_OWN: the mapping closes fd when unmapped, or now
- * if mapping fails (a memory file made for it); FD_DUP: the mapping keeps and later closes a
- * duplicate of fd, whose number is written to out[0]. One call does dup + mmap, so making a map
- * crosses into C once. */
+/* map(fd, length, offset, access, effective, flags, prot, trackfd, out) -> handle.
+ * The request in CPython's terms (see mm_request); the platform decides how to map it.
+ * out (a Float64Array of 4) receives the descriptor the mapping owns (or -1), the length
+ * mapped, whether writes stay private, and whether it is anonymous memory in a memory file. */
 static napi_value js_map(napi_env env, napi_callback_info info) {
-  napi_value argv[7];
-  int32_t fd, prot, flags, fd_mode;
+  napi_value argv[9];
+  int32_t fd, access, effective, flags, prot;
   int64_t length, offset;
-  if (!get_args(env, info, 7, argv) || !get_i32(env, argv[0], &fd) ||
-      !get_i64(env, argv[1], &length) || !get_i32(env, argv[2], &prot) ||
-      !get_i32(env, argv[3], &flags) || !get_i64(env, argv[4], &offset) ||
-      !get_i32(env, argv[5], &fd_mode))
+  bool trackfd = true;
+  if (!get_args(env, info, 9, argv) || !get_i32(env, argv[0], &fd) ||
+      !get_i64(env, argv[1], &length) || !get_i64(env, argv[2], &offset) ||
+      !get_i32(env, argv[3], &access) || !get_i32(env, argv[4], &effective) ||
+      !get_i32(env, argv[5], &flags) || !get_i32(env, argv[6], &prot))
     return NULL;
-  int32_t *out = NULL;
+  if (napi_get_value_bool(env, argv[7], &trackfd) != napi_ok)
+    return throw_internal(env, "memmap: expected a boolean in the native binding");
+  double *out = NULL;
   size_t out_length = 0;
   napi_typedarray_type out_type;
-  if (napi_get_typedarray_info(env, argv[6], &out_type, &out_length, (void **)&out, NULL, NULL) !=
+  if (napi_get_typedarray_info(env, argv[8], &out_type, &out_length, (void **)&out, NULL, NULL) !=
           napi_ok ||
-      out_type != napi_int32_array || out_length < 1)
-    return throw_internal(env, "memmap: expected an Int32Array");
-  if (length <= 0 || offset < 0) return throw_sys(env, EINVAL, "mmap");
+      out_type != napi_float64_array || out_length < 4)
+    return throw_internal(env, "memmap: expected a Float64Array");
+  if (length < 0 || offset < 0) return throw_sys(env, EINVAL, "mmap");
 
   int limit = mm_map_limit();
   if (limit > 2 * MAP_HEADROOM && atomic_load(&live_mappings) >= limit - MAP_HEADROOM)
     return throw_sys(env, ENOMEM, "mmap");
 
-  bool owns_fd = fd_mode != FD_BORROW;
-  if (fd_mode == FD_DUP) {
-    int copy = -1;
-    int err = mm_dup(fd, &copy);
-    if (err) return throw_sys(env, err, "dup");
-    fd = copy;
-  }
-  out[0] = owns_fd ? fd : -1;
-
-  void *addr = NULL;
-  int err = mm_map(fd, (uint64_t)length, prot, flags, offset, &addr);
-  if (err) {
-    if (owns_fd) mm_close(fd); /* what the mapping would have owned dies with the attempt */
-    return throw_sys(env, err, "mmap");
+  mm_request req = {fd, (uint64_t)length, offset, access, effective, flags, prot, trackfd};
+  mm_opened opened;
+  mm_failure failure;
+  if (mm_open(&req, &opened, &failure) != 0) {
+    return failure.err ? throw_sys(env, failure.err, failure.syscall)
+                       : throw_code(env, failure.code, failure.message);
   }
 
   mapping *m = calloc(1, sizeof *m);
-  region *r = m == NULL ? NULL : region_new(addr, (uint64_t)length);
+  region *r = m == NULL ? NULL : region_new(opened.addr, opened.length);
   if (r == NULL) {
     free(m);
-    mm_unmap(addr, (uint64_t)length);
-    if (owns_fd) mm_close(fd);
+    mm_unmap(opened.addr, opened.length);
+    if (opened.fd >= 0) mm_close(opened.fd);
     return throw_sys(env, ENOMEM, "mmap");
   }
   m->live = r;
-  m->fd = owns_fd ? fd : -1;
+  m->fd = opened.fd;
   m->exposed = -1;
-  m->prot = prot;
-  m->flags = flags;
+  m->prot = opened.prot;
+  m->flags = opened.flags;
   m->offset = offset;
   m->refs = 1;
+  out[0] = opened.fd;
+  out[1] = (double)opened.length;
+  out[2] = opened.is_private;
+  out[3] = opened.memory_file;
 
   /* The handle is a plain object wrapping the mapping: unmap() unwraps it, so a closed map
    * leaves no finalizer behind for the event loop to run. */
@@ -547,36 +549,16 @@ static napi_value js_residency(napi_env env, napi_callback_info info) {
 /* ---------------------------------------------------------------------------------------- */
 /* descriptors and names */
 
-static napi_value js_memory_file(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  int64_t size;
-  char name[64];
-  if (!get_args(env, info, 2, argv) || !get_i64(env, argv[1], &size)) return NULL;
-  if (napi_get_value_string_utf8(env, argv[0], name, sizeof name, NULL) != napi_ok)
-    return throw_internal(env, "memmap: expected a string");
-  int fd = -1;
-  int err = mm_memory_file(name, (uint64_t)size, &fd);
-  if (err) return throw_sys(env, err, "memfd_create");
-  napi_value out;
-  napi_create_int32(env, fd, &out);
-  return out;
-}
-
-/* fileSize(fd, regularOnly) -> st_size; with regularOnly, -1 for anything but a regular file
- * and -2 when fstat fails (the constructor's check, which CPython skips in both cases);
- * without it, a failure throws. Descriptors are used as the OS numbers them: runtimes whose
- * fs module keeps its own table of descriptors (Deno) would refuse a dup or a memory file. */
+/* fileSize(fd) -> st_size. Descriptors are used as the OS numbers them: runtimes whose fs module
+ * keeps its own table of descriptors (Deno) would refuse a dup or a memory file. */
 static napi_value js_file_size(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
+  napi_value argv[1];
   int32_t fd;
-  bool regular_only = false;
-  if (!get_args(env, info, 2, argv) || !get_i32(env, argv[0], &fd)) return NULL;
-  napi_get_value_bool(env, argv[1], &regular_only);
+  if (!get_args(env, info, 1, argv) || !get_i32(env, argv[0], &fd)) return NULL;
   int64_t size = 0;
   int regular = 0;
   int err = mm_file_size(fd, &size, &regular);
-  if (err && !regular_only) return throw_sys(env, err, "fstat");
-  if (regular_only && (err || !regular)) size = err ? -2 : -1;
+  if (err) return throw_sys(env, err, "fstat");
   napi_value out;
   napi_create_double(env, (double)size, &out);
   return out;
@@ -674,13 +656,13 @@ static napi_value init(napi_env env, napi_value exports) {
     {"advise", NULL, js_advise, NULL, NULL, NULL, napi_default, NULL},
     {"lock", NULL, js_lock, NULL, NULL, NULL, napi_default, NULL},
     {"residency", NULL, js_residency, NULL, NULL, NULL, napi_default, NULL},
-    {"memoryFile", NULL, js_memory_file, NULL, NULL, NULL, napi_default, NULL},
     {"exposedFd", NULL, js_exposed_fd, NULL, NULL, NULL, napi_default, NULL},
     {"fileSize", NULL, js_file_size, NULL, NULL, NULL, napi_default, NULL},
     {"truncate", NULL, js_truncate, NULL, NULL, NULL, napi_default, NULL},
     {"setName", NULL, js_set_name, NULL, NULL, NULL, napi_default, NULL},
     {"faults", NULL, js_faults, NULL, NULL, NULL, napi_default, NULL},
     {"reinstallGuard", NULL, js_reinstall_guard, NULL, NULL, NULL, napi_default, NULL},
+    {"holdSigbus", NULL, signals_js_hold_sigbus, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK_NAPI(napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns));
 

@@ -1,11 +1,15 @@
 /*
  * The SIGBUS guard: when the file under a live mapping shrinks, touching the vanished pages
  * raises SIGBUS, which would end the process. The guard keeps a lock-free table of the ranges
- * memmap has mapped; a SIGBUS inside one of them maps a private zero page over the faulting
- * page, counts the fault on that range, and lets the access finish (it reads zeros; a write
- * lands in the zero page and never reaches the file). A SIGBUS anywhere else goes to the
- * handler that was there before (or, under the default action, ends the process as it would
- * have), so other crashes stay crashes.
+ * memmap has mapped; a SIGBUS inside one of them maps private zero pages over the faulting
+ * page and the rest of the range in one mmap (the file ended before that page, so it ended
+ * before the later ones too; a map of many pages never splits into many mappings), counts
+ * the pages on that range, and lets the access finish (it reads zeros; a write lands in the
+ * zero pages and never reaches the file). A later fault lower in the range replaces only the
+ * pages up to the region already replaced, which keeps what was written there. A SIGBUS
+ * anywhere else, or a memory error (BUS_MCEERR_*) anywhere, goes to the handler that was
+ * there before (or, under the default action, ends the process as it would have), so other
+ * crashes stay crashes.
  *
  * Only SIGBUS is handled: SIGSEGV belongs to the runtime (WebAssembly bounds checks).
  */
@@ -17,9 +21,17 @@
 typedef struct guard_range guard_range;
 
 /* Installs the handler, or installs it again if another handler replaced it since (that one
- * then receives every SIGBUS the guard does not handle). Called on load and when JavaScript
- * adds or removes a SIGBUS listener (libuv then replaces the process's handler). */
+ * then receives every SIGBUS the guard does not handle). Called on load; where memmap holds
+ * no libuv watcher of its own (see signals.h), also when JavaScript adds or removes a SIGBUS
+ * listener (libuv then replaces or resets the process's handler). */
 void guard_install(void);
+
+/* guard_install, right after memmap's libuv watcher started: the handler the guard now chains
+ * to is libuv's. libuv's handler only queues a signal for JavaScript listeners, so from then
+ * on the guard passes it signals sent by kill() only; a fault outside memmap's ranges takes
+ * the default action (the process dies of SIGBUS, as it would have) instead of repeating
+ * forever. */
+void guard_install_over_runtime(void);
 
 /* Starts guarding [addr, addr + length); returns NULL when the table cannot grow (the range is
  * then mapped but unguarded, as everywhere else). */
@@ -28,10 +40,12 @@ guard_range *guard_add(void *addr, uint64_t length);
 /* Stops guarding (NULL is ignored). The entry is reused later; call before munmap. */
 void guard_remove(guard_range *range);
 
-/* Pages of this range replaced by zeros so far. */
+/* Pages of this range replaced by zeros so far (a fault replaces the faulting page and every
+ * page after it that was not replaced yet, so one fault can count many pages). */
 uint64_t guard_faults(const guard_range *range);
 
-/* A process-wide count of guarded faults, for a cheap "did anything happen?" check. */
+/* A process-wide count of rescues (one per fault that mapped zeros, whatever the number of
+ * pages), for a cheap "did anything happen?" check. */
 int32_t *guard_fault_counter(void);
 
 #endif

@@ -24,6 +24,50 @@ extern const mm_constant mm_constants[];
 int64_t mm_page_size(void);
 int64_t mm_allocation_granularity(void);
 
+/* CPython's access modes (mmap.ACCESS_*). */
+enum { MM_ACCESS_DEFAULT = 0, MM_ACCESS_READ = 1, MM_ACCESS_WRITE = 2, MM_ACCESS_COPY = 3 };
+
+/*
+ * A map asked for in CPython's terms, already validated by src/ (CPython's checks, in its order,
+ * and its inference of the access from prot).
+ */
+typedef struct mm_request {
+  int fd;           /* the caller's descriptor, or -1 for anonymous memory (other negatives: EBADF) */
+  uint64_t length;  /* 0: from offset to the end of the file */
+  int64_t offset;
+  int access;       /* MM_ACCESS_* as given */
+  int effective;    /* MM_ACCESS_* after CPython's inference from prot */
+  int flags, prot;  /* as given (POSIX meaning; platforms without them ignore them) */
+  int trackfd;      /* keep a descriptor of the file (needed by size() and resize()) */
+} mm_request;
+
+/* What the platform made of it. */
+typedef struct mm_opened {
+  void *addr;
+  uint64_t length;  /* the length mapped (length 0 resolved) */
+  int fd;           /* the descriptor the mapping owns and closes, or -1 */
+  int prot, flags;  /* how it was mapped: what mm_remap and mm_relocate take */
+  int is_private;   /* writes stay in this process (resize() keeps the file's bytes) */
+  int memory_file;  /* anonymous memory living in a file the mapping owns, shareable by descriptor */
+} mm_opened;
+
+/* A failure: a system error (err, syscall), or one of memmap's own (code, message; err 0). */
+typedef struct mm_failure {
+  int err;
+  const char *syscall;
+  const char *code;
+  const char *message;
+} mm_failure;
+
+/*
+ * Maps what req asks for, with this platform's rules: how an access becomes protections and
+ * flags (a read-only map is private and writable, so a write through a raw view cannot fault),
+ * how shared anonymous memory is made shareable, which file sizes can be mapped, and which
+ * descriptor the mapping keeps. Returns 0, or non-zero with *failure filled in; on failure
+ * nothing is left open.
+ */
+int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure);
+
 /* mmap(2). On success *out is the start of the new mapping. */
 int mm_map(int fd, uint64_t length, int prot, int flags, int64_t offset, void **out);
 

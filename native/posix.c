@@ -64,6 +64,114 @@ int mm_truncate(int fd, int64_t size) {
   return ftruncate(fd, (off_t)size) == 0 ? 0 : errno;
 }
 
+/* CPython's checks of a regular file's size (other files are left to mmap). */
+static int check_file_size(const mm_request *req, uint64_t *length, mm_failure *failure) {
+  struct stat st;
+  if (req->fd == -1 || fstat(req->fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  uint64_t size = (uint64_t)st.st_size, offset = (uint64_t)req->offset;
+  if (*length == 0) {
+    if (size == 0) {
+      failure->code = "ERR_MMAP_EMPTY_FILE";
+      failure->message = "cannot mmap an empty file";
+      return 1;
+    }
+    if (offset >= size) {
+      failure->code = "ERR_OUT_OF_RANGE";
+      failure->message = "mmap offset is greater than file size";
+      return 1;
+    }
+    *length = size - offset;
+  } else if (offset > size || size - offset < *length) {
+    /* POSIX never extends the file (Windows does). */
+    failure->code = "ERR_OUT_OF_RANGE";
+    failure->message = "mmap length is greater than file size";
+    return 1;
+  }
+  return 0;
+}
+
+int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
+  memset(out, 0, sizeof *out);
+  memset(failure, 0, sizeof *failure);
+  uint64_t length = req->length;
+  if (check_file_size(req, &length, failure)) return 1;
+
+  int flags = req->flags, prot = req->prot;
+  switch (req->access) {
+    case MM_ACCESS_READ: flags = MAP_SHARED; prot = PROT_READ; break;
+    case MM_ACCESS_WRITE: flags = MAP_SHARED; prot = PROT_READ | PROT_WRITE; break;
+    case MM_ACCESS_COPY: flags = MAP_PRIVATE; prot = PROT_READ | PROT_WRITE; break;
+    default: break;
+  }
+  if (req->effective == MM_ACCESS_READ) {
+    /* Read-only is private and writable, without reserving swap: a write through a raw view
+     * (JavaScript cannot make a view read-only) changes this process's copy of one page instead
+     * of killing the process with SIGSEGV, and never reaches the file. */
+    flags = (flags & ~(MAP_SHARED | MAP_PRIVATE)) | MAP_PRIVATE;
+#ifdef MAP_NORESERVE
+    flags |= MAP_NORESERVE;
+#endif
+    prot = PROT_READ | PROT_WRITE | (prot & PROT_EXEC);
+  } else if (req->access == MM_ACCESS_DEFAULT && req->effective == MM_ACCESS_WRITE) {
+    prot |= PROT_READ; /* memmap reads what it writes; x86 implies it anyway */
+  }
+
+  int fd = req->fd, owned = -1;
+  if (fd == -1) { /* any other negative number is a bad descriptor, for mmap to refuse */
+    /* Shared or private as the caller's flags say (an access of READ or COPY maps the memory
+     * privately, but still makes it shareable, as before the access rules applied). */
+    if ((req->flags & MAP_PRIVATE) || !(req->flags & MAP_SHARED)) {
+      flags |= MAP_ANONYMOUS;
+    } else {
+      /* Shared anonymous memory lives in a memory file: it can be handed to other processes and
+       * threads by descriptor, and it can grow. The map is of that file, so MAP_ANONYMOUS (which
+       * Python callers may pass) must go: the kernel would ignore the descriptor. */
+      flags &= ~MAP_ANONYMOUS;
+      if (length == 0) {
+        failure->err = EINVAL;
+        failure->syscall = "mmap";
+        return 1;
+      }
+      int err = mm_memory_file("memmap", (uint64_t)req->offset + length, &owned);
+      if (err) {
+        failure->err = err;
+        failure->syscall = "memfd_create";
+        return 1;
+      }
+      fd = owned;
+      out->memory_file = 1;
+    }
+  } else if (req->trackfd) {
+    int err = mm_dup(fd, &owned);
+    if (err) {
+      failure->err = err;
+      failure->syscall = "dup";
+      return 1;
+    }
+    fd = owned;
+  }
+
+  if (length == 0) {
+    if (owned >= 0) close(owned);
+    failure->err = EINVAL;
+    failure->syscall = "mmap";
+    return 1;
+  }
+  int err = mm_map(fd, length, prot, flags, req->offset, &out->addr);
+  if (err) {
+    if (owned >= 0) close(owned); /* what the mapping would have owned dies with the attempt */
+    failure->err = err;
+    failure->syscall = "mmap";
+    return 1;
+  }
+  out->length = length;
+  out->fd = owned;
+  out->prot = prot;
+  out->flags = flags;
+  out->is_private = (flags & MAP_PRIVATE) != 0;
+  return 0;
+}
+
 int mm_close(int fd) {
   return close(fd) == 0 ? 0 : errno;
 }

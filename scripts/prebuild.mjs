@@ -4,8 +4,8 @@
 //
 // One Node-API binary serves every Node version, so each target is one gcc call against the
 // headers of the `node-api-headers` package: no node-gyp, no python, no download of Node's
-// headers. Sources, flags and defines are read from binding.gyp, so the source build
-// (`npm install` on a platform without a binary) and the prebuilds cannot drift apart.
+// headers. Sources, defines, and compiler and linker flags are read from binding.gyp, so the
+// source build (`npm install` on a platform without a binary) and the prebuilds cannot drift.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,15 +30,16 @@ const requested = process.argv.slice(2);
 for (const name of requested) if (!(name in TARGETS)) fail(`unknown target ${name}; known: ${Object.keys(TARGETS).join(', ')}`);
 const names = requested.length > 0 ? requested : Object.keys(TARGETS);
 
-/** binding.gyp's sources, cflags and defines for one gyp OS (its conditions applied). */
+/** binding.gyp's sources, cflags, defines and ldflags for one gyp OS (its conditions applied). */
 function gyp(os) {
   const target = JSON.parse(readFileSync(join(root, 'binding.gyp'), 'utf8').replace(/^\s*#.*$/gm, '')).targets[0];
-  const out = { sources: [...target.sources], cflags: [...(target.cflags ?? [])], defines: [...(target.defines ?? [])] };
+  const keys = ['sources', 'cflags', 'defines', 'ldflags'];
+  const out = Object.fromEntries(keys.map((key) => [key, [...(target[key] ?? [])]]));
   for (const [condition, settings] of target.conditions ?? []) {
     const m = /^OS\s*==\s*'(\w+)'$/.exec(condition.trim());
     if (!m) fail(`binding.gyp condition ${JSON.stringify(condition)} is not understood by this script`);
     if (m[1] !== os) continue;
-    for (const key of ['sources', 'cflags', 'defines']) out[key].push(...(settings[key] ?? []));
+    for (const key of keys) out[key].push(...(settings[key] ?? []));
   }
   return out;
 }
@@ -64,14 +65,14 @@ for (const name of names) {
     console.log(`prebuild: ${name} skipped: ${t.needs} does not exist yet (the Windows port)`);
     continue;
   }
-  const { sources, cflags, defines } = gyp(t.os);
+  const { sources, cflags, defines, ldflags } = gyp(t.os);
   const outDir = join(root, 'prebuilds', name);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const out = join(outDir, t.file);
   const args = [
     '-shared', '-s', ...cflags, ...defines.map((d) => `-D${d}`),
-    '-I', join(headers, 'include'), ...sources.map((s) => join(root, s)), '-o', out,
+    '-I', join(headers, 'include'), ...sources.map((s) => join(root, s)), ...ldflags, '-o', out,
   ];
   if (t.os === 'linux') {
     args.unshift('-fPIC');

@@ -12,12 +12,18 @@ import addon from './addon.cjs';
 export type Handle = { readonly __mapping: unique symbol };
 
 export interface NativeBinding {
-  /** fdMode: 0 borrow fd, 1 own it (closed on unmap, or at once if mapping fails), 2 own a
-   * duplicate (its number goes to out[0]). */
-  map(fd: number, length: number, prot: number, flags: number, offset: number, fdMode: 0 | 1 | 2, out: Int32Array): Handle;
-  /** st_size. With regularOnly: -1 for another kind of file, -2 when fstat fails; without,
-   * a failure throws. */
-  fileSize(fd: number, regularOnly: boolean): number;
+  /**
+   * Maps what the caller asked for, in CPython's terms (the access as given and as inferred
+   * from prot, flags and prot as given); the platform file decides how (native/platform.h,
+   * mm_open). out receives: the descriptor the mapping owns (-1: none), the length mapped,
+   * 1 if writes stay private, 1 if it is anonymous memory living in a memory file. Throws a
+   * system error, or a coded one (`ERR_MMAP_EMPTY_FILE`, `ERR_OUT_OF_RANGE`) for a file size
+   * that cannot be mapped.
+   */
+  map(fd: number, length: number, offset: number, access: number, effective: number, flags: number, prot: number,
+    trackfd: boolean, out: Float64Array): Handle;
+  /** st_size of a descriptor. */
+  fileSize(fd: number): number;
   truncate(fd: number, size: number): void;
   unmap(handle: Handle): void;
   remap(handle: Handle, newLength: number): void;
@@ -31,13 +37,14 @@ export interface NativeBinding {
   advise(handle: Handle, offset: number, length: number, advice: number): void;
   lock(handle: Handle, offset: number, length: number, lock: boolean): void;
   residency(handle: Handle, offset: number, length: number, out: Uint8Array): void;
-  memoryFile(name: string, size: number): number;
   /** The descriptor handed out as `mm.fd`: a duplicate of the mapping's own, made on first use
    * and again if its user closed it; -1 when the mapping holds none. */
   exposedFd(handle: Handle): number;
   setName(handle: Handle, name: string): void;
   faults(handle: Handle): number;
   reinstallGuard(): void;
+  /** Starts memmap's process-wide libuv SIGBUS watcher (Node only); false: not possible here. */
+  holdSigbus(): boolean;
   readonly constants: Readonly<Record<string, number>>;
   readonly faultCounter: ArrayBuffer;
 }
@@ -50,10 +57,18 @@ export const native = addon as NativeBinding;
 (Symbol as { dispose?: symbol }).dispose ??= Symbol.for('nodejs.dispose');
 
 // process.on('SIGBUS') makes libuv install its own handler (and removing the last listener
-// resets it to the default), which would switch the guard off. Node's own listener for these
-// events was registered at startup, so it has already run when ours does: re-install after it.
-process.on('newListener', (event) => { if (event === 'SIGBUS') native.reinstallGuard(); });
-process.on('removeListener', (event) => { if (event === 'SIGBUS') native.reinstallGuard(); });
+// resets it to the default), which would switch the guard off. On Node, memmap holds a libuv
+// SIGBUS watcher of its own for the life of the process (native/signals.h), so listeners added
+// or removed later, in any thread, never change the handler. Elsewhere (Bun and Deno have
+// libuv-like names that are not libuv), re-install after each change on this thread's
+// `process`: Node's own listener for these events was registered at startup, so it has
+// already run when ours does.
+const isNode = process.versions.bun === undefined && process.versions.deno === undefined;
+if (!(isNode && native.holdSigbus())) {
+  process.on('newListener', (event) => { if (event === 'SIGBUS') native.reinstallGuard(); });
+  process.on('removeListener', (event) => { if (event === 'SIGBUS') native.reinstallGuard(); });
+}
 
-/** Incremented by the SIGBUS guard on every page it rescues; read without a native call. */
+/** Incremented by the SIGBUS guard on every rescue (one per fault that maps zeros over the
+ * vanished pages, however many); read without a native call. */
 export const faultCounter = new Int32Array(native.faultCounter);

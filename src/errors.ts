@@ -6,7 +6,7 @@
  * The codes, their classes and when each is thrown: the Errors table in README.md (one table, so
  * that it cannot drift from a copy here). `MmapErrorCode` below is the list the types check.
  */
-import { getSystemErrorName } from 'node:util';
+import { getSystemErrorName, types } from 'node:util';
 
 /** The codes memmap's own errors carry (system errors carry the errno name instead). */
 export type MmapErrorCode =
@@ -120,10 +120,31 @@ export function describe(value: unknown): string {
     case 'symbol': return 'type symbol';
     case 'function': return 'function';
     default: {
-      const name = (value as object).constructor?.name;
+      const name = constructorName(value as object);
       return name ? `an instance of ${name}` : 'an object';
     }
   }
+}
+
+/**
+ * The name of an object's constructor, read through property descriptors only: no getter, no
+ * Proxy trap runs (a revoked Proxy would throw, a getter could close the map), so building an
+ * error message never runs user code and never throws.
+ */
+function constructorName(value: object): string | undefined {
+  let object: object | null = value;
+  for (let depth = 0; object !== null && depth < 64; depth++) {
+    if (types.isProxy(object)) return undefined;
+    const own = Object.getOwnPropertyDescriptor(object, 'constructor');
+    if (own !== undefined) {
+      const ctor: unknown = own.value;
+      if (typeof ctor !== 'function' || types.isProxy(ctor)) return undefined;
+      const name: unknown = Object.getOwnPropertyDescriptor(ctor, 'name')?.value;
+      return typeof name === 'string' && name !== '' ? name : undefined;
+    }
+    object = Object.getPrototypeOf(object) as object | null;
+  }
+  return undefined;
 }
 
 /** `The "name" argument must be of type number. Received ...` (Node's wording). */
@@ -144,6 +165,22 @@ export function readonlyError(from: Function = readonlyError) {
  * Turns the native binding's error (a plain Error with a positive `errno` and a `syscall`)
  * into the shape `fs` uses: `EACCES: permission denied, mmap`.
  */
+/** The classes of memmap's own errors that the addon throws (the platform's file-size rules). */
+const NATIVE_CODES: Record<string, (code: MmapErrorCode, message: string, from: Function) => Error> = {
+  ERR_OUT_OF_RANGE: rangeError,
+  ERR_MMAP_EMPTY_FILE: stateError,
+};
+
+/** An error from the addon as the caller should see it: a system error (see systemError), or
+ * one of memmap's own codes with its class and a stack that starts at `from`. */
+export function nativeError(cause: unknown, from: Function): Error {
+  const native = cause as { errno?: unknown; code?: unknown; message?: unknown };
+  if (typeof native?.errno !== 'number' && typeof native?.code === 'string' && Object.hasOwn(NATIVE_CODES, native.code)) {
+    return NATIVE_CODES[native.code]!(native.code as MmapErrorCode, String(native.message), from);
+  }
+  return systemError(cause, from);
+}
+
 export function systemError(cause: unknown, from: Function = systemError): Error {
   const native = cause as { errno?: unknown; syscall?: unknown; message?: unknown; code?: unknown };
   if (typeof native?.errno !== 'number' || typeof native.syscall !== 'string') return cause as Error;

@@ -12,49 +12,26 @@
  * range of at most S bytes lies inside one window; longer operations walk the windows.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, openSync } from 'node:fs';
-import { inspect } from 'node:util';
+import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, openSync, unlinkSync } from 'node:fs';
+import { inspect, types } from 'node:util';
 
 import * as workerThreads from 'node:worker_threads';
 
 import { faultCounter, native, type Handle } from './binding.js';
 import { copyOf } from './pool.js';
 import {
-  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, ACCESS_WRITE, MAP_ANONYMOUS,
-  MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MS_SYNC, PAGESIZE, PROT_EXEC, PROT_READ, PROT_WRITE,
-  REFUSED_MAP_FLAGS,
+  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, MS_SYNC, PAGESIZE, SAFE_ADVICE,
 } from './constants.js';
 import {
-  argTypeError, closedError, rangeError, readonlyError, stateError, systemError, typeError,
+  argTypeError, closedError, nativeError, rangeError, readonlyError, stateError, systemError, typeError,
 } from './errors.js';
+import { mapArguments, openArguments, type MmapOptions, type OpenOptions } from './options.js';
 import {
-  type Data, optionalInteger, searchBounds, sliceIndices, toBytes, validateInt32, validateInteger,
+  copyBytes, type Data, lengthOf, optionalInteger, ownView, searchBounds, setBytes, sliceIndices, targetBytes, toBytes, validateInt32,
+  validateInteger,
 } from './validate.js';
 
-/** Options of `new Mmap(fileno, length, options)`; the same names as CPython's keywords. */
-export interface MmapOptions {
-  /** `MAP_SHARED` (default) or `MAP_PRIVATE`, optionally OR-ed with other `MAP_*` flags. */
-  flags?: number;
-  /** `PROT_READ | PROT_WRITE` (default), or a subset; `PROT_READ` alone means read-only. */
-  prot?: number;
-  /** `ACCESS_READ`, `ACCESS_WRITE` or `ACCESS_COPY`; cannot be combined with flags/prot. */
-  access?: number;
-  /** Where in the file the map starts; a multiple of `ALLOCATIONGRANULARITY`. Default 0. */
-  offset?: number;
-  /** Keep a duplicate of the descriptor, needed by `size()` and `resize()`. Default true. */
-  trackfd?: boolean;
-}
-
-/** Options of `Mmap.open(path, options)`. */
-export interface OpenOptions extends MmapOptions {
-  /** Bytes to map; 0 or omitted maps from `offset` to the end of the file. */
-  length?: number;
-  /** Create the file if it does not exist and extend it to `offset + length` if shorter
-   * (needs a writable access and a `length`). Default false. */
-  create?: boolean;
-  /** Permission bits of a file that `create` makes. Default 0o666 (before the umask). */
-  mode?: number;
-}
+export type { MmapOptions, OpenOptions } from './options.js';
 
 const OPEN = 0;
 const CLOSED = 1;
@@ -62,6 +39,7 @@ const FAULTED = 2;
 type State = typeof OPEN | typeof CLOSED | typeof FAULTED;
 
 const NEWLINE = 0x0a;
+const NEWLINE_BYTES = Buffer.of(NEWLINE);
 const NAME_PREFIX = 'memmap:';
 const MAX_NAME_BYTES = 66; // CPython's limit, so names that work there work here
 
@@ -96,23 +74,8 @@ const markAsUntransferable: (ab: ArrayBuffer) => void = (() => {
   return (ab) => mark(ab);
 })();
 
-/** Where native.map() reports the descriptor it duplicated. */
-const mapOut = new Int32Array(1);
-
-const OPTION_NAMES = new Set(['flags', 'prot', 'access', 'offset', 'trackfd']);
-const OPEN_OPTION_NAMES = new Set([...OPTION_NAMES, 'length', 'create', 'mode']);
-
-function checkOptions(options: unknown, allowed: Set<string>, from: Function): Record<string, unknown> {
-  if (options === undefined || options === null) return {};
-  if (typeof options !== 'object') throw argTypeError('options', 'of type object', options, from);
-  for (const key of Object.keys(options)) {
-    if (!allowed.has(key)) {
-      throw typeError('ERR_INVALID_ARG_VALUE',
-        `The option "${key}" is not supported; known options: ${[...allowed].join(', ')}`, from);
-    }
-  }
-  return options as Record<string, unknown>;
-}
+/** Where native.map() reports what it made: owned descriptor, length, private, memory file. */
+const mapOut = new Float64Array(4);
 
 /**
  * A memory-mapped file or block of shared memory, with Python's `mmap` API.
@@ -174,104 +137,30 @@ export class Mmap implements Iterable<number>, Disposable {
    */
   constructor(fileno: number, length: number, options?: MmapOptions) {
     const from = Mmap;
-    const fd = validateInt32(fileno, 'fileno', from);
-    let size = validateInteger(length, 'length', from);
-    const opts = checkOptions(options, OPTION_NAMES, from);
-    const flags = opts.flags === undefined ? MAP_SHARED : validateInt32(opts.flags, 'flags', from);
-    const prot = opts.prot === undefined ? PROT_READ | PROT_WRITE : validateInt32(opts.prot, 'prot', from);
-    const access = opts.access === undefined ? ACCESS_DEFAULT : validateInt32(opts.access, 'access', from);
-    const offset = opts.offset === undefined ? 0 : validateInteger(opts.offset, 'offset', from);
-    const trackfd = opts.trackfd === undefined ? true : opts.trackfd;
-    if (typeof trackfd !== 'boolean') throw argTypeError('trackfd', 'of type boolean', trackfd, from);
-
-    // CPython's order: length, offset, access with flags/prot, access value, file size.
-    if (size < 0) throw rangeError('ERR_OUT_OF_RANGE', 'memory mapped length must be positive', from);
-    if (offset < 0) throw rangeError('ERR_OUT_OF_RANGE', 'memory mapped offset must be positive', from);
-    if ((flags & REFUSED_MAP_FLAGS) !== 0) {
-      throw rangeError('ERR_INVALID_ARG_VALUE', 'MAP_FIXED is not supported: memmap chooses the address', from);
-    }
-    if (access !== ACCESS_DEFAULT && (flags !== MAP_SHARED || prot !== (PROT_READ | PROT_WRITE))) {
-      throw typeError('ERR_INCOMPATIBLE_OPTION_PAIR', "mmap can't specify both access and flags, prot.", from);
-    }
-    let mapFlags = flags;
-    let mapProt = prot;
-    let effective = access;
-    switch (access) {
-      case ACCESS_READ: mapFlags = MAP_SHARED; mapProt = PROT_READ; break;
-      case ACCESS_WRITE: mapFlags = MAP_SHARED; mapProt = PROT_READ | PROT_WRITE; break;
-      case ACCESS_COPY: mapFlags = MAP_PRIVATE; mapProt = PROT_READ | PROT_WRITE; break;
-      case ACCESS_DEFAULT:
-        // CPython infers the access from prot: read+write stays DEFAULT, write alone is WRITE,
-        // anything else (PROT_READ, PROT_READ|PROT_EXEC, PROT_NONE) is READ.
-        if (prot === (PROT_READ | PROT_WRITE)) effective = ACCESS_DEFAULT;
-        else if (prot === PROT_WRITE) effective = ACCESS_WRITE;
-        else effective = ACCESS_READ;
-        break;
-      default:
-        throw rangeError('ERR_INVALID_ARG_VALUE', 'mmap invalid access parameter.', from);
-    }
-    if (effective === ACCESS_READ) {
-      // A read-only map is mapped private and writable, without reserving swap: a write through
-      // a raw view (which JavaScript cannot make read-only) then changes this process's copy of
-      // one page instead of killing the process with SIGSEGV, and can never reach the file.
-      mapFlags = (mapFlags & ~(MAP_SHARED | MAP_PRIVATE)) | MAP_PRIVATE | (MAP_NORESERVE ?? 0);
-      mapProt = PROT_READ | PROT_WRITE | (prot & PROT_EXEC);
-    } else if (effective === ACCESS_WRITE && prot === PROT_WRITE) {
-      mapProt = PROT_READ | PROT_WRITE; // memmap reads what it writes; x86 implies it anyway
-    }
-
-    if (fd !== -1) {
-      // As in CPython, only regular files are checked; a bad descriptor is reported by mmap.
-      const fileSize = native.fileSize(fd, true);
-      if (fileSize >= 0) {
-        if (size === 0) {
-          if (fileSize === 0) throw stateError('ERR_MMAP_EMPTY_FILE', 'cannot mmap an empty file', from);
-          if (offset >= fileSize) throw rangeError('ERR_OUT_OF_RANGE', 'mmap offset is greater than file size', from);
-          size = fileSize - offset;
-        } else if (offset > fileSize || fileSize - offset < size) {
-          throw rangeError('ERR_OUT_OF_RANGE', 'mmap length is greater than file size', from);
-        }
-      }
-    }
-
-    let mapFd = fd;
-    let fdMode: 0 | 1 | 2 = 0;
-    if (fd === -1) {
-      this.#anonymous = true;
-      if ((flags & MAP_PRIVATE) !== 0 || (flags & MAP_SHARED) === 0) {
-        mapFlags |= MAP_ANONYMOUS;
-      } else {
-        // Shared anonymous memory lives in a memory file: it can be handed to other processes
-        // and threads by descriptor, and it can grow (CPython refuses that on Linux).
-        if (size <= 0) throw systemError({ errno: 22, syscall: 'mmap', message: 'Invalid argument' }, from);
-        try {
-          mapFd = native.memoryFile('memmap', offset + size);
-        } catch (error) {
-          throw systemError(error, from);
-        }
-        fdMode = 1;
-      }
-    } else if (trackfd) {
-      fdMode = 2;
-    }
-
+    // Every argument is checked, and the access and mmap's flags and prot are worked out, by
+    // the option path Mmap.open shares (src/options.ts).
+    const plan = mapArguments(fileno, length, options, from);
+    // How the request becomes a mapping (protections, flags, shared anonymous memory, which file
+    // sizes can be mapped, which descriptor is kept) is the platform's: native/platform.h.
     try {
-      this.#handle = native.map(mapFd, size, mapProt, mapFlags, offset, fdMode, mapOut);
+      this.#handle = native.map(plan.fd, plan.length, plan.offset, plan.given, plan.access, plan.flags, plan.prot,
+        plan.trackfd, mapOut);
     } catch (error) {
-      throw systemError(error, from); // map() closed the memory file
+      throw nativeError(error, from);
     }
     this.#state = OPEN;
     this.#faultMark = faultCounter[0]!;
-    this.#length = size;
-    this.#offset = offset;
-    this.#access = effective;
-    this.#readonly = effective === ACCESS_READ;
-    this.#trackfd = trackfd;
-    this.#private = (mapFlags & MAP_PRIVATE) !== 0;
-    this.#memoryFile = this.#anonymous && fdMode === 1;
+    this.#length = mapOut[1]!;
+    this.#offset = plan.offset;
+    this.#access = plan.access;
+    this.#readonly = plan.access === ACCESS_READ;
+    this.#trackfd = plan.trackfd;
+    this.#anonymous = plan.fd === -1;
+    this.#private = mapOut[2] === 1;
+    this.#memoryFile = mapOut[3] === 1;
     // trackfd: false keeps no descriptor (for anonymous memory, the mapping alone holds the
     // memory file).
-    this.#fd = trackfd ? mapOut[0]! : -1;
+    this.#fd = plan.trackfd ? mapOut[0]! : -1;
     this.#resetViews();
   }
 
@@ -286,28 +175,43 @@ export class Mmap implements Iterable<number>, Disposable {
    */
   static open(path: string | URL | Buffer, options?: OpenOptions): Mmap {
     const from = Mmap.open;
-    const opts = checkOptions(options, OPEN_OPTION_NAMES, from);
-    const { length: rawLength, create, mode, ...mapOptions } = opts;
-    const length = optionalInteger(rawLength, 'length', 0, from);
-    if (create !== undefined && typeof create !== 'boolean') throw argTypeError('create', 'of type boolean', create, from);
-    const fileMode = optionalInteger(mode, 'mode', 0o666, from, 0, 0o7777);
-    const usesFlags = mapOptions.flags !== undefined || mapOptions.prot !== undefined;
-    const access = mapOptions.access === undefined && !usesFlags ? ACCESS_READ : mapOptions.access;
-    const prot = typeof mapOptions.prot === 'number' ? mapOptions.prot : PROT_READ | PROT_WRITE;
-    const flags = typeof mapOptions.flags === 'number' ? mapOptions.flags : MAP_SHARED;
-    const writable = access === ACCESS_WRITE ||
-      ((access === undefined || access === ACCESS_DEFAULT) && (prot & PROT_WRITE) !== 0 && (flags & MAP_SHARED) !== 0);
-    if (create && (!writable || length <= 0)) {
-      throw typeError('ERR_INVALID_ARG_VALUE', 'Mmap.open: "create" needs a writable access and a length', from);
+    // Every option is checked (types, values, combinations, ranges) before the file is opened,
+    // created or extended, so a bad option leaves the file system as it was.
+    const plan = openArguments(path, options, from);
+    const { length, map } = plan;
+    let fd: number;
+    let created = false;
+    if (plan.create) {
+      try {
+        fd = openSync(plan.path, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL, plan.mode);
+        created = true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        fd = openSync(plan.path, fsConstants.O_RDWR | fsConstants.O_CREAT, plan.mode);
+      }
+    } else {
+      fd = openSync(plan.path, plan.writable ? 'r+' : 'r');
     }
-    const offset = optionalInteger(mapOptions.offset, 'offset', 0, from, 0);
-    if (typeof path !== 'string' && !(path instanceof URL) && !(ArrayBuffer.isView(path) && toBytes(path, 'path', from).length > 0)) {
-      throw argTypeError('path', 'a string, URL or non-empty Buffer', path, from);
-    }
-    const fd = openSync(path, create ? fsConstants.O_RDWR | fsConstants.O_CREAT : writable ? 'r+' : 'r', fileMode);
+    let oldSize = -1;
     try {
-      if (create && fstatSync(fd).size < offset + length) ftruncateSync(fd, offset + length);
-      return new Mmap(fd, length, { ...mapOptions, access } as MmapOptions);
+      if (plan.create) {
+        const size = fstatSync(fd).size;
+        if (size < map.offset + length) {
+          oldSize = size;
+          ftruncateSync(fd, map.offset + length);
+        }
+      }
+      return new Mmap(fd, length, map);
+    } catch (error) {
+      // Mapping failed for a reason no option check can foresee (ENOMEM, EPERM on a noexec
+      // mount, ...): undo what create did, so a failed call leaves the file system as it was.
+      try {
+        if (created) unlinkSync(plan.path);
+        else if (oldSize >= 0) ftruncateSync(fd, oldSize);
+      } catch {
+        // the original error is the one to report
+      }
+      throw error;
     } finally {
       closeSync(fd);
     }
@@ -345,7 +249,7 @@ export class Mmap implements Iterable<number>, Disposable {
     }
     let now = -1;
     try {
-      if (this.#fd >= 0) now = native.fileSize(this.#fd, false);
+      if (this.#fd >= 0) now = native.fileSize(this.#fd);
     } catch {
       now = -1;
     }
@@ -458,14 +362,17 @@ export class Mmap implements Iterable<number>, Disposable {
     return out;
   }
 
-  /** Copies src into the map at offset (memmove semantics when src is a view of the map). */
+  /** Copies src into the map at offset (memmove semantics when src is a view of the map).
+   * src may be a caller's instance: only `set` (which reads its internal slots) touches it, or
+   * a view of memmap's own over its bytes, so no user code runs mid-copy. */
   #copyIn(offset: number, src: Uint8Array): void {
-    if (src.length === 0) return;
+    if (lengthOf(src) === 0) return;
     if (!this.#windowed) {
       (this.#buf ?? this.#whole()).set(src, offset);
       return;
     }
-    if (this.#aliases(src)) src = Uint8Array.prototype.slice.call(src); // a copy (Buffer#slice is a view)
+    src = ownView(src);
+    if (this.#aliases(src)) src = copyBytes(src); // a copy, so the windows can be written in any order
     this.#pieces(offset, src.length, (b, at, mapOffset, n) => b.set(src.subarray(mapOffset - offset, mapOffset - offset + n), at));
   }
 
@@ -673,16 +580,16 @@ export class Mmap implements Iterable<number>, Disposable {
     if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.setSlice);
     if (this.#readonly) throw readonlyError(this.setSlice);
     const [first, k, count] = sliceIndices(this.#length, start, stop, step, this.setSlice);
-    let src = toBytes(data, 'data', this.setSlice);
-    if (src.length !== count) {
+    const src = toBytes(data, 'data', this.setSlice);
+    if (lengthOf(src) !== count) {
       throw rangeError('ERR_OUT_OF_RANGE', 'mmap slice assignment is wrong size', this.setSlice);
     }
     if (k === 1) {
       this.#copyIn(first, src);
     } else if (count > 0) {
-      // The source may be a view of this map: copy it all before writing (Buffer#slice is a view).
-      src = Uint8Array.prototype.slice.call(src);
-      for (let i = 0, at = first; i < count; i++, at += k) this.#setByteAt(at, src[i]!);
+      // The source may be a view of this map: copy it all before writing.
+      const copy = copyBytes(src);
+      for (let i = 0, at = first; i < count; i++, at += k) this.#setByteAt(at, copy[i]!);
     }
     if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.setSlice);
   }
@@ -716,7 +623,14 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   /** Iterates over the bytes as numbers, reading the live contents at each step. */
-  *[Symbol.iterator](): IterableIterator<number> {
+  [Symbol.iterator](): IterableIterator<number> {
+    // The receiver is checked now, not at the first step: a generator would read this.length
+    // from whatever `this` is (a revoked Proxy throws a TypeError with no code).
+    Mmap.#brand(this, 'Symbol.iterator', Mmap.prototype[Symbol.iterator]);
+    return this.#bytes();
+  }
+
+  *#bytes(): IterableIterator<number> {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }
 
@@ -771,20 +685,102 @@ export class Mmap implements Iterable<number>, Disposable {
     return out;
   }
 
+  /**
+   * Copies bytes of the map into `target` (any TypedArray, DataView or Buffer), allocating
+   * nothing for them: up to `length` bytes (default: the rest of `target` from `offset`) from
+   * `position`, or from the map's position when `position` is omitted or null (which then
+   * advances, as `read()` does). Returns how many bytes were copied: fewer at the end of the
+   * map, 0 past it. The shape of `fs.readSync(fd, buffer, offset, length, position)`.
+   */
+  readInto(target: ArrayBufferView, offset?: number | null, length?: number | null, position?: number | null): number {
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readInto);
+    const out = targetBytes(target, 'target', this.readInto);
+    const room = lengthOf(out);
+    const o = optionalInteger(offset, 'offset', 0, this.readInto, 0, room);
+    const n = optionalInteger(length, 'length', room - o, this.readInto, 0, room - o);
+    const fromCursor = position === undefined || position === null;
+    const at = fromCursor ? this.#pos : validateInteger(position, 'position', this.readInto, 0, Number.MAX_SAFE_INTEGER);
+    const size = this.#length;
+    const count = at >= size ? 0 : Math.min(n, size - at);
+    if (count > 0) {
+      if (!this.#windowed) {
+        const b = this.#buf ?? this.#whole();
+        if (count <= 16) {
+          for (let i = 0; i < count; i++) out[o + i] = b[at + i]!;
+        } else {
+          setBytes(out, b.subarray(at, at + count), o); // one memmove, safe if target is a view of this map
+        }
+      } else {
+        setBytes(out, this.#copyOut(at, count), o);
+      }
+      if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readInto);
+    }
+    if (fromCursor) this.#pos = at + count;
+    return count;
+  }
+
+  /**
+   * Iterates the lines of `[start, end)` (slice rules; the whole map by default) as Buffers that
+   * are views into the map: nothing is copied. Each line comes without its `\n`; a last line
+   * without one comes too. The position does not move. The lines follow `view()`'s rules: they
+   * read zeros after `close()` or `resize()`, and the next step of the iteration throws
+   * `ERR_MMAP_CLOSED` once the map is closed.
+   *
+   * ```ts
+   * for (const line of mm.lines()) if (line.includes('ERROR')) console.log(line.toString());
+   * ```
+   */
+  lines(start?: number | null, end?: number | null): IterableIterator<Buffer> {
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.lines);
+    const [s, e] = searchBounds(this.#length, 0, start, end, this.lines);
+    return this.#linesFrom(s, e);
+  }
+
+  *#linesFrom(at: number, end: number): IterableIterator<Buffer> {
+    const next = Mmap.prototype.lines;
+    while (true) {
+      if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, next);
+      const e = Math.min(end, this.#length); // a resize() between steps ends the range there
+      if (at >= e) return;
+      let nl: number;
+      let line: Buffer;
+      if (!this.#windowed) {
+        const b = this.#buf ?? this.#whole();
+        if (e === this.#length) {
+          nl = b.indexOf(NEWLINE, at);
+        } else {
+          const i = b.subarray(at, e).indexOf(NEWLINE); // bounded: never scans past the range
+          nl = i < 0 ? -1 : at + i;
+        }
+        const stop = nl < 0 ? e : nl;
+        line = this.#viewWindow(0).subarray(at, stop);
+        at = stop === e ? e : stop + 1;
+      } else {
+        nl = this.#indexOf(NEWLINE_BYTES, at, e);
+        const stop = nl < 0 ? e : nl;
+        line = stop === at ? Buffer.alloc(0) : this.view(at, stop - at);
+        at = stop === e ? e : stop + 1;
+      }
+      if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, next);
+      yield line;
+    }
+  }
+
   /** Writes `data` at the position and advances it; returns the number of bytes written.
    * All or nothing: data that does not fit throws and changes nothing. */
   write(data: Data): number {
     if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.write);
     const src = toBytes(data, 'data', this.write);
+    const n = lengthOf(src);
     if (this.#readonly) throw readonlyError(this.write);
     const pos = this.#pos;
-    if (pos > this.#length || this.#length - pos < src.length) {
+    if (pos > this.#length || this.#length - pos < n) {
       throw rangeError('ERR_OUT_OF_RANGE', 'data out of range', this.write);
     }
     this.#copyIn(pos, src);
     if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.write);
-    this.#pos = pos + src.length;
-    return src.length;
+    this.#pos = pos + n;
+    return n;
   }
 
   /** Writes one byte (0..255) at the position and advances it. */
@@ -850,7 +846,8 @@ export class Mmap implements Iterable<number>, Disposable {
 
   #search(sub: unknown, start: unknown, end: unknown, last: boolean, from: Function): number {
     if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, from);
-    const needle = toBytes(sub, 'sub', from);
+    let needle = toBytes(sub, 'sub', from);
+    if (needle === sub) needle = ownView(needle); // a caller's instance: read it through a view of our own
     const length = this.#length;
     const [s, e] = searchBounds(length, this.#pos, start, end, from);
     if (s > length || e - s < needle.length) return -1;
@@ -955,7 +952,8 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   /** Gives the kernel advice (`MADV_*`) about `[start, start + length)`; the range is clamped
-   * to the map, and `start` must be page-aligned. */
+   * to the map, and `start` must be page-aligned. Only advice that cannot make the map's
+   * pages fault is passed on (see docs/api.md); any other is a RangeError. */
   madvise(option: number, start?: number | null, length?: number | null): void {
     if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.madvise);
     const advice = validateInt32(option, 'option', this.madvise);
@@ -966,6 +964,10 @@ export class Mmap implements Iterable<number>, Disposable {
     if (n < 0) throw rangeError('ERR_OUT_OF_RANGE', 'madvise length invalid', this.madvise);
     if (s + n > Number.MAX_SAFE_INTEGER) throw rangeError('ERR_OUT_OF_RANGE', 'madvise length too large', this.madvise);
     if (n > size - s) n = size - s;
+    if (!SAFE_ADVICE.has(advice)) {
+      throw rangeError('ERR_INVALID_ARG_VALUE',
+        `madvise option ${advice} is not supported: only advice that cannot make the map's pages fault is passed on`, this.madvise);
+    }
     try {
       native.advise(this.#handle!, s, n, advice);
     } catch (error) {
@@ -1003,9 +1005,12 @@ export class Mmap implements Iterable<number>, Disposable {
       if (fd < 0) {
         remap(size);
       } else {
-        const oldFileSize = native.fileSize(fd, false);
-        if (size >= oldLength) {
-          // Grow the file first so no page of the new map lies past its end.
+        // The file ends at offset + newSize afterwards (CPython's rule). Bytes of the file are
+        // only ever cut after the map has its new length, so a failed remap loses nothing.
+        const oldFileSize = native.fileSize(fd);
+        if (newFileSize > oldFileSize) {
+          // Extend the file first, so no page of the new map lies past its end; on failure
+          // cut off only what was added (zeros).
           native.truncate(fd, newFileSize);
           try {
             remap(size);
@@ -1013,14 +1018,19 @@ export class Mmap implements Iterable<number>, Disposable {
             native.truncate(fd, oldFileSize);
             throw error;
           }
-        } else if (this.#private) {
+        } else if (newFileSize === oldFileSize) {
+          native.truncate(fd, newFileSize); // changes nothing, but fails as CPython's does (EINVAL for a read-only fd)
+          remap(size);
+        } else if (this.#private && size < oldLength) {
           // A private map's changed pages exist only in the map: truncate the file first (a
           // failure then changes nothing), then cut the map, which cannot fail when shrinking.
           native.truncate(fd, newFileSize);
           remap(size);
         } else {
-          // A shared map's bytes live in the file: cut the map first, so that if truncating
-          // fails, mapping the old length again brings every byte back.
+          // The file must shrink: remap first (the file is long enough for the new length);
+          // if cutting the file then fails, map the old length again, which brings back every
+          // byte (a private map keeps its changed pages: shrinking it back keeps the first
+          // oldLength bytes).
           remap(size);
           try {
             native.truncate(fd, newFileSize);
@@ -1043,7 +1053,7 @@ export class Mmap implements Iterable<number>, Disposable {
     if (!this.#trackfd) throw stateError('ERR_MMAP_TRACKFD', "can't get size with trackfd=False", this.size);
     if (this.#anonymous) return this.#length;
     try {
-      return native.fileSize(this.#fd, false);
+      return native.fileSize(this.#fd);
     } catch (error) {
       throw systemError(error, this.size);
     }
@@ -1139,10 +1149,15 @@ export class Mmap implements Iterable<number>, Disposable {
 
   [inspect.custom](_depth: number, options: { stylize(text: string, style: string): string }): string {
     Mmap.#brand(this, 'inspect', Mmap.prototype[inspect.custom]);
-    if (this.#state === CLOSED) return `Mmap { closed: ${options.stylize('true', 'boolean')} }`;
-    const n = (v: number) => options.stylize(String(v), 'number');
-    return `Mmap { access: ${options.stylize(`'${ACCESS_NAMES[this.#access]}'`, 'string')}, length: ${n(this.#length)}, ` +
-      `pos: ${n(this.#pos)}, offset: ${n(this.#offset)}, fd: ${n(this.#fd)}` +
-      (this.#state === FAULTED ? `, faulted: ${options.stylize('true', 'boolean')}` : '') + ' }';
+    // util.inspect passes its stylize as an own property; anything else (no options, a Proxy,
+    // a getter) gets plain text, without running or tripping over the caller's code.
+    const own: unknown = typeof options === 'object' && options !== null && !types.isProxy(options)
+      ? Object.getOwnPropertyDescriptor(options, 'stylize')?.value : undefined;
+    const style = typeof own === 'function' ? (own as (text: string, style: string) => string).bind(options) : (text: string) => text;
+    if (this.#state === CLOSED) return `Mmap { closed: ${style('true', 'boolean')} }`;
+    const n = (v: number) => style(String(v), 'number');
+    return `Mmap { access: ${style(`'${ACCESS_NAMES[this.#access]}'`, 'string')}, length: ${n(this.#length)}, ` +
+      `pos: ${n(this.#pos)}, offset: ${n(this.#offset)}, fd: ${n(this.fd)}` + // never the private descriptor
+      (this.#state === FAULTED ? `, faulted: ${style('true', 'boolean')}` : '') + ' }';
   }
 }

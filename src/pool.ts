@@ -5,6 +5,8 @@
  * each result with the runtime's own Buffer class (`Buffer[Symbol.species]`, Node's and Deno's
  * FastBuffer), so results are Buffers in every respect, prototype included.
  */
+import * as workerThreads from 'node:worker_threads';
+
 const POOL_SIZE = 64 << 10; // bytes per pool: large enough to refill rarely, small enough that a kept result pins little
 const SMALL = 4096; // larger copies get an ArrayBuffer of their own
 
@@ -16,7 +18,22 @@ const FastBuffer: BufferClass | null =
   typeof species === 'function' && species !== Buffer && species.prototype === Buffer.prototype
     ? (species as BufferClass) : null;
 
-let pool = new ArrayBuffer(POOL_SIZE);
+/**
+ * Results share their pool's ArrayBuffer, so a caller who transfers one result's `.buffer`
+ * (postMessage with a transfer list, structuredClone's `transfer`, `ArrayBuffer#transfer`) would
+ * detach every other result and the pool. Each pool is marked untransferable where the runtime
+ * can (Node 24+: transferring it throws; Node 20: a transfer list copies it instead); where a
+ * pool is detached anyway (Node 22's `transfer()`), copyOf notices and starts a new one.
+ */
+const markAsUntransferable = (workerThreads as { markAsUntransferable?: (object: object) => void }).markAsUntransferable;
+
+function newPool(): ArrayBuffer {
+  const ab = new ArrayBuffer(POOL_SIZE);
+  if (typeof markAsUntransferable === 'function') markAsUntransferable(ab);
+  return ab;
+}
+
+let pool = newPool();
 let used = 0;
 
 /** A new Buffer holding a copy of `length` bytes of `source` from `offset`. */
@@ -26,8 +43,8 @@ export function copyOf(source: ArrayBufferLike, offset: number, length: number):
     out.set(new Uint8Array(source, offset, length));
     return out;
   }
-  if (used + length > POOL_SIZE) {
-    pool = new ArrayBuffer(POOL_SIZE);
+  if (used + length > POOL_SIZE || pool.byteLength === 0) { // full, or detached by a caller
+    pool = newPool();
     used = 0;
   }
   const out = new FastBuffer(pool, used, length);

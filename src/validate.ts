@@ -128,13 +128,79 @@ export function toBytes(value: unknown, name: string, from: Function): Uint8Arra
 }
 
 /**
+ * The bytes of a caller's TypedArray, DataView or Buffer that memmap writes into (readInto),
+ * found without running user code. A Buffer or Uint8Array is used as it is (write to it with
+ * `setBytes` and index stores, which run none); other views get a Uint8Array over their bytes.
+ */
+export function targetBytes(value: unknown, name: string, from: Function): Uint8Array {
+  if (ArrayBuffer.isView(value)) {
+    const proto = Object.getPrototypeOf(value);
+    if (proto === Buffer.prototype || proto === Uint8Array.prototype) return value as Uint8Array;
+    let buffer: ArrayBufferLike, offset: number, length: number;
+    if (typedArrayTag.call(value) !== undefined) {
+      buffer = typedArrayBuffer.call(value) as ArrayBufferLike;
+      offset = typedArrayByteOffset.call(value) as number;
+      length = typedArrayByteLength.call(value) as number;
+    } else {
+      try {
+        length = dataViewByteLength.call(value) as number;
+      } catch {
+        return EMPTY; // a DataView over a detached buffer
+      }
+      buffer = dataViewBuffer.call(value) as ArrayBufferLike;
+      offset = dataViewByteOffset.call(value) as number;
+    }
+    return length === 0 ? EMPTY : new Uint8Array(buffer, offset, length);
+  }
+  throw argTypeError(name, 'a TypedArray, DataView or Buffer', value, from);
+}
+
+/** `TypedArray.prototype.set`, called as an intrinsic: a caller's array may carry its own. */
+const typedArraySet = Uint8Array.prototype.set;
+export function setBytes(target: Uint8Array, source: Uint8Array, offset: number): void {
+  typedArraySet.call(target, source, offset);
+}
+
+/**
+ * The length of bytes from toBytes, read without running user code: a caller's Buffer or
+ * Uint8Array is passed through as it is, and may carry its own `length` getter.
+ */
+export function lengthOf(bytes: Uint8Array): number {
+  return typedArrayByteLength.call(bytes) as number;
+}
+
+/**
+ * A Uint8Array of memmap's own over the same bytes as a caller's: its methods (`subarray`,
+ * `slice`, `.buffer`) run no user code, where the caller's instance may carry its own
+ * `constructor` (whose `Symbol.species` `subarray` and `slice` would call) or getters.
+ */
+export function ownView(bytes: Uint8Array): Uint8Array {
+  const length = lengthOf(bytes);
+  if (length === 0) return EMPTY;
+  return new Uint8Array(typedArrayBuffer.call(bytes) as ArrayBufferLike, typedArrayByteOffset.call(bytes) as number, length);
+}
+
+/** A copy of bytes, made without running user code (`set` from a typed array reads only its
+ * internal slots; `slice` would call the instance's `constructor[Symbol.species]`). */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(lengthOf(bytes));
+  out.set(bytes);
+  return out;
+}
+
+/**
  * Python's slice.indices(): clamps start/stop for `length` and `step` and returns the first
  * index, the step and how many elements the slice has. `undefined`/`null` mean "omitted".
  */
 export function sliceIndices(length: number, start: unknown, stop: unknown, step: unknown,
   from: Function): [first: number, step: number, count: number] {
-  const k = optionalInteger(step, 'step', 1, from);
+  // Any integer step is accepted, as CPython accepts sys.maxsize and beyond: a step past
+  // ±(2^53 - 1) is clamped to it (CPython clamps to ±sys.maxsize), which selects the same bytes
+  // since no map is longer.
+  let k = optionalInteger(step, 'step', 1, from, -Number.MAX_VALUE, Number.MAX_VALUE);
   if (k === 0) throw rangeError('ERR_OUT_OF_RANGE', 'slice step cannot be zero', from);
+  if (k > Number.MAX_SAFE_INTEGER) k = Number.MAX_SAFE_INTEGER;
+  else if (k < -Number.MAX_SAFE_INTEGER) k = -Number.MAX_SAFE_INTEGER;
   const lower = k < 0 ? -1 : 0;
   const upper = k < 0 ? length - 1 : length;
   const clamp = (value: unknown, name: string, fallback: number): number => {

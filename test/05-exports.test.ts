@@ -58,6 +58,10 @@ test('isMmapError recognises memmap errors by code, and only them', () => {
   assert.equal(isMmapError('ERR_MMAP_CLOSED'), false);
   assert.equal(isMmapError(null), false);
 
+  // A code the addon reports (an empty file) is marked too.
+  try { Mmap.open(makeFile(dir, '')); } catch (e) { caught = e; }
+  assert.ok(isMmapError(caught, 'ERR_MMAP_EMPTY_FILE'), String(caught));
+
   try { new Mmap(2 ** 30, PAGESIZE); } catch (e) { caught = e; }
   assert.ok(isMmapError(caught, 'EBADF'));
   if (isMmapError(caught, 'EBADF')) {

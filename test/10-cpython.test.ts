@@ -646,10 +646,17 @@ test('test_offset: bad offsets throw; a valid one maps from there; resize keeps 
   }
   const mapsize = halfsize * 2;
   const fd = openFd(path, 'r+');
-  // Invalid offsets: -2 and -1 are out of range, None (null) is not a number.
+  // Invalid offsets: -2 and -1 are out of range; a string is not a number. (CPython also refuses
+  // offset=None; in memmap null means "not given" for every option, as undefined does.)
   throwsLike(() => new Mmap(fd, mapsize, { offset: -2 }), RangeError, 'ERR_OUT_OF_RANGE', 'memory mapped offset must be positive');
   throwsLike(() => new Mmap(fd, mapsize, { offset: -1 }), RangeError, 'ERR_OUT_OF_RANGE', 'memory mapped offset must be positive');
-  throwsLike(() => new Mmap(fd, mapsize, { offset: null as unknown as number }), TypeError, 'ERR_INVALID_ARG_TYPE');
+  throwsLike(() => new Mmap(fd, mapsize, { offset: '0' as unknown as number }), TypeError, 'ERR_INVALID_ARG_TYPE');
+  {
+    const whole = new Mmap(fd, mapsize, { offset: null });
+    assert.equal(whole.offset, 0);
+    assert.equal(whole.length, mapsize);
+    whole.close();
+  }
 
   const m = new Mmap(fd, mapsize - halfsize, { offset: halfsize });
   assert.deepEqual(m.slice(0, 3), b('foo'));

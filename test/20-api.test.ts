@@ -114,6 +114,7 @@ test('toString is CPython\'s repr and inspect shows the state', () => {
   mm.seek(3);
   assert.equal(String(mm), '<mmap.mmap closed=False, access=ACCESS_DEFAULT, length=10, pos=3, offset=0>');
   assert.match(inspect(mm), /^Mmap \{ access: 'ACCESS_DEFAULT', length: 10, pos: 3, offset: 0, fd: \d+ \}$/);
+  assert.match(inspect(mm), new RegExp(`fd: ${mm.fd} `), 'inspect shows mm.fd, never the descriptor memmap keeps for itself');
   assert.equal(Object.prototype.toString.call(mm), '[object Mmap]');
   mm.close();
   assert.equal(String(mm), '<mmap.mmap closed=True>');

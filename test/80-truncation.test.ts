@@ -146,19 +146,34 @@ __attribute__((constructor)) static void touch_truncated(void) {
 }
 `;
 
-test('a hardware SIGBUS outside memmap\'s ranges still kills the process', (t) => {
-  const cc = spawnSync('gcc', ['--version']);
-  if (cc.status !== 0) {
-    t.skip('no C compiler to build the foreign library');
-    return;
-  }
+let foreignLib: string | undefined;
+
+/** Builds FOREIGN once; null when there is no C compiler. */
+function foreign(): string | null {
+  if (foreignLib !== undefined) return foreignLib;
+  if (spawnSync('gcc', ['--version']).status !== 0) return null;
   const src = join(dir, 'foreign.c');
   const lib = join(dir, 'foreign.so');
   writeFileSync(src, FOREIGN);
   const build = spawnSync('gcc', ['-shared', '-fPIC', '-O0', '-o', lib, src], { encoding: 'utf8' });
   assert.equal(build.status, 0, build.stderr);
+  foreignLib = lib;
+  return lib;
+}
+
+test('a hardware SIGBUS outside memmap\'s ranges still kills the process', (t) => {
+  const lib = foreign();
+  if (lib === null) {
+    t.skip('no C compiler to build the foreign library');
+    return;
+  }
   const r = guard('foreign', [lib]);
   assert.equal(r.signal, 'SIGBUS', `status ${r.status} (5/6: the fault was swallowed), stderr ${r.stderr}`);
+  // With a JS listener, the handler below the guard is libuv's, which cannot fix a fault:
+  // passing the fault to it repeated the access forever (SIGKILL at the timeout).
+  const listening = runFixture('crash-guard', ['foreign', dir, lib],
+    { timeout: 10_000, killSignal: 'SIGKILL', env: { ...process.env, LISTENER: '1' } });
+  assert.equal(listening.signal, 'SIGBUS', `with a listener: status ${listening.status}, signal ${listening.signal} (SIGKILL: the fault repeated forever), stderr ${listening.stderr}`);
 });
 
 test('kernel-side access to a vanished page (write/read syscalls with a view) is EFAULT, not a signal', () => {
@@ -247,4 +262,62 @@ test('faulted is per map: a second map of the same truncated file is unaffected 
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(lastJson(r.stdout), { firstFaulted: true, secondBefore: false, secondRead: 0xab, secondTouch: 'ERR_MMAP_TRUNCATED', secondAfter: true });
+});
+
+test('a fault rescues the whole vanished tail at once: 35,000 faulting reads of a 70,000-page map leave a few mappings', () => {
+  // Rescuing one page per fault split the mapping at each fault: past vm.max_map_count
+  // (65,530 by default) the rescue itself failed and the process died of SIGBUS.
+  const r = guard('many-pages');
+  assert.equal(r.signal, null, `ended by ${r.signal}; stderr ${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  const { up, down } = lastJson(r.stdout);
+  const common = { kept: 500, zeros: 34_500, faulted: true, next: 'ERR_MMAP_TRUNCATED', closed: true, markKept: 0x5a };
+  // Upwards, the first fault past the end replaces every later page: one rescue.
+  assert.deepEqual({ ...up, mappingsAdded: undefined }, { ...common, rescues: 1, mappingsAdded: undefined });
+  // Downwards, every read faults (34,500 rescues), each ending where the last one began.
+  assert.deepEqual({ ...down, mappingsAdded: undefined }, { ...common, rescues: 34_500, mappingsAdded: undefined });
+  // The map becomes two mappings (file pages, then zeros) whichever way it was read; the rest
+  // of /proc/self/maps moves by a few as the runtime allocates.
+  assert.ok(up.mappingsAdded <= 16, `upwards: ${up.mappingsAdded} mappings added`);
+  assert.ok(down.mappingsAdded <= 16, `downwards: ${down.mappingsAdded} mappings added`);
+});
+
+// memmap loaded only in a worker; the main thread, which never loads it, adds SIGBUS
+// listeners (test/fixtures/crash-signals.ts). libuv's signal handling is process-wide: the
+// first listener used to replace the guard, and removing the last one reset SIGBUS to the
+// default action. memmap now holds a libuv watcher of its own, so neither happens.
+function signals(mode: string, extra: string[] = []) {
+  return runFixture('crash-signals', [mode, dir, ...extra], { timeout: 10_000, killSignal: 'SIGKILL' });
+}
+
+const WORKER_READ = { fromWorker: { head: 0xab, touched: 0, faulted: true, next: 'ERR_MMAP_TRUNCATED' }, exitCode: 0 };
+
+test('memmap only in a worker, a SIGBUS listener added and removed on the main thread: a truncation is still caught', () => {
+  const r = signals('removed');
+  assert.equal(r.signal, null, `ended by ${r.signal} (SIGBUS: the guard was reset; SIGKILL: hung); stderr ${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(lastJson(r.stdout), WORKER_READ);
+  // With no listener left anywhere, a SIGBUS sent by kill() has its default action again.
+  const killed = signals('removed-kill');
+  assert.equal(killed.signal, 'SIGBUS', `status ${killed.status}, stdout ${killed.stdout}`);
+  assert.deepEqual(JSON.parse(killed.stdout.trim().split('\n')[0]!), WORKER_READ);
+});
+
+test('memmap only in a worker, a SIGBUS listener kept on the main thread: no fault loop, and kill() still reaches the listener', () => {
+  const r = signals('kept');
+  assert.equal(r.signal, null, `ended by ${r.signal} (SIGKILL: hung in a fault loop); stderr ${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  const [read, after] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(read, WORKER_READ);
+  assert.deepEqual(after, { listened: 1 });
+});
+
+test('memmap only in a worker, a SIGBUS listener on the main thread: a hardware SIGBUS outside memmap still kills', (t) => {
+  const lib = foreign();
+  if (lib === null) {
+    t.skip('no C compiler to build the foreign library');
+    return;
+  }
+  const r = signals('foreign', [lib]);
+  assert.equal(r.signal, 'SIGBUS', `status ${r.status}, signal ${r.signal} (SIGKILL: the fault repeated forever), stdout ${r.stdout}, stderr ${r.stderr}`);
 });

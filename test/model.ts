@@ -82,9 +82,11 @@ function optInt(value: unknown, fallback: number, min?: number, max?: number): n
 
 /** Python's slice.indices() followed by the slice length (PySlice_AdjustIndices). */
 export function pySlice(length: number, start: unknown, stop: unknown, step: unknown): [number, number, number] {
-  const k = optInt(step, 1);
-  if (k === 0) fail('RangeError', 'ERR_OUT_OF_RANGE', 'slice step cannot be zero');
   const big = Number.MAX_VALUE;
+  // CPython clamps the step to ±sys.maxsize; any larger integer is accepted.
+  let k = optInt(step, 1, -big, big);
+  if (k === 0) fail('RangeError', 'ERR_OUT_OF_RANGE', 'slice step cannot be zero');
+  k = Math.max(-MAX_SAFE, Math.min(MAX_SAFE, k));
   let s = start === undefined || start === null ? (k < 0 ? big : 0) : int(start, -big, big);
   let e = stop === undefined || stop === null ? (k < 0 ? -big : big) : int(stop, -big, big);
   if (s < 0) { s += length; if (s < 0) s = k < 0 ? -1 : 0; } else if (s >= length) s = k < 0 ? length - 1 : length;
@@ -359,6 +361,39 @@ export class MmapModel {
     return this.pos;
   }
 
+  /** readInto into a target of `room` bytes. */
+  readInto(room: number, offset?: unknown, length?: unknown, position?: unknown): number {
+    this.check();
+    const o = optInt(offset, 0, 0, room);
+    const n = optInt(length, room - o, 0, room - o);
+    const fromCursor = position === undefined || position === null;
+    const at = fromCursor ? this.pos : int(position, 0, MAX_SAFE);
+    const count = at >= this.#length ? 0 : Math.min(n, this.#length - at);
+    if (fromCursor) this.pos = at + count;
+    return count;
+  }
+
+  /** lines(start, end) as latin1 strings: find()'s bounds (from 0), split at \n, \n dropped. */
+  lines(start?: unknown, end?: unknown): string[] {
+    this.check();
+    const big = Number.MAX_VALUE;
+    const len = this.#length;
+    let s = optInt(start, 0, -big, big);
+    let e = optInt(end, len, -big, big);
+    if (s < 0) s = Math.max(0, s + len);
+    if (e < 0) e = Math.max(0, e + len);
+    if (e > len) e = len;
+    const hay = this.bytes();
+    const out: string[] = [];
+    for (let at = s; at < e;) {
+      let stop = at;
+      while (stop < e && hay[stop] !== 0x0a) stop++;
+      out.push(Buffer.from(hay.subarray(at, stop)).toString('latin1'));
+      at = stop === e ? e : stop + 1;
+    }
+    return out;
+  }
+
   find(sub: ModelData, start?: unknown, end?: unknown): number {
     this.check();
     const big = Number.MAX_VALUE;
@@ -415,8 +450,11 @@ export class MmapModel {
     const n = optInt(length, size - s);
     if (n < 0) fail('RangeError', 'ERR_OUT_OF_RANGE', 'madvise length invalid');
     if (s + n > MAX_SAFE) fail('RangeError', 'ERR_OUT_OF_RANGE', 'madvise length too large');
+    // Linux's advice that cannot make a page fault (HWPOISON 100, SOFT_OFFLINE 101,
+    // GUARD_INSTALL 102 and unknown values are refused before the kernel sees them).
+    const safe = [0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
+    if (!safe.includes(option as number)) fail('RangeError', 'ERR_INVALID_ARG_VALUE', 'advice not allowed');
     if (s % this.pageSize !== 0) fail('Error', 'EINVAL', 'madvise of an unaligned start');
-    if ((option as number) < 0) fail('Error', 'EINVAL', 'unknown advice');
   }
 
   /** mlock: the pages are locked, and a private writable map's pages are copied (the kernel
@@ -523,7 +561,10 @@ export function expectConstruct(args: {
     if (access < 0 || access > 3) fail('RangeError', 'ERR_INVALID_ARG_VALUE', 'invalid access');
     let effective = access;
     if (access === ACCESS_DEFAULT) {
-      effective = prot === (args.PROT_READ | args.PROT_WRITE) ? ACCESS_DEFAULT : prot === args.PROT_WRITE ? ACCESS_WRITE : ACCESS_READ;
+      // CPython 3.13's rule, on prot's bits (PROT_EXEC and others do not change it).
+      const r = (prot & args.PROT_READ) !== 0;
+      const w = (prot & args.PROT_WRITE) !== 0;
+      effective = r && w ? ACCESS_DEFAULT : w ? ACCESS_WRITE : ACCESS_READ;
     }
     if (fileSize !== null) {
       if (length === 0) {

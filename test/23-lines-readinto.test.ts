@@ -1,0 +1,187 @@
+/**
+ * Zero-copy reading: lines() yields views of the map line by line, readInto() copies into the
+ * caller's buffer. Both are checked against plain Buffer operations on the same bytes, on whole
+ * maps and on windowed ones (small windows, so lines and reads cross window boundaries).
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { ACCESS_WRITE, Mmap } from '../src/index.js';
+import { setWindowLimitForTesting } from '../src/mmap.js';
+import { makeFile, scratchDir } from './helpers.js';
+
+const dir = scratchDir();
+
+/** Text with lines of many lengths (empty ones too), and a last line without a newline. */
+function text(n: number, seed = 7): Buffer {
+  const out = Buffer.alloc(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    out[i] = x % 23 === 0 ? 0x0a : 0x61 + (x % 26);
+  }
+  return out;
+}
+
+/** What lines() should yield for [s, e): the bytes split at each newline, the newline dropped. */
+function expectedLines(b: Buffer, s: number, e: number): string[] {
+  const out: string[] = [];
+  let at = s;
+  while (at < e) {
+    const i = b.indexOf(0x0a, at);
+    const stop = i < 0 || i >= e ? e : i;
+    out.push(b.subarray(at, stop).toString('latin1'));
+    at = stop === e ? e : stop + 1;
+  }
+  return out;
+}
+
+for (const windowed of [false, true]) {
+  describe(`lines() on a ${windowed ? 'windowed' : 'whole'} map`, () => {
+    const data = text(200_000);
+    function open(t: { after(fn: () => void): void }): Mmap {
+      if (windowed) {
+        setWindowLimitForTesting(64 * 1024);
+        t.after(() => setWindowLimitForTesting(undefined));
+      }
+      const mm = Mmap.open(makeFile(dir, data), { access: ACCESS_WRITE });
+      t.after(() => mm.close());
+      return mm;
+    }
+
+    test('yields every line, without its newline, for the whole map and for ranges', (t) => {
+      const mm = open(t);
+      const ranges: Array<[number | undefined, number | undefined]> = [
+        [undefined, undefined], [0, 1], [5, 5], [17, 70_000], [65_530, 65_540], [-1000, undefined], [100, -100],
+        [199_999, undefined], [300_000, undefined],
+      ];
+      for (const [s, e] of ranges) {
+        const lo = s === undefined ? 0 : s < 0 ? Math.max(0, s + data.length) : s;
+        const hi = e === undefined ? data.length : e < 0 ? Math.max(0, e + data.length) : Math.min(e, data.length);
+        const got = [...mm.lines(s, e)].map((l) => l.toString('latin1'));
+        assert.deepEqual(got, expectedLines(data, lo, hi), `lines(${s}, ${e})`);
+      }
+      assert.equal(mm.tell(), 0, 'the position does not move');
+    });
+
+    test('the lines are views: a write through one reaches the map', (t) => {
+      const mm = open(t);
+      const it = mm.lines(1000);
+      let line = it.next().value as Buffer;
+      while (line.length === 0) line = it.next().value as Buffer;
+      const at = mm.find(line, 1000);
+      line[0] = 0x21;
+      assert.equal(mm.get(at), 0x21);
+    });
+
+    test('close() mid-iteration: the next step throws ERR_MMAP_CLOSED, lines held read zeros', (t) => {
+      const mm = open(t);
+      const it = mm.lines();
+      const held = [it.next().value, it.next().value, it.next().value].filter((l) => l!.length > 0) as Buffer[];
+      assert.ok(held.length > 0);
+      mm.close();
+      assert.throws(() => it.next(), { code: 'ERR_MMAP_CLOSED' });
+      for (const l of held) assert.ok(l.every((b) => b === 0));
+    });
+  });
+}
+
+test('lines(): bad bounds get coded errors; an empty or newline-only map', () => {
+  const mm = new Mmap(-1, 4);
+  for (const bad of ['1', 1.5, 1n, {}]) {
+    assert.throws(() => mm.lines(bad as number), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => mm.lines(0, bad as number), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+  }
+  assert.deepEqual([...mm.lines()].map(String), ['\0\0\0\0']);
+  mm.setSlice(0, 4, '\n\n\n\n');
+  assert.deepEqual([...mm.lines()].map(String), ['', '', '', '']);
+  mm.close();
+  assert.throws(() => mm.lines(), { code: 'ERR_MMAP_CLOSED' });
+});
+
+for (const windowed of [false, true]) {
+  test(`readInto() on a ${windowed ? 'windowed' : 'whole'} map: the same bytes as slice(), cursor rules as read()`, (t) => {
+    if (windowed) {
+      setWindowLimitForTesting(64 * 1024);
+      t.after(() => setWindowLimitForTesting(undefined));
+    }
+    const data = text(150_000, 3);
+    const mm = Mmap.open(makeFile(dir, data), { access: ACCESS_WRITE });
+    t.after(() => mm.close());
+    const target = Buffer.alloc(70_000, 0xee);
+    // From the position, advancing it; small and large counts, across window boundaries.
+    for (const n of [1, 7, 16, 17, 64, 4096, 60_000]) {
+      const pos = mm.tell();
+      target.fill(0xee);
+      assert.equal(mm.readInto(target, 3, n), n);
+      assert.deepEqual(target.subarray(3, 3 + n), data.subarray(pos, pos + n));
+      assert.equal(target[2], 0xee);
+      assert.equal(target[3 + n], 0xee, 'nothing written past length');
+      assert.equal(mm.tell(), pos + n);
+    }
+    // At a position: the cursor does not move.
+    const before = mm.tell();
+    assert.equal(mm.readInto(target, 0, 100, 65_500), 100);
+    assert.deepEqual(target.subarray(0, 100), data.subarray(65_500, 65_600));
+    assert.equal(mm.tell(), before);
+    // The end of the map: fewer bytes, then none.
+    assert.equal(mm.readInto(target, 0, 100, data.length - 10), 10);
+    assert.equal(mm.readInto(target, 0, 100, data.length), 0);
+    assert.equal(mm.readInto(target, 0, 100, data.length + 5), 0);
+    // Defaults: the whole target; other kinds of views.
+    mm.seek(0);
+    const small = new Uint8Array(8);
+    assert.equal(mm.readInto(small), 8);
+    assert.deepEqual(Buffer.from(small), data.subarray(0, 8));
+    const f64 = new Float64Array(2);
+    assert.equal(mm.readInto(f64, null, null, 16), 16);
+    assert.deepEqual(Buffer.from(f64.buffer), data.subarray(16, 32));
+    const dv = new DataView(new ArrayBuffer(4));
+    assert.equal(mm.readInto(dv, 1, 2, 40), 2);
+    assert.equal(dv.getUint8(1), data[40]);
+    // A view of the map itself as the target (overlapping): memmove semantics.
+    const view = mm.view(0, 1000);
+    assert.equal(mm.readInto(view, 10, 500, 0), 500);
+    assert.deepEqual(mm.slice(10, 510), data.subarray(0, 500));
+  });
+}
+
+test('readInto(): bad arguments get coded errors and change nothing', () => {
+  const mm = new Mmap(-1, 100);
+  mm.seek(5);
+  const target = Buffer.alloc(10);
+  const bad: Array<[() => unknown, string, string]> = [
+    [() => mm.readInto('abc' as unknown as Buffer), 'TypeError', 'ERR_INVALID_ARG_TYPE'],
+    [() => mm.readInto(new ArrayBuffer(4) as unknown as Buffer), 'TypeError', 'ERR_INVALID_ARG_TYPE'],
+    [() => mm.readInto(target, -1), 'RangeError', 'ERR_OUT_OF_RANGE'],
+    [() => mm.readInto(target, 11), 'RangeError', 'ERR_OUT_OF_RANGE'],
+    [() => mm.readInto(target, 5, 6), 'RangeError', 'ERR_OUT_OF_RANGE'],
+    [() => mm.readInto(target, 0, 1, -1), 'RangeError', 'ERR_OUT_OF_RANGE'],
+    [() => mm.readInto(target, 0, 1, 1.5), 'TypeError', 'ERR_INVALID_ARG_TYPE'],
+    [() => mm.readInto(target, '1' as unknown as number), 'TypeError', 'ERR_INVALID_ARG_TYPE'],
+  ];
+  for (const [call, name, code] of bad) assert.throws(call, { name, code });
+  assert.equal(mm.tell(), 5);
+  assert.ok(target.every((b) => b === 0));
+  mm.close();
+  assert.throws(() => mm.readInto(target), { code: 'ERR_MMAP_CLOSED' });
+});
+
+test('readInto() runs no code of the caller\'s target (own getters, set, species)', () => {
+  const mm = new Mmap(-1, 64);
+  mm.setSlice(0, 8, 'abcdefgh');
+  const target = new Uint8Array(8);
+  let ran = 0;
+  for (const key of ['length', 'byteLength', 'byteOffset', 'buffer']) {
+    Object.defineProperty(target, key, { get() { ran++; mm.close(); return 0; } });
+  }
+  Object.defineProperty(target, 'set', { value() { ran++; mm.close(); } });
+  Object.defineProperty(target, 'constructor', { get() { ran++; mm.close(); return Uint8Array; } });
+  assert.equal(mm.readInto(target, 0, 8, 0), 8);
+  assert.equal(mm.readInto(target, 0, 2, 0), 2); // the small-copy path too
+  assert.equal(ran, 0);
+  assert.equal(mm.closed, false);
+  // new Uint8Array(typedArray) reads internal slots only (Buffer.from would run the getters).
+  assert.equal(Buffer.from(new Uint8Array(target)).toString(), 'abcdefgh');
+  mm.close();
+});
