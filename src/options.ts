@@ -15,6 +15,7 @@
  * caller's options object, before anything exists to be harmed), and nothing touches the
  * file system.
  */
+import { constants as osConstants } from 'node:os';
 import { types } from 'node:util';
 
 import {
@@ -205,7 +206,7 @@ export function openArguments(path: unknown, options: unknown, from: Function): 
       throw rangeError('ERR_OUT_OF_RANGE', `Mmap.open: offset + length is past ${Number.MAX_SAFE_INTEGER}`, from);
     }
     if (values.offset % ALLOCATIONGRANULARITY !== 0) {
-      throw systemError({ errno: 22, syscall: 'mmap', message: 'Invalid argument' }, from);
+      throw systemError({ errno: osConstants.errno.EINVAL, syscall: 'mmap', message: 'Invalid argument' }, from);
     }
   }
   return {
