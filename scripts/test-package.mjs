@@ -31,10 +31,11 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 // The budget. The tarball holds the JavaScript of two builds with their .d.ts and source maps,
 // the TypeScript sources the maps point to, one small binary per platform, the C sources (for
-// platforms without a binary), the README, the guide and the changelog: 138 KiB packed,
-// 612 KiB unpacked and 72 files with the two Linux binaries. A Windows binary will add about
-// 40 KiB packed. Raise the budget on purpose, never to make a failing run pass.
-const BUDGET = { packedKiB: 200, unpackedKiB: 800, files: 80 };
+// platforms without a binary), the README, the guide and the changelog: 167 KiB packed,
+// 732 KiB unpacked and 81 files with the two Linux binaries (each source file in src/ is 7
+// files). A Windows binary will add about 40 KiB packed. The budget leaves room for that and
+// for a few more source files; raise it on purpose, never to make a failing run pass.
+const BUDGET = { packedKiB: 250, unpackedKiB: 1000, files: 100 };
 const ALLOWED = [
   /^(LICENSE|README\.md|CHANGELOG\.md|package\.json|binding\.gyp|scripts\/install\.cjs|docs\/api\.md)$/,
   /^dist\/(src|cjs)\/\w+\.(js|cjs|d\.ts|d\.cts)(\.map)?$/, /^dist\/cjs\/package\.json$/, /^src\/\w+\.c?ts$/,
