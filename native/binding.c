@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,7 @@ typedef struct mapping {
   uint32_t busy;        /* async syncs in flight: they pin the live region and its length */
   bool unmap_requested; /* close() came while busy: retire the region when the last sync settles */
   bool locked;          /* lock() was called: a relocation must lock the same pages again */
+  bool is_private;      /* writes stay in this process: resize() keeps the file's bytes */
 } mapping;
 
 /* Regions alive in this process (all threads), retired ones included. memmap stops short of
@@ -243,8 +245,8 @@ static napi_value throw_code(napi_env env, const char *code, const char *message
 
 /* map(fd, length, offset, access, effective, flags, prot, trackfd, out) -> handle.
  * The request in CPython's terms (see mm_request); the platform decides how to map it.
- * out (a Float64Array of 4) receives the descriptor the mapping owns (or -1), the length
- * mapped, whether writes stay private, and whether it is anonymous memory in a memory file. */
+ * out (a Float64Array of 4) receives whether the mapping owns a descriptor (>= 0, or -1), the
+ * length mapped, whether writes stay private, and whether it is anonymous memory in a memory file. */
 static napi_value js_map(napi_env env, napi_callback_info info) {
   napi_value argv[9];
   int32_t fd, access, effective, flags, prot;
@@ -292,8 +294,9 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   m->prot = opened.prot;
   m->flags = opened.flags;
   m->offset = offset;
+  m->is_private = opened.is_private;
   m->refs = 1;
-  out[0] = opened.fd;
+  out[0] = opened.fd >= 0 ? 0 : -1; /* the number itself stays here */
   out[1] = (double)opened.length;
   out[2] = opened.is_private;
   out[3] = opened.memory_file;
@@ -328,12 +331,45 @@ static napi_value js_unmap(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* remap(handle, newLength): grow or shrink the mapping. The caller has detached its internal
+/* The mapping's part of resize() (mm_remap_fn). The caller has detached its internal
  * ArrayBuffers. With no public ArrayBuffer over the region, it is resized in place or moved
  * (mremap). Otherwise views may still point into it, so the mapping moves to a new region (the
- * file mapped again, or private bytes copied) and the old one is retired: its views read zeros
- * from then on. On failure nothing has changed. */
-static napi_value js_remap(napi_env env, napi_callback_info info) {
+ * file mapped again, or private bytes moved or copied) and the old one is retired: its views
+ * read zeros from then on. On failure nothing has changed. */
+static int remap_mapping(void *ctx, uint64_t new_length, const char **syscall) {
+  mapping *m = (mapping *)ctx;
+  region *r = m->live;
+  void *addr = NULL;
+  *syscall = "mremap";
+  /* The guard keeps covering the old range while it is copied from (a truncated file could
+   * fault there) and covers the new one afterwards. */
+  if (r->pins == 1) {
+    int err = mm_remap(r->addr, r->length, new_length, m->fd, m->prot, m->flags, m->offset, &addr);
+    if (err) return err;
+    guard_remove(r->guard);
+    r->addr = addr;
+    r->length = new_length;
+    r->guard = guard_add(r->addr, r->length);
+    return 0;
+  }
+  int limit = mm_map_limit();
+  if (limit > 2 * MAP_HEADROOM && atomic_load(&live_mappings) >= limit - MAP_HEADROOM) return ENOMEM;
+  int err = mm_relocate(r->addr, r->length, new_length, m->fd, m->prot, m->flags, m->offset, &addr);
+  if (err) return err;
+  region *moved = region_new(addr, new_length);
+  if (moved == NULL) {
+    mm_unmap(addr, new_length);
+    return ENOMEM;
+  }
+  if (m->locked) mm_copy_locks(r->addr, r->length, addr, new_length);
+  m->live = moved;
+  region_retire(r);
+  return 0;
+}
+
+/* resize(handle, newLength): the mapping becomes newLength long and its file ends at
+ * offset + newLength; the platform orders the two (mm_resize). On failure nothing changed. */
+static napi_value js_resize(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int64_t new_length;
   if (!get_args(env, info, 2, argv) || !get_i64(env, argv[1], &new_length)) return NULL;
@@ -345,34 +381,10 @@ static napi_value js_remap(napi_env env, napi_callback_info info) {
   }
   if (m->busy > 0) return throw_sys(env, EBUSY, "mremap");
   if (new_length <= 0) return throw_sys(env, EINVAL, "mremap");
-  region *r = m->live;
-  void *addr = NULL;
-  /* The guard keeps covering the old range while it is copied from (a truncated file could
-   * fault there) and covers the new one afterwards. */
-  if (r->pins == 1) {
-    int err = mm_remap(r->addr, r->length, (uint64_t)new_length, m->fd, m->prot, m->flags,
-                       m->offset, &addr);
-    if (err) return throw_sys(env, err, "mremap");
-    guard_remove(r->guard);
-    r->addr = addr;
-    r->length = (uint64_t)new_length;
-    r->guard = guard_add(r->addr, r->length);
-    return NULL;
-  }
-  int limit = mm_map_limit();
-  if (limit > 2 * MAP_HEADROOM && atomic_load(&live_mappings) >= limit - MAP_HEADROOM)
-    return throw_sys(env, ENOMEM, "mremap");
-  int err = mm_relocate(r->addr, r->length, (uint64_t)new_length, m->fd, m->prot, m->flags,
-                        m->offset, &addr);
-  if (err) return throw_sys(env, err, "mremap");
-  region *moved = region_new(addr, (uint64_t)new_length);
-  if (moved == NULL) {
-    mm_unmap(addr, (uint64_t)new_length);
-    return throw_sys(env, ENOMEM, "mremap");
-  }
-  if (m->locked) mm_copy_locks(r->addr, r->length, addr, (uint64_t)new_length);
-  m->live = moved;
-  region_retire(r);
+  const char *syscall = "mremap";
+  int err = mm_resize(m->fd, m->offset, m->live->length, (uint64_t)new_length, m->is_private,
+                      remap_mapping, m, &syscall);
+  if (err) return throw_sys(env, err, syscall);
   return NULL;
 }
 
@@ -507,6 +519,13 @@ static napi_value js_advise(napi_env env, napi_callback_info info) {
   int32_t advice;
   mapping *m = get_range(env, info, 4, argv, &offset, &length);
   if (m == NULL || !get_i32(env, argv[3], &advice)) return NULL;
+  if (!mm_advice_allowed(advice)) {
+    char message[128];
+    snprintf(message, sizeof message,
+             "madvise option %d is not supported: only advice that cannot make the map's pages "
+             "fault is passed on", (int)advice);
+    return throw_code(env, "ERR_INVALID_ARG_VALUE", message);
+  }
   int err = mm_advise(m->live->addr + offset, (uint64_t)length, advice);
   if (err) return throw_sys(env, err, "madvise");
   return NULL;
@@ -549,37 +568,23 @@ static napi_value js_residency(napi_env env, napi_callback_info info) {
 /* ---------------------------------------------------------------------------------------- */
 /* descriptors and names */
 
-/* fileSize(fd) -> st_size. Descriptors are used as the OS numbers them: runtimes whose fs module
- * keeps its own table of descriptors (Deno) would refuse a dup or a memory file. */
+/* fileSize(handle) -> st_size of the descriptor the mapping keeps. That descriptor is never
+ * handed to JavaScript (mm.fd is a duplicate), so nothing a caller does can make this stat
+ * another file. */
 static napi_value js_file_size(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  int32_t fd;
-  if (!get_args(env, info, 1, argv) || !get_i32(env, argv[0], &fd)) return NULL;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  mapping *m = get_mapping(env, argv[0]);
+  if (m == NULL) return NULL;
   int64_t size = 0;
   int regular = 0;
-  int err = mm_file_size(fd, &size, &regular);
+  int err = m->fd < 0 ? EBADF : mm_file_size(m->fd, &size, &regular);
   if (err) return throw_sys(env, err, "fstat");
   napi_value out;
   napi_create_double(env, (double)size, &out);
   return out;
 }
 
-/* truncate(fd, size): ftruncate. */
-static napi_value js_truncate(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  int32_t fd;
-  int64_t size;
-  if (!get_args(env, info, 2, argv) || !get_i32(env, argv[0], &fd) || !get_i64(env, argv[1], &size))
-    return NULL;
-  int err = mm_truncate(fd, size);
-  if (err) return throw_sys(env, err, "ftruncate");
-  return NULL;
-}
-
-/* exposedFd(handle) -> the descriptor to hand out as mm.fd: a duplicate of the mapping's own,
- * made on first use and made again if its user closed it. The mapping's own descriptor is never
- * handed out, so nothing a caller does to mm.fd (close it, pass it to a stream that closes it)
- * can make memmap truncate, stat or close another file that took the number. */
 static napi_value js_exposed_fd(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
@@ -648,7 +653,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
     {"map", NULL, js_map, NULL, NULL, NULL, napi_default, NULL},
     {"unmap", NULL, js_unmap, NULL, NULL, NULL, napi_default, NULL},
-    {"remap", NULL, js_remap, NULL, NULL, NULL, napi_default, NULL},
+    {"resize", NULL, js_resize, NULL, NULL, NULL, napi_default, NULL},
     {"buffer", NULL, js_buffer, NULL, NULL, NULL, napi_default, NULL},
     {"detach", NULL, js_detach, NULL, NULL, NULL, napi_default, NULL},
     {"sync", NULL, js_sync, NULL, NULL, NULL, napi_default, NULL},
@@ -658,7 +663,6 @@ static napi_value init(napi_env env, napi_value exports) {
     {"residency", NULL, js_residency, NULL, NULL, NULL, napi_default, NULL},
     {"exposedFd", NULL, js_exposed_fd, NULL, NULL, NULL, napi_default, NULL},
     {"fileSize", NULL, js_file_size, NULL, NULL, NULL, napi_default, NULL},
-    {"truncate", NULL, js_truncate, NULL, NULL, NULL, napi_default, NULL},
     {"setName", NULL, js_set_name, NULL, NULL, NULL, napi_default, NULL},
     {"faults", NULL, js_faults, NULL, NULL, NULL, napi_default, NULL},
     {"reinstallGuard", NULL, js_reinstall_guard, NULL, NULL, NULL, napi_default, NULL},

@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "platform.h"
+#include "posix.h"
 
 #ifndef PR_SET_VMA
 #define PR_SET_VMA 0x53564d41
@@ -185,6 +185,30 @@ int mm_set_name(void *addr, uint64_t length, const char *name) {
             (unsigned long)name) != 0)
     return errno;
   return 0;
+}
+
+int mm_advice_allowed(int advice) {
+  switch (advice) {
+    case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
+    case MADV_DONTNEED: case MADV_REMOVE: case MADV_DONTFORK: case MADV_DOFORK:
+    case MADV_MERGEABLE: case MADV_UNMERGEABLE: case MADV_HUGEPAGE: case MADV_NOHUGEPAGE:
+    case MADV_DONTDUMP: case MADV_DODUMP:
+#ifdef MADV_FREE
+    case MADV_FREE:
+#endif
+    /* Newer advice by its value in <asm-generic/mman-common.h> (older headers lack the names;
+     * an older kernel answers EINVAL): MADV_WIPEONFORK 18, MADV_KEEPONFORK 19 (4.14), MADV_COLD
+     * 20, MADV_PAGEOUT 21 (5.4), MADV_POPULATE_READ 22, MADV_POPULATE_WRITE 23 (5.14: a page
+     * that cannot be populated is an EFAULT error, not a signal), MADV_DONTNEED_LOCKED 24 (5.18),
+     * MADV_COLLAPSE 25 (6.1). */
+    case 18: case 19: case 20: case 21: case 22: case 23: case 24: case 25:
+      return 1;
+    default:
+      /* MADV_HWPOISON and MADV_SOFT_OFFLINE poison or take pages away (SIGBUS); 6.13's
+       * MADV_GUARD_INSTALL makes the next access SIGSEGV (and MADV_GUARD_REMOVE has nothing to
+       * remove); anything unknown may be either. */
+      return 0;
+  }
 }
 
 #define C(name) {#name, name}

@@ -2,7 +2,8 @@
  * The narrow interface between the Node-API glue (binding.c) and the operating system.
  *
  * Every function returns 0 on success or a positive errno value on failure; nothing here
- * touches Node-API, so a new platform is one new file implementing these functions.
+ * touches Node-API, so a new platform is one new file implementing these functions. This
+ * header holds only what binding.c calls; helpers shared by the POSIX files are in posix.h.
  * Sizes and offsets are 64-bit everywhere.
  */
 #ifndef MEMMAP_PLATFORM_H
@@ -68,8 +69,6 @@ typedef struct mm_failure {
  */
 int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure);
 
-/* mmap(2). On success *out is the start of the new mapping. */
-int mm_map(int fd, uint64_t length, int prot, int flags, int64_t offset, void **out);
 
 /* munmap(2). */
 int mm_unmap(void *addr, uint64_t length);
@@ -82,13 +81,19 @@ int mm_unmap(void *addr, uint64_t length);
 int mm_remap(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
              int64_t offset, void **out);
 
+
+/* Changes a mapping's length (binding.c's part: in place, moved, or relocated when views pin
+ * it). Returns 0 or an errno value, and sets *syscall; on failure the mapping is unchanged. */
+typedef int (*mm_remap_fn)(void *ctx, uint64_t new_length, const char **syscall);
+
 /*
- * A new mapping of new_length with the same contents, at a new address; the old mapping is left
- * as it is. A shared file (or memory file) map is mapped from the file again; a private or
- * anonymous one has its bytes copied over.
+ * resize(): afterwards the mapping is new_length long and its file (fd; -1 for anonymous memory)
+ * ends at offset + new_length, CPython's rule. The platform decides the order of changing the
+ * file and the mapping, so that on failure neither the file's bytes, nor its size, nor the
+ * mapping has changed. Returns 0 or an errno value with *syscall set.
  */
-int mm_map_copy(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
-                int64_t offset, void **out);
+int mm_resize(int fd, int64_t offset, uint64_t old_length, uint64_t new_length, int is_private,
+              mm_remap_fn remap, void *ctx, const char **syscall);
 
 /*
  * Moves the mapping to new addresses with new_length, as mm_remap would leave it, while
@@ -102,10 +107,6 @@ int mm_relocate(void *addr, uint64_t old_length, uint64_t new_length, int fd, in
  * locked (mremap keeps mlock; a new mapping does not have it). */
 int mm_copy_locks(void *old_addr, uint64_t old_length, void *new_addr, uint64_t new_length);
 
-/* The portable remap: mm_map_copy, then the old mapping unmapped. Used where mremap is missing
- * or refuses. */
-int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot,
-                        int flags, int64_t offset, void **out);
 
 /*
  * Replaces [addr, addr + length) with private zero pages in place, atomically: whatever was
@@ -118,6 +119,12 @@ int mm_zero_in_place(void *addr, uint64_t length);
 /* How many mappings the kernel allows a process (vm.max_map_count), or 0 when unknown. */
 int mm_map_limit(void);
 
+/*
+ * Whether madvise() passes this advice on: only advice that changes how pages are read ahead,
+ * kept, merged, dumped, inherited or prefetched, and can never make a page of the map fault.
+ */
+int mm_advice_allowed(int advice);
+
 /* msync(2), madvise(2), mlock(2)/munlock(2). */
 int mm_sync(void *addr, uint64_t length, int flags);
 int mm_advise(void *addr, uint64_t length, int advice);
@@ -126,14 +133,10 @@ int mm_lock(void *addr, uint64_t length, int lock);
 /* mincore(2): one byte per page in out (bit 0 set when the page is resident). */
 int mm_residency(void *addr, uint64_t length, unsigned char *out);
 
-/* A new anonymous memory file of `size` bytes (memfd_create on Linux); close-on-exec. */
-int mm_memory_file(const char *name, uint64_t size, int *out_fd);
 
 /* fstat: *size = st_size, *regular = whether it is a regular file. */
 int mm_file_size(int fd, int64_t *size, int *regular);
 
-/* ftruncate(2). */
-int mm_truncate(int fd, int64_t size);
 
 /* A close-on-exec duplicate of fd. */
 int mm_dup(int fd, int *out_fd);

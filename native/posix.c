@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "platform.h"
+#include "posix.h"
 
 int64_t mm_page_size(void) { return (int64_t)sysconf(_SC_PAGESIZE); }
 
@@ -58,10 +58,6 @@ int mm_file_size(int fd, int64_t *size, int *regular) {
   *size = (int64_t)st.st_size;
   *regular = S_ISREG(st.st_mode);
   return 0;
-}
-
-int mm_truncate(int fd, int64_t size) {
-  return ftruncate(fd, (off_t)size) == 0 ? 0 : errno;
 }
 
 /* CPython's checks of a regular file's size (other files are left to mmap). */
@@ -169,6 +165,54 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
   out->prot = prot;
   out->flags = flags;
   out->is_private = (flags & MAP_PRIVATE) != 0;
+  return 0;
+}
+
+int mm_resize(int fd, int64_t offset, uint64_t old_length, uint64_t new_length, int is_private,
+               mm_remap_fn remap, void *ctx, const char **syscall) {
+  if (fd < 0) return remap(ctx, new_length, syscall);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    *syscall = "fstat";
+    return errno;
+  }
+  off_t old_size = st.st_size, new_size = (off_t)((uint64_t)offset + new_length);
+  int err;
+  if (new_size > old_size) {
+    /* Extend the file first, so no page of the new map lies past its end; if the map cannot
+     * follow, cut off only what was added (zeros). */
+    if (ftruncate(fd, new_size) != 0) {
+      *syscall = "ftruncate";
+      return errno;
+    }
+    err = remap(ctx, new_length, syscall);
+    if (err) {
+      if (ftruncate(fd, old_size) != 0) { /* nothing better to do: the added zeros stay */ }
+    }
+    return err;
+  }
+  if (new_size == old_size || (is_private && new_length < old_length)) {
+    /* The file keeps its bytes up to new_size; a private map's changed pages exist only in the
+     * map. Truncate first (a failure changes nothing; with an equal size it still fails as
+     * CPython's does, EINVAL for a read-only descriptor), then cut the map, which cannot fail
+     * when shrinking. */
+    if (ftruncate(fd, new_size) != 0) {
+      *syscall = "ftruncate";
+      return errno;
+    }
+    return remap(ctx, new_length, syscall);
+  }
+  /* The file must shrink: change the map first (the file is long enough for it); if cutting
+   * the file then fails, the old length mapped again brings back every byte. */
+  err = remap(ctx, new_length, syscall);
+  if (err) return err;
+  if (ftruncate(fd, new_size) != 0) {
+    err = errno;
+    const char *ignored;
+    remap(ctx, old_length, &ignored);
+    *syscall = "ftruncate";
+    return err;
+  }
   return 0;
 }
 

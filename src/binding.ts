@@ -15,18 +15,20 @@ export interface NativeBinding {
   /**
    * Maps what the caller asked for, in CPython's terms (the access as given and as inferred
    * from prot, flags and prot as given); the platform file decides how (native/platform.h,
-   * mm_open). out receives: the descriptor the mapping owns (-1: none), the length mapped,
-   * 1 if writes stay private, 1 if it is anonymous memory living in a memory file. Throws a
+   * mm_open). out receives: 0 if the mapping owns a descriptor (its number stays in the
+   * addon), -1 if not; the length mapped; 1 if writes stay private; 1 if it is anonymous
+   * memory living in a memory file. Throws a
    * system error, or a coded one (`ERR_MMAP_EMPTY_FILE`, `ERR_OUT_OF_RANGE`) for a file size
    * that cannot be mapped.
    */
   map(fd: number, length: number, offset: number, access: number, effective: number, flags: number, prot: number,
     trackfd: boolean, out: Float64Array): Handle;
-  /** st_size of a descriptor. */
-  fileSize(fd: number): number;
-  truncate(fd: number, size: number): void;
+  /** The size of the mapping's own file (the descriptor it keeps; EBADF when it keeps none). */
+  fileSize(handle: Handle): number;
   unmap(handle: Handle): void;
-  remap(handle: Handle, newLength: number): void;
+  /** resize(): the map becomes newLength long and its file ends at offset + newLength; on
+   * failure nothing changed. */
+  resize(handle: Handle, newLength: number): void;
   /** An ArrayBuffer over part of the mapping. A public one (a view for the caller) keeps its
    * addresses reserved until V8 frees it (they read zeros once the map is closed or moved); an
    * internal one must be detached before unmap/remap. */

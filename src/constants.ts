@@ -54,25 +54,6 @@ export const MADV_DODUMP: number | undefined = c.MADV_DODUMP;
 export const MADV_HWPOISON: number | undefined = c.MADV_HWPOISON;
 export const MADV_SOFT_OFFLINE: number | undefined = c.MADV_SOFT_OFFLINE;
 
-/**
- * @internal The advice madvise() passes to the kernel: advice that changes how pages are read
- * ahead, kept, merged, dumped, inherited or prefetched, and never makes a page of the map
- * fault. MADV_HWPOISON and MADV_SOFT_OFFLINE (which poison or take pages away: SIGBUS),
- * Linux 6.13's MADV_GUARD_INSTALL (SIGSEGV on the next access) and MADV_GUARD_REMOVE (nothing
- * installs guards), and any value the list does not name, are refused.
- */
-export const SAFE_ADVICE: ReadonlySet<number> = new Set([
-  MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_FREE, MADV_REMOVE,
-  MADV_DONTFORK, MADV_DOFORK, MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_HUGEPAGE, MADV_NOHUGEPAGE,
-  MADV_DONTDUMP, MADV_DODUMP,
-  // Newer Linux advice, by its value in <asm-generic/mman-common.h> (older headers lack the
-  // names; an older kernel answers EINVAL): MADV_WIPEONFORK 18, MADV_KEEPONFORK 19 (4.14),
-  // MADV_COLD 20, MADV_PAGEOUT 21 (5.4), MADV_POPULATE_READ 22, MADV_POPULATE_WRITE 23 (5.14;
-  // a page that cannot be populated is an EFAULT error, not a signal), MADV_DONTNEED_LOCKED 24
-  // (5.18), MADV_COLLAPSE 25 (6.1).
-  18, 19, 20, 21, 22, 23, 24, 25,
-].filter((advice): advice is number => advice !== undefined));
-
 export const MS_ASYNC: number = c.MS_ASYNC!;
 export const MS_INVALIDATE: number = c.MS_INVALIDATE!;
 export const MS_SYNC: number = c.MS_SYNC!;

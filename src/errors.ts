@@ -168,6 +168,7 @@ export function readonlyError(from: Function = readonlyError) {
 /** The classes of memmap's own errors that the addon throws (the platform's file-size rules). */
 const NATIVE_CODES: Record<string, (code: MmapErrorCode, message: string, from: Function) => Error> = {
   ERR_OUT_OF_RANGE: rangeError,
+  ERR_INVALID_ARG_VALUE: rangeError,
   ERR_MMAP_EMPTY_FILE: stateError,
 };
 

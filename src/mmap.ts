@@ -20,7 +20,7 @@ import * as workerThreads from 'node:worker_threads';
 import { faultCounter, native, type Handle } from './binding.js';
 import { copyOf } from './pool.js';
 import {
-  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, MS_SYNC, PAGESIZE, SAFE_ADVICE,
+  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, MS_SYNC, PAGESIZE,
 } from './constants.js';
 import {
   argTypeError, closedError, nativeError, rangeError, readonlyError, stateError, systemError, typeError,
@@ -74,7 +74,8 @@ const markAsUntransferable: (ab: ArrayBuffer) => void = (() => {
   return (ab) => mark(ab);
 })();
 
-/** Where native.map() reports what it made: owned descriptor, length, private, memory file. */
+/** Where native.map() reports what it made: whether it owns a descriptor (>= 0), the length,
+ * whether writes stay private, whether it is anonymous memory in a memory file. */
 const mapOut = new Float64Array(4);
 
 /**
@@ -96,10 +97,10 @@ export class Mmap implements Iterable<number>, Disposable {
   #offset = 0;
   #access = ACCESS_DEFAULT;
   #readonly = false;
-  #fd = -1;
+  /** Whether the map keeps a descriptor of its file (the number stays in the addon). */
+  #hasFd = false;
   #anonymous = false;
   #trackfd = true;
-  #private = false;
   #memoryFile = false;
   #pendingFlushes = 0;
   // Two sets of Buffers over the map. The internal ones (#buf, #windows) serve get/set/read/
@@ -156,11 +157,10 @@ export class Mmap implements Iterable<number>, Disposable {
     this.#readonly = plan.access === ACCESS_READ;
     this.#trackfd = plan.trackfd;
     this.#anonymous = plan.fd === -1;
-    this.#private = mapOut[2] === 1;
     this.#memoryFile = mapOut[3] === 1;
     // trackfd: false keeps no descriptor (for anonymous memory, the mapping alone holds the
     // memory file).
-    this.#fd = plan.trackfd ? mapOut[0]! : -1;
+    this.#hasFd = plan.trackfd && mapOut[0]! >= 0;
     this.#resetViews();
   }
 
@@ -249,7 +249,7 @@ export class Mmap implements Iterable<number>, Disposable {
     }
     let now = -1;
     try {
-      if (this.#fd >= 0) now = native.fileSize(this.#fd);
+      if (this.#hasFd) now = native.fileSize(this.#handle!);
     } catch {
       now = -1;
     }
@@ -448,7 +448,7 @@ export class Mmap implements Iterable<number>, Disposable {
     this.#dropBuffers();
     this.#handle = null;
     this.#state = CLOSED;
-    this.#fd = -1;
+    this.#hasFd = false;
     native.unmap(handle);
   }
 
@@ -480,7 +480,7 @@ export class Mmap implements Iterable<number>, Disposable {
    */
   get fd(): number {
     Mmap.#brand(this, 'fd');
-    if (this.#state === CLOSED || this.#fd < 0) return -1;
+    if (this.#state === CLOSED || !this.#hasFd) return -1;
     try {
       return native.exposedFd(this.#handle!);
     } catch (error) {
@@ -964,14 +964,12 @@ export class Mmap implements Iterable<number>, Disposable {
     if (n < 0) throw rangeError('ERR_OUT_OF_RANGE', 'madvise length invalid', this.madvise);
     if (s + n > Number.MAX_SAFE_INTEGER) throw rangeError('ERR_OUT_OF_RANGE', 'madvise length too large', this.madvise);
     if (n > size - s) n = size - s;
-    if (!SAFE_ADVICE.has(advice)) {
-      throw rangeError('ERR_INVALID_ARG_VALUE',
-        `madvise option ${advice} is not supported: only advice that cannot make the map's pages fault is passed on`, this.madvise);
-    }
+    // Which advice is passed on (only what cannot make the map's pages fault) is the
+    // platform's list: native/platform.h, mm_advice_allowed.
     try {
       native.advise(this.#handle!, s, n, advice);
     } catch (error) {
-      throw systemError(error, this.madvise);
+      throw nativeError(error, this.madvise);
     }
   }
 
@@ -993,53 +991,12 @@ export class Mmap implements Iterable<number>, Disposable {
     if (size <= 0 || this.#offset + size > Number.MAX_SAFE_INTEGER) {
       throw rangeError('ERR_OUT_OF_RANGE', 'new size out of range', this.resize);
     }
-    const handle = this.#handle!;
-    const fd = this.#fd;
-    const oldLength = this.#length;
-    const newFileSize = this.#offset + size;
-    const remap = (length: number) => {
-      this.#dropBuffers();
-      native.remap(handle, length);
-    };
+    // The file ends at offset + newSize afterwards (CPython's rule); the platform orders the
+    // change of the file and of the map so that a failure loses nothing (native/platform.h,
+    // mm_resize).
+    this.#dropBuffers();
     try {
-      if (fd < 0) {
-        remap(size);
-      } else {
-        // The file ends at offset + newSize afterwards (CPython's rule). Bytes of the file are
-        // only ever cut after the map has its new length, so a failed remap loses nothing.
-        const oldFileSize = native.fileSize(fd);
-        if (newFileSize > oldFileSize) {
-          // Extend the file first, so no page of the new map lies past its end; on failure
-          // cut off only what was added (zeros).
-          native.truncate(fd, newFileSize);
-          try {
-            remap(size);
-          } catch (error) {
-            native.truncate(fd, oldFileSize);
-            throw error;
-          }
-        } else if (newFileSize === oldFileSize) {
-          native.truncate(fd, newFileSize); // changes nothing, but fails as CPython's does (EINVAL for a read-only fd)
-          remap(size);
-        } else if (this.#private && size < oldLength) {
-          // A private map's changed pages exist only in the map: truncate the file first (a
-          // failure then changes nothing), then cut the map, which cannot fail when shrinking.
-          native.truncate(fd, newFileSize);
-          remap(size);
-        } else {
-          // The file must shrink: remap first (the file is long enough for the new length);
-          // if cutting the file then fails, map the old length again, which brings back every
-          // byte (a private map keeps its changed pages: shrinking it back keeps the first
-          // oldLength bytes).
-          remap(size);
-          try {
-            native.truncate(fd, newFileSize);
-          } catch (error) {
-            remap(oldLength);
-            throw error;
-          }
-        }
-      }
+      native.resize(this.#handle!, size);
     } catch (error) {
       throw systemError(error, this.resize);
     }
@@ -1053,7 +1010,7 @@ export class Mmap implements Iterable<number>, Disposable {
     if (!this.#trackfd) throw stateError('ERR_MMAP_TRACKFD', "can't get size with trackfd=False", this.size);
     if (this.#anonymous) return this.#length;
     try {
-      return native.fileSize(this.#fd);
+      return native.fileSize(this.#handle!);
     } catch (error) {
       throw systemError(error, this.size);
     }

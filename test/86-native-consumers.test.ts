@@ -44,6 +44,14 @@ test('a gzip stream holding views across resize(): no abort, the stream complete
   });
 });
 
+test('crypto.randomFill(view) then close(): what comes after close() lands in reserved zero pages', () => {
+  assert.deepEqual(child('crypto-randomfill'), { othersIntact: true, viewLength: 4 << 20 });
+});
+
+test('a WriteStream with queued views across close(): the map\'s bytes or zeros, never a map made after', () => {
+  assert.deepEqual(child('write-stream'), { length: 2 << 20, secretLeaked: false, onlyMapBytesOrZeros: true });
+});
+
 test('transfer() of a view\'s ArrayBuffer: refused, or moved with its addresses kept reserved', (t) => {
   if (typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer !== 'function') {
     t.skip('this runtime has no ArrayBuffer.prototype.transfer');

@@ -1,0 +1,30 @@
+/*
+ * What the POSIX platform files (posix.c, and linux.c or another Unix's file) share beyond
+ * platform.h: the calls posix.c builds mm_open and the portable remap from, and the one each
+ * Unix provides its own way (a memory file).
+ */
+#ifndef MEMMAP_POSIX_H
+#define MEMMAP_POSIX_H
+
+#include "platform.h"
+
+/* mmap(2). On success *out is the start of the new mapping. */
+int mm_map(int fd, uint64_t length, int prot, int flags, int64_t offset, void **out);
+
+/*
+ * A new mapping of new_length with the same contents, at a new address; the old mapping is left
+ * as it is. A shared file (or memory file) map is mapped from the file again; a private or
+ * anonymous one has its bytes copied over.
+ */
+int mm_map_copy(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
+                int64_t offset, void **out);
+
+/* The portable remap: mm_map_copy, then the old mapping unmapped. Used where mremap is missing
+ * or refuses. */
+int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot,
+                        int flags, int64_t offset, void **out);
+
+/* A new anonymous memory file of `size` bytes (memfd_create on Linux); close-on-exec. */
+int mm_memory_file(const char *name, uint64_t size, int *out_fd);
+
+#endif
