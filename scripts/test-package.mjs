@@ -130,11 +130,16 @@ const esm = example.replace("'../src/index.js'", "'memmap'");
 const cjs = esm.split('\n').filter((line) => !line.includes('import.meta.url') && !line.includes("from 'node:url'")).join('\n')
   + '\nif (require.main === module) hello(process.argv[2]);\n';
 const consumer = readFileSync(join(root, 'test/consumer/consumer.ts'), 'utf8');
-const strictOptions = ['--strict', '--noEmitOnError', '--types', '', '--lib', 'es2022,esnext.disposable', '--target', 'es2022', '--skipLibCheck', 'false'];
+// A consumer's tsconfig: strict, no ambient types (`types: []`), declarations checked too.
+const base = { strict: true, noEmitOnError: true, types: [], lib: ['es2022', 'esnext.disposable'], target: 'es2022', skipLibCheck: false };
+function compile(compiler, dir, name, files, options) {
+  writeFileSync(join(dir, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions: { ...base, ...options }, files }));
+  run(process.execPath, [compiler, '-p', `tsconfig.${name}.json`], { cwd: dir });
+}
 for (const dir of [app, blocked]) {
   writeFileSync(join(dir, 'hello.mts'), esm);
   writeFileSync(join(dir, 'hello.cts'), cjs);
-  run(process.execPath, [tsc, ...strictOptions, '--module', 'nodenext', 'hello.mts', 'hello.cts'], { cwd: dir });
+  compile(tsc, dir, 'hello', ['hello.mts', 'hello.cts'], { module: 'nodenext' });
   for (const file of ['hello.mjs', 'hello.cjs']) {
     const out = run(process.execPath, [file, dir], { cwd: dir, env });
     if (out !== 'Hello Python!\nHello\nHello  world!\n') fail(`${file} printed ${JSON.stringify(out)}`);
@@ -142,16 +147,23 @@ for (const dir of [app, blocked]) {
 }
 step('hello example: import (hello.mjs) and require (hello.cjs) print what examples/hello.ts says, in both installs');
 
-// 4. Every public name under --strict, with no ambient types, in each module mode.
+// 4. Every public name under --strict, with no ambient types, in each module mode, with this
+// project's TypeScript and, where `npm run docs` installed it, TypeScript 6.
 writeFileSync(join(app, 'consumer.mts'), consumer);
 writeFileSync(join(app, 'consumer.cts'), consumer);
 writeFileSync(join(app, 'consumer-cjs.ts'), consumer);
-for (const mode of ['node16', 'nodenext']) {
-  run(process.execPath, [tsc, ...strictOptions, '--noEmit', '--module', mode, 'consumer.mts', 'consumer.cts'], { cwd: app });
+const ts6 = join(root, 'scripts/docs/node_modules/typescript/bin/tsc');
+const compilers = [[tsc, require('typescript/package.json').version], ...(existsSync(ts6)
+  ? [[ts6, JSON.parse(readFileSync(join(root, 'scripts/docs/node_modules/typescript/package.json'), 'utf8')).version]] : [])];
+for (const [compiler, version] of compilers) {
+  const tag = version.replace(/\W/g, '');
+  for (const mode of ['node16', 'nodenext']) {
+    compile(compiler, app, `${mode}-${tag}`, ['consumer.mts', 'consumer.cts'], { module: mode, noEmit: true });
+  }
+  compile(compiler, app, `commonjs-${tag}`, ['consumer-cjs.ts'], { module: 'commonjs', moduleResolution: 'bundler', outDir: `out-${tag}` });
+  run(process.execPath, [join(app, `out-${tag}`, 'consumer-cjs.js')], { cwd: app, env });
 }
-run(process.execPath, [tsc, ...strictOptions, '--module', 'commonjs', '--moduleResolution', 'bundler', '--outDir', 'out-cjs', 'consumer-cjs.ts'], { cwd: app });
-run(process.execPath, [join(app, 'out-cjs', 'consumer-cjs.js')], { cwd: app, env });
-step('consumer: every public name compiles under --strict with types: [] as ESM and CommonJS (node16, nodenext) and module commonjs, and runs');
+step(`consumer: every public name compiles under --strict with types: [] as ESM and CommonJS (node16, nodenext) and module commonjs, and runs; TypeScript ${compilers.map(([, v]) => v).join(', ')}`);
 
 // 5. The arm64 binary from the same install, under qemu-user.
 const arm64 = join(app, 'node_modules/memmap/prebuilds/linux-arm64');
