@@ -188,19 +188,10 @@ if (process.argv.includes('--runtimes')) {
     if (out !== 'Hello Python!\nHello\nHello  world!\n') fail(`Node 20.0.0 ${file} printed ${JSON.stringify(out)}`);
   }
   step('Node 20.0.0: hello.mjs and hello.cjs run from the same install');
-  const fetched = (spec, inner) => {
-    const dir = join(root, 'build', 'runtimes', spec.replace(/[@/]/g, '-').replace(/^-/, ''));
-    if (!existsSync(join(dir, inner))) {
-      mkdirSync(dir, { recursive: true });
-      const [{ filename }] = JSON.parse(npm(['pack', '--json', '--pack-destination', dir, spec]));
-      run('tar', ['-xzf', join(dir, filename), '-C', dir, '--strip-components=1']);
-      rmSync(join(dir, filename));
-    }
-    return join(dir, inner);
-  };
-  const pnpm = fetched('pnpm@10.34.8', 'bin/pnpm.cjs');
-  const bun = fetched('@oven/bun-linux-x64@1.4.5', 'bin/bun');
-  const deno = fetched('@deno/linux-x64-glibc@2.9.6', 'deno');
+  const fetched = (name, version, inner) => run('sh', [join(root, 'scripts/runtime.sh'), name, version, inner]).trim();
+  const pnpm = fetched('pnpm', '10.34.8', 'bin/pnpm.cjs');
+  const bun = fetched('@oven/bun-linux-x64', '1.4.5', 'bin/bun');
+  const deno = fetched('@deno/linux-x64-glibc', '2.9.6', 'deno');
   writeFileSync(join(app, 'esm.mjs'), "import { Mmap } from 'memmap'; const mm = new Mmap(-1, 4096); mm.write('esm'); console.log(mm.slice(0, 3).toString()); mm.close();\n");
   writeFileSync(join(app, 'cjs.cjs'), "const { Mmap } = require('memmap'); const mm = new Mmap(-1, 4096); mm.write('cjs'); console.log(mm.slice(0, 3).toString()); mm.close();\n");
   for (const [manager, command] of [['pnpm', [process.execPath, pnpm, 'add', tarball]], ['bun', [bun, 'add', tarball]]]) {
