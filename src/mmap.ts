@@ -352,12 +352,13 @@ export class Mmap implements Iterable<number>, Disposable {
     }
   }
 
-  /** A new Buffer holding a copy of [offset, offset + length). */
-  #copyOut(offset: number, length: number): Buffer {
+  /** A new Buffer holding a copy of [offset, offset + length); `from` is the public method, for
+   * the stack of the error when the copy cannot be one Buffer. */
+  #copyOut(offset: number, length: number, from: Function): Buffer {
     if (length === 0) return Buffer.alloc(0);
     if (!this.#windowed) return copyOf((this.#buf ?? this.#whole()).buffer, offset, length);
     if (length > bufferConstants.MAX_LENGTH) {
-      throw rangeError('ERR_OUT_OF_RANGE', `Cannot read ${length} bytes into one Buffer (the limit is ${bufferConstants.MAX_LENGTH})`, this.read);
+      throw rangeError('ERR_OUT_OF_RANGE', `Cannot read ${length} bytes into one Buffer (the limit is ${bufferConstants.MAX_LENGTH})`, from);
     }
     const out = Buffer.allocUnsafe(length);
     this.#pieces(offset, length, (b, at, mapOffset, n) => out.set(b.subarray(at, at + n), mapOffset - offset));
@@ -555,14 +556,14 @@ export class Mmap implements Iterable<number>, Disposable {
     if (step === undefined && typeof start === 'number' && typeof stop === 'number' &&
         Number.isInteger(start) && Number.isInteger(stop) && start >= 0 && start <= stop && stop <= this.#length) {
       // The common case, m[a:b] with in-range bounds, needs none of Python's slice arithmetic.
-      const out = this.#copyOut(start, stop - start);
+      const out = this.#copyOut(start, stop - start, Mmap.prototype.slice);
       if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.slice);
       return out;
     }
     const [first, k, count] = sliceIndices(this.#length, start, stop, step, this.slice);
     let out: Buffer;
     if (k === 1) {
-      out = this.#copyOut(first, count);
+      out = this.#copyOut(first, count, Mmap.prototype.slice);
     } else {
       out = Buffer.allocUnsafe(count);
       if (!this.#windowed) {
@@ -646,7 +647,7 @@ export class Mmap implements Iterable<number>, Disposable {
     const pos = this.#pos;
     const remaining = pos < this.#length ? this.#length - pos : 0;
     const count = want < 0 || want > remaining ? remaining : want;
-    const out = this.#copyOut(pos, count);
+    const out = this.#copyOut(pos, count, Mmap.prototype.read);
     if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.read);
     this.#pos = pos + count;
     return out;
@@ -681,7 +682,7 @@ export class Mmap implements Iterable<number>, Disposable {
     }
     const at = this.#indexOf(Buffer.of(NEWLINE), pos, length);
     end = at < 0 ? length : at + 1;
-    const out = this.#copyOut(pos, end - pos);
+    const out = this.#copyOut(pos, end - pos, Mmap.prototype.readLine);
     if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readLine);
     this.#pos = end;
     return out;
@@ -713,7 +714,7 @@ export class Mmap implements Iterable<number>, Disposable {
           setBytes(out, b.subarray(at, at + count), o); // one memmove, safe if target is a view of this map
         }
       } else {
-        setBytes(out, this.#copyOut(at, count), o);
+        setBytes(out, this.#copyOut(at, count, Mmap.prototype.readInto), o);
       }
       if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readInto);
     }
@@ -896,7 +897,7 @@ export class Mmap implements Iterable<number>, Disposable {
       if (Math.max(so, dO) + m <= Math.min(base + 2 * stride, this.#length)) {
         this.#window(k).copyWithin(dO - base, so - base, so - base + m);
       } else {
-        this.#copyIn(dO, this.#copyOut(so, m)); // far apart: no overlap, copy through a buffer
+        this.#copyIn(dO, this.#copyOut(so, m, Mmap.prototype.move)); // far apart: no overlap, copy through a buffer
       }
       done += m;
     }
