@@ -560,17 +560,17 @@ export class Mmap implements Iterable<number>, Disposable {
       if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.slice);
       return out;
     }
-    const [first, k, count] = sliceIndices(this.#length, start, stop, step, this.slice);
+    const [first, delta, count] = sliceIndices(this.#length, start, stop, step, this.slice);
     let out: Buffer;
-    if (k === 1) {
+    if (delta === 1) {
       out = this.#copyOut(first, count, Mmap.prototype.slice);
     } else {
       out = Buffer.allocUnsafe(count);
       if (!this.#windowed) {
         const b = this.#buf ?? this.#whole();
-        for (let i = 0, at = first; i < count; i++, at += k) out[i] = b[at]!;
+        for (let i = 0, at = first; i < count; i++, at += delta) out[i] = b[at]!;
       } else {
-        for (let i = 0, at = first; i < count; i++, at += k) out[i] = this.#byteAt(at);
+        for (let i = 0, at = first; i < count; i++, at += delta) out[i] = this.#byteAt(at);
       }
     }
     if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.slice);
@@ -582,17 +582,17 @@ export class Mmap implements Iterable<number>, Disposable {
   setSlice(start: number | null | undefined, stop: number | null | undefined, data: Data, step?: number | null): void {
     if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.setSlice);
     if (this.#readonly) throw readonlyError(this.setSlice);
-    const [first, k, count] = sliceIndices(this.#length, start, stop, step, this.setSlice);
+    const [first, delta, count] = sliceIndices(this.#length, start, stop, step, this.setSlice);
     const src = toBytes(data, 'data', this.setSlice);
     if (lengthOf(src) !== count) {
       throw rangeError('ERR_OUT_OF_RANGE', 'mmap slice assignment is wrong size', this.setSlice);
     }
-    if (k === 1) {
+    if (delta === 1) {
       this.#copyIn(first, src);
     } else if (count > 0) {
       // The source may be a view of this map: copy it all before writing.
       const copy = copyBytes(src);
-      for (let i = 0, at = first; i < count; i++, at += k) this.#setByteAt(at, copy[i]!);
+      for (let i = 0, at = first; i < count; i++, at += delta) this.#setByteAt(at, copy[i]!);
     }
     if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.setSlice);
   }
