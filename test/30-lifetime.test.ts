@@ -16,7 +16,7 @@ import {
   ACCESS_COPY, ACCESS_READ, ACCESS_WRITE, MADV_NORMAL, MAP_PRIVATE, Mmap, PAGESIZE, PROT_READ,
 } from '../src/index.js';
 import { setWindowLimitForTesting } from '../src/mmap.js';
-import { fixture, makeFile, openFd, runFixture, scratchDir } from './helpers.js';
+import { fixture, makeFile, openFd, runFixture, runtime, scratchDir, skipOn } from './helpers.js';
 
 const dir = scratchDir();
 
@@ -78,7 +78,14 @@ function assertAllDetached(views: ReturnType<typeof holdEverything>): void {
     assert.equal(v[0], undefined, `${name}[0]`);
     v[0] = 1; // a write to index 0 of a length-0 array does nothing
     assert.equal(v[0], undefined, `${name}[0] after a write`);
-    assert.throws(() => v.fill(1), TypeError, `${name}.fill`);
+    if (runtime !== 'node' && Buffer.isBuffer(v)) {
+      // Bun's and Deno's own Buffer#fill return without writing on a detached buffer instead of
+      // throwing as %TypedArray%.prototype.fill does: nothing is written either way.
+      v.fill(1);
+      assert.equal(v.length, 0, `${name}.length after fill`);
+    } else {
+      assert.throws(() => v.fill(1), TypeError, `${name}.fill`);
+    }
     assert.throws(() => v.set([1]), TypeError, `${name}.set`);
   }
   const whole = views.whole;
@@ -597,7 +604,8 @@ describe('the garbage collector unmaps what is never closed', () => {
     assert.ok(Math.max(...abandonRss) - Math.min(...abandonRss) < 32 * MiB, 'RSS over the abandon loop');
   });
 
-  test('a view kept alive keeps its memory mapped and correct after the Mmap is collected', () => {
+  test('a view kept alive keeps its memory mapped and correct after the Mmap is collected',
+    skipOn('bun', "JavaScriptCore scans the stack conservatively, so Bun.gc(true) does not promise to collect the dropped view, and the test needs its ArrayBuffer finalized when it asks"), () => {
     const path = join(dir, 'survive.bin');
     const r = spawnSync(process.execPath, ['--expose-gc', fixture('lifetime-gc'), 'survive', path],
       { encoding: 'utf8', timeout: 60_000 });
