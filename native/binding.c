@@ -45,11 +45,50 @@ typedef struct mapping {
   guard_range *guard;     /* this mapping's entry in the SIGBUS guard table */
 } mapping;
 
-/* Mappings alive in this process (all threads). memmap stops short of vm.max_map_count by
- * MAP_HEADROOM, so that reaching the limit gives the caller ENOMEM instead of leaving the
- * runtime itself without room to map memory (V8 then aborts). */
+/* memmap's mappings alive in this process (all threads). */
 static _Atomic int64_t live_mappings;
-#define MAP_HEADROOM 4096
+
+/* memmap stops short of vm.max_map_count, so that reaching the limit gives the caller ENOMEM
+ * instead of leaving the runtime itself without room to map memory (V8 or the C++ allocator
+ * then abort the process). The room it leaves scales with what the runtime uses: the process's
+ * other mappings (heap pages, thread stacks, malloc arenas: more of them on a machine with more
+ * cores, or with a larger heap) may double, and never less than MAP_HEADROOM_MIN are left. */
+#define MAP_HEADROOM_MIN 4096
+
+/* The process's mappings that are not memmap's, as last counted, and the live_mappings figure
+ * at that count (-1: never counted). Counting reads /proc/self/maps, so it is repeated only as
+ * memmap approaches the limit: each time live_mappings has moved by a quarter of the distance
+ * that was left, and at least every MAP_RECOUNT maps near it. Races between threads only make
+ * a count a little older. */
+static _Atomic int64_t other_mappings;
+static _Atomic int64_t counted_at = -1;
+#define MAP_RECOUNT 64
+
+static int64_t map_reserve(int64_t other) {
+  return other + (other > MAP_HEADROOM_MIN ? other : MAP_HEADROOM_MIN);
+}
+
+/* Whether memmap may add one mapping and leave the runtime its room. */
+static bool room_for_a_mapping(void) {
+  int64_t limit = mm_map_limit();
+  if (limit <= 0) return true;
+  int64_t live = atomic_load(&live_mappings);
+  int64_t other = atomic_load(&other_mappings);
+  int64_t at = atomic_load(&counted_at);
+  int64_t distance = limit - live - map_reserve(other);
+  int64_t moved = at < 0 ? INT64_MAX : (live > at ? live - at : at - live);
+  int64_t step = distance / 4 > MAP_RECOUNT ? distance / 4 : MAP_RECOUNT;
+  if (at < 0 || moved >= step) {
+    int64_t total = mm_map_count();
+    if (total >= 0) {
+      other = total > live ? total - live : 0;
+      atomic_store(&other_mappings, other);
+      atomic_store(&counted_at, live);
+      distance = limit - live - map_reserve(other);
+    }
+  }
+  return distance > 0;
+}
 
 
 /* ---------------------------------------------------------------------------------------- */
@@ -196,9 +235,7 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
     return throw_internal(env, "memmap: expected an Int32Array");
   if (length <= 0 || offset < 0) return throw_sys(env, EINVAL, "mmap");
 
-  int limit = mm_map_limit();
-  if (limit > 2 * MAP_HEADROOM && atomic_load(&live_mappings) >= limit - MAP_HEADROOM)
-    return throw_sys(env, ENOMEM, "mmap");
+  if (!room_for_a_mapping()) return throw_sys(env, ENOMEM, "mmap");
 
   bool owns_fd = fd_mode != FD_BORROW;
   if (fd_mode == FD_DUP) {

@@ -46,6 +46,9 @@ int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, in
 /* How many mappings the kernel allows a process (vm.max_map_count), or 0 when unknown. */
 int mm_map_limit(void);
 
+/* How many mappings the process has now (all of them, not only memmap's), or -1 when unknown. */
+int64_t mm_map_count(void);
+
 /* msync(2), madvise(2), mlock(2)/munlock(2). */
 int mm_sync(void *addr, uint64_t length, int flags);
 int mm_advise(void *addr, uint64_t length, int advice);
