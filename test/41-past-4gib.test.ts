@@ -169,6 +169,31 @@ for (const [label, size] of SIZES) {
       assert.equal(mm.find('STRADDLE', FOUR_GIB + 1), FOUR_GIB + 1000);
     });
 
+    test('every search runs on a Buffer under 4 GiB, whatever the runtime allows', (t) => {
+      const o = open(t);
+      if (o === null) return;
+      const { mm } = o;
+      let calls = 0;
+      let largest = 0;
+      for (const name of ['indexOf', 'lastIndexOf'] as const) {
+        const original = Buffer.prototype[name];
+        t.after(() => {
+          Buffer.prototype[name] = original;
+        });
+        Buffer.prototype[name] = function (this: Buffer, ...args: unknown[]) {
+          calls++;
+          largest = Math.max(largest, this.buffer.byteLength, this.byteOffset + this.length);
+          return (original as (...a: unknown[]) => number).apply(this, args);
+        } as typeof original;
+      }
+      assert.equal(mm.find('X', FOUR_GIB - 64), X1);
+      assert.equal(mm.rfind('LAST'), LAST);
+      mm.seek(X1);
+      assert.equal(mm.readLine().toString(), 'X\n');
+      assert.ok(calls >= 3, `${calls} searches seen`);
+      assert.ok(largest < FOUR_GIB, `a search ran on a Buffer over ${largest} bytes of memory`);
+    });
+
     test('view: zero-copy both ways past 2^32; no view reaches 4 GiB on any runtime', (t) => {
       const o = open(t);
       if (o === null) return;
