@@ -39,16 +39,16 @@ test('mapping until vm.max_map_count refuses: ENOMEM, the process goes on, closi
   });
 
 /**
- * After every map is closed none of memmap's mappings is left, and once the closed objects are
- * dropped and collected the process is back to its mapping count before the run. Counted while
- * the fixture still held its tens of thousands of closed Mmap objects, the heap pages holding
- * them looked like a leak (13,602 mappings left on a machine with a higher map limit); they go
- * with the objects. The margin is what V8 keeps of a heap that grew during the run (about 120
- * pages here) after a GC.
+ * After every map is closed none of memmap's mappings is left (exactly), and once the closed
+ * objects are dropped and collected the process is back near its mapping count before the run.
+ * Near, because the runtime keeps some of the 256 KiB heap pages it grew into while it held
+ * tens of thousands of Mmap objects (about 120 on Node 20 here, 300 on Node 22). Counted while
+ * the fixture still held those objects, the heap pages looked like a leak: 13,602 mappings on a
+ * machine with a higher map limit.
  */
 function backToBaseline(r: { ours: number; before: number; closed: number; after: number }): void {
   assert.equal(r.ours, 0, 'mappings of the file left after closing every map');
-  assert.ok(r.after - r.before <= 250, `mappings before ${r.before}, after closing all ${r.closed}, once collected ${r.after}`);
+  assert.ok(r.after - r.before <= 1000, `mappings before ${r.before}, after closing all ${r.closed}, once collected ${r.after}`);
 }
 
 test('at the map limit the process can still allocate before it frees a map (memmap stops short of it)',
