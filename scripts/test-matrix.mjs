@@ -154,9 +154,15 @@ function run(name, exe) {
 
 const names = parseArgs(process.argv.slice(2));
 const exes = Object.fromEntries(names.map((n) => [n, install(n)]));
+/** The version each binary reports, which must be the pinned one. */
 const versions = Object.fromEntries(names.map((n) => {
   const r = spawnSync(exes[n], ['--version'], { encoding: 'utf8' });
-  return [n, (r.stdout || '').split('\n')[0].trim()];
+  const reported = ((r.stdout || '').match(/\d+\.\d+\.\d+/) ?? ['?'])[0];
+  if (reported !== RUNTIMES[n].version) {
+    console.error(`${exes[n]} reports ${reported}, not ${RUNTIMES[n].version}`);
+    process.exit(1);
+  }
+  return [n, reported];
 }));
 
 console.error('building ...');
@@ -180,7 +186,7 @@ for (const r of rows) {
   const failed = c === null || c.failed > 0 || r.code !== 0;
   if (failed) ok = false;
   table.push([
-    `${r.name} (${versions[r.name]})`,
+    `${r.name.replace(/\d+$/, '')} ${versions[r.name]}`,
     c ? String(c.passed) : '?',
     c ? String(c.failed) : `? (exit ${r.code ?? r.signal})`,
     c ? String(c.skipped) : '?',
