@@ -6,10 +6,14 @@
  * those cached Buffers, so a hot call never crosses into native code; the addon is called for
  * system calls only (map, unmap, remap, msync, madvise, ...).
  *
- * Views. A map no larger than the runtime's largest Buffer (`buffer.constants.MAX_LENGTH`:
- * 4 GiB on Node 20, 2^53 - 1 on Node 22+) is covered by one Buffer. A larger map is covered by
- * overlapping windows of 2·S bytes starting every S bytes (S = a quarter of that limit), so any
- * range of at most S bytes lies inside one window; longer operations walk the windows.
+ * Views. A map smaller than 4 GiB (`SAFE_LIMIT`) is covered by one Buffer. A larger map is
+ * covered by overlapping windows of 2·S bytes starting every S bytes (S = a quarter of that
+ * limit), so any range of at most S bytes lies inside one window; longer operations walk the
+ * windows. No Buffer or ArrayBuffer over a map reaches 2^32 bytes, even where the runtime's
+ * `buffer.constants.MAX_LENGTH` allows it (2^53 - 1 on Node 22+): runtimes mis-handle Buffers
+ * past 2^32 (Node 22 and 24's `indexOf`/`lastIndexOf` wrap, Node 26's `indexOf` mis-handles a
+ * start offset past 2^32, Deno reads zeros from a map past 4 GiB), and the windows keep every
+ * result independent of that.
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, openSync, unlinkSync } from 'node:fs';
@@ -43,12 +47,16 @@ const NEWLINE_BYTES = Buffer.of(NEWLINE);
 const NAME_PREFIX = 'memmap:';
 const MAX_NAME_BYTES = 66; // CPython's limit, so names that work there work here
 
+/** The largest Buffer memmap makes over a map: below 2^32 bytes on every runtime (see the
+ * header), in whole 64 KiB units so that it is a multiple of every page size. */
+const SAFE_LIMIT = Math.min(bufferConstants.MAX_LENGTH, 2 ** 32 - 2 ** 16);
+
 /** Largest single Buffer over a map; a test hook may lower it to exercise the windows. */
-let windowLimit = bufferConstants.MAX_LENGTH;
+let windowLimit = SAFE_LIMIT;
 
 /** @internal Lowers the single-Buffer limit so tests can cover windowed maps cheaply. */
 export function setWindowLimitForTesting(bytes: number | undefined): void {
-  windowLimit = bytes === undefined ? bufferConstants.MAX_LENGTH : bytes;
+  windowLimit = bytes === undefined ? SAFE_LIMIT : bytes;
 }
 
 /**
@@ -618,9 +626,9 @@ export class Mmap implements Iterable<number>, Disposable {
     if (o + n <= Math.min(k * this.#stride + 2 * this.#stride, size) && n <= this.#stride) {
       return this.#viewWindow(k).subarray(o - k * this.#stride, o - k * this.#stride + n);
     }
-    if (n > bufferConstants.MAX_LENGTH) {
+    if (n > SAFE_LIMIT) {
       throw rangeError('ERR_OUT_OF_RANGE',
-        `A view is at most ${bufferConstants.MAX_LENGTH} bytes on this runtime; ask for a smaller range`, this.view);
+        `A view is at most ${SAFE_LIMIT} bytes; ask for a smaller range`, this.view);
     }
     return this.#publicBuffer(o, n);
   }
