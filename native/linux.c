@@ -123,6 +123,9 @@ int mm_copy_locks(void *old_addr, uint64_t old_length, void *new_addr, uint64_t 
     if (strncmp(line, "VmFlags:", 8) != 0 || strstr(line, " lo") == NULL) continue;
     uintptr_t lo = start > from ? start : from, hi = end < to ? end : to;
     if (lo >= hi || lo - from >= new_length) continue;
+    /* mremap grows a locked mapping locked: what the new one adds past the old end belongs to
+     * the region of the old last page. */
+    if (hi == to && new_length > old_length) hi = from + new_length;
     uint64_t n = hi - lo < new_length - (lo - from) ? hi - lo : new_length - (lo - from);
     if (mlock((uint8_t *)new_addr + (lo - from), (size_t)n) != 0) err = errno;
   }
@@ -166,6 +169,27 @@ int mm_map_limit(void) {
     limit = value;
   }
   return limit;
+}
+
+int64_t mm_map_count(void) {
+  /* One line of /proc/self/maps per mapping. Reading it costs about 1 ms per 10,000 mappings,
+   * so the caller asks only when near the limit. */
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  static _Thread_local char chunk[65536];
+  int64_t lines = 0;
+  for (;;) {
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      lines = -1;
+      break;
+    }
+    if (n == 0) break;
+    for (const char *p = chunk, *end = chunk + n; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) lines++;
+  }
+  close(fd);
+  return lines;
 }
 
 int mm_memory_file(const char *name, uint64_t size, int *out_fd) {

@@ -129,6 +129,8 @@ int mm_map_limit(void);
  * kept, merged, dumped, inherited or prefetched, and can never make a page of the map fault.
  */
 int mm_advice_allowed(int advice);
+/* How many mappings the process has now (all of them, not only memmap's), or -1 when unknown. */
+int64_t mm_map_count(void);
 
 /* msync(2), madvise(2), mlock(2)/munlock(2). */
 int mm_sync(void *addr, uint64_t length, int flags);

@@ -285,6 +285,8 @@ int64_t mm_allocation_granularity(void) { return (int64_t)system_info().dwAlloca
 
 int mm_map_limit(void) { return 0; }
 
+int64_t mm_map_count(void) { return -1; }
+
 int mm_set_name(void *addr, uint64_t length, const char *name) { return ENOTSUP; }
 
 /* ---------------------------------------------------------------------------------------- */

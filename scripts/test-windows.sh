@@ -51,7 +51,7 @@ EXPORTS
 EOF
 x86_64-w64-mingw32-dlltool -d "$work/lib/uv.def" -l "$work/lib/libuv_node.a" -D node.exe
 
-npm run build --silent
+npm run compile --silent
 stage="$work/stage"
 rm -rf "$stage"
 mkdir -p "$stage/build/Release"
@@ -62,7 +62,7 @@ x86_64-w64-mingw32-gcc -shared -std=c11 -O2 -Wall -Wextra -Wno-unused-parameter 
 
 # 3. A package root of its own (the Linux build/ stays where it is): package.json, the built
 # JavaScript and the runtime dependencies the tests use.
-cp package.json "$stage/"
+cp package.json binding.gyp "$stage/"
 cp -r dist "$stage/dist"
 cp -r node_modules "$stage/node_modules"
 
