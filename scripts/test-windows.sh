@@ -62,7 +62,7 @@ x86_64-w64-mingw32-gcc -shared -std=c11 -O2 -Wall -Wextra -Wno-unused-parameter 
 
 # 3. A package root of its own (the Linux build/ stays where it is): package.json, the built
 # JavaScript and the runtime dependencies the tests use.
-cp package.json binding.gyp "$stage/"
+cp package.json binding.gyp README.md "$stage/"
 cp -r dist "$stage/dist"
 cp -r node_modules "$stage/node_modules"
 

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 
 import * as memmap from '../src/index.js';
 import { isMmapError, Mmap, PAGESIZE } from '../src/index.js';
-import { makeFile, scratchDir } from './helpers.js';
+import { makeFile, scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js';
 
 const dir = scratchDir();
 
@@ -70,7 +70,7 @@ test('isMmapError recognises memmap errors by code, and only them', () => {
   }
 });
 
-test('ERR_MMAP_TRUNCATED carries the file size as .size', () => {
+test('ERR_MMAP_TRUNCATED carries the file size as .size', skipIf(onWindows, WINDOWS.sigbus), () => {
   const path = makeFile(dir, Buffer.alloc(2 * PAGESIZE, 1));
   using mm = Mmap.open(path);
   const fd = openSync(path, 'r+');
