@@ -500,6 +500,7 @@ static int shrink_file_view(shrink *sh, void *addr, uint64_t old_length, uint64_
 
 int mm_remap(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
              int64_t offset, void **out) {
+  if (flags & MMW_TAGGED) return ENOTSUP; /* a new mapping object would not be the named one */
   if (pending_shrink != NULL && !(flags & MMW_ANONYMOUS))
     return shrink_file_view(pending_shrink, addr, old_length, new_length, prot, flags, offset, out);
   int err = mm_relocate(addr, old_length, new_length, fd, prot, flags, offset, out);

@@ -42,6 +42,9 @@ test('tagname: another process mapping the same tag shares the memory, both ways
   assert.equal(r.status, 0, r.stderr);
   assert.equal(Buffer.from(r.stdout, 'hex').toString(), 'parent!!');
   assert.equal(mm.slice(0, 8).toString(), 'childt!!'); // "child" over "parent!!"
+  // A named mapping object cannot be replaced by a longer one under the same name.
+  assert.throws(() => mm.resize(8192), { code: 'ENOTSUP' });
+  assert.equal(mm.length, 4096);
   // Another tag is other memory.
   using other = new Mmap(-1, 4096, { tagname: `${tagname}-other` });
   assert.equal(other.get(0), 0);
