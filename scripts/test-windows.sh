@@ -83,7 +83,7 @@ for v in $NODE_VERSIONS; do
   node_exe="$work/pkg/node-$v/package/bin/node.exe"
   log="$work/test-node-$v.log"
   # shellcheck disable=SC2086
-  (cd "$stage" && MEMMAP_UNDER_WINE=1 "$wine" "$node_exe" --test --test-concurrency=2 --test-timeout=120000 $tests \
+  (cd "$stage" && "$wine" "$node_exe" --test --test-concurrency=2 --test-timeout=120000 $tests \
     </dev/null >"$log" 2>&1) || status=1
   count() { sed -n "s/^# $1 \([0-9]*\)$/\1/p" "$log" | tail -1; }
   pass=$(count pass); fail=$(count fail); skip=$(count skipped)

@@ -124,7 +124,7 @@ test('shared anonymous memory grown by resize(): the child maps the larger size 
   assert.equal(hex(answer), hex(invert(tail)), 'the parent sees the child\'s write in the grown part');
 });
 
-test('a file-backed MAP_SHARED map shared with a child process the same way', { ...skipIf(onWindows, WINDOWS.fdPassing), timeout: 60_000 }, async () => {
+test('a file-backed MAP_SHARED map shared with a child process the same way', { timeout: 60_000 }, async () => {
   const size = 3 * PAGESIZE;
   const path = makeFile(dir, Buffer.alloc(size, 0x2e));
   const fd = openFd(path);
@@ -157,7 +157,7 @@ test('a MAP_PRIVATE anonymous map has no descriptor; trackfd: false keeps none e
   assert.equal(shared.fd, -1, 'a closed map holds no descriptor');
 });
 
-test('ACCESS_COPY changes are not seen by the other side, in either direction', { ...skipIf(onWindows, WINDOWS.fdPassing), timeout: 60_000 }, async () => {
+test('ACCESS_COPY changes are not seen by the other side, in either direction', { ...skipIf(onWindows, WINDOWS.inheritedFd), timeout: 60_000 }, async () => {
   const length = 4 * PAGESIZE;
   const n = 16;
   using mm = new Mmap(-1, length);
