@@ -10,5 +10,8 @@
  */
 export { Mmap, type MmapOptions, type OpenOptions } from './mmap.js';
 export * from './constants.js';
+export {
+  utf8Source, DEFAULT_MAX_MATCH_LENGTH, MAX_MATCH_LENGTH, type MapMatch, type SearchOptions,
+} from './search.js';
 export type { Data } from './validate.js';
 export type { MmapErrorCode, SystemError } from './errors.js';

@@ -20,6 +20,10 @@ import * as workerThreads from 'node:worker_threads';
 import { faultCounter, native, type Handle } from './binding.js';
 import { copyOf } from './pool.js';
 import {
+  first as firstMatch, prepare as prepareSearch, scan as scanMatches, type MapMatch, type SearchOptions,
+  type SearchSource,
+} from './search.js';
+import {
   ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, ACCESS_WRITE, MAP_ANONYMOUS,
   MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MS_SYNC, PAGESIZE, PROT_EXEC, PROT_READ, PROT_WRITE,
   REFUSED_MAP_FLAGS,
@@ -1120,6 +1124,54 @@ export class Mmap implements Iterable<number>, Disposable {
       throw systemError(error, this.residency);
     }
     return out;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // beyond CPython (issue 13): regex search, typed views, waiting, prefetch
+
+  /**
+   * The first match of `regexp` in the bytes `[start, end)` (slice rules as in find(), but
+   * `start` defaults to 0, not the position), or null. Bytes are read as latin1: offsets and
+   * lengths are in bytes. See src/search.ts and docs/api.md.
+   */
+  search(regexp: RegExp, start?: number | null, end?: number | null, options?: SearchOptions): MapMatch | null {
+    Mmap.#brand(this, 'search', Mmap.prototype.search);
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, this.search);
+    const plan = prepareSearch(regexp, options, this.search);
+    const [s, e] = searchBounds(this.#length, 0, start, end, this.search);
+    return firstMatch(this.#searchSource(this.search), plan, s, e, this.search);
+  }
+
+  /** Every match of `regexp` in `[start, end)`, in order, as String.prototype.matchAll finds
+   * them (a sticky `y` regexp stops at the first gap). The map is read as the iteration goes. */
+  matchAll(regexp: RegExp, start?: number | null, end?: number | null, options?: SearchOptions): Generator<MapMatch, void, undefined> {
+    Mmap.#brand(this, 'matchAll', Mmap.prototype.matchAll);
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, this.matchAll);
+    const plan = prepareSearch(regexp, options, this.matchAll);
+    const [s, e] = searchBounds(this.#length, 0, start, end, this.matchAll);
+    return scanMatches(this.#searchSource(this.matchAll), plan, s, e, this.matchAll);
+  }
+
+  /** The map's bytes as latin1 strings, decoded from the internal windows (never from views). */
+  #searchSource(from: Function): SearchSource {
+    const check = () => {
+      if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, from);
+    };
+    return {
+      length: this.#length,
+      check,
+      latin1: (start: number, end: number): string => {
+        check();
+        // A resize() since the iteration began may have cut the map: stop at its end.
+        const to = Math.min(end, this.#length);
+        let text = '';
+        if (to > start) {
+          this.#pieces(start, to - start, (b, at, _mapOffset, n) => { text += b.toString('latin1', at, at + n); });
+        }
+        check();
+        return text;
+      },
+    };
   }
 
   // ------------------------------------------------------------------------------------------
