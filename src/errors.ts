@@ -18,6 +18,8 @@
  * | `ERR_MMAP_NOT_ANONYMOUS` | Error | `setName()` on a file-backed map |
  * | `ERR_MMAP_BUSY` | Error | `resize()` while a `flushAsync()` is in flight |
  * | `ERR_MMAP_TRUNCATED` | Error | the file shrank under the map and a vanished page was touched |
+ * | `ERR_MMAP_UNALIGNED` | RangeError | a typed view or a wait/notify offset not aligned to its element |
+ * | `ERR_MMAP_WAIT_UNSUPPORTED` | Error | wait()/notify() where the platform has no such call |
  * | `EACCES`, `EINVAL`, ... | Error | a system call failed; also carries `errno` and `syscall` |
  */
 import { getSystemErrorName } from 'node:util';
@@ -36,7 +38,9 @@ export type MmapErrorCode =
   | 'ERR_MMAP_TRACKFD'
   | 'ERR_MMAP_NOT_ANONYMOUS'
   | 'ERR_MMAP_BUSY'
-  | 'ERR_MMAP_TRUNCATED';
+  | 'ERR_MMAP_TRUNCATED'
+  | 'ERR_MMAP_UNALIGNED'
+  | 'ERR_MMAP_WAIT_UNSUPPORTED';
 
 /** A failed system call, shaped like the errors of `fs`. */
 export interface SystemError extends Error {

@@ -100,6 +100,18 @@ const markAsUntransferable: (ab: ArrayBuffer) => void = (() => {
   return (ab) => mark(ab);
 })();
 
+/** The TypedArray classes view() accepts, with their element sizes (Float16Array where the
+ * runtime has it). */
+type TypedArrayConstructor =
+  | Int8ArrayConstructor | Uint8ArrayConstructor | Uint8ClampedArrayConstructor | Int16ArrayConstructor
+  | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Float32ArrayConstructor
+  | Float64ArrayConstructor | BigInt64ArrayConstructor | BigUint64ArrayConstructor;
+const TYPED_ARRAYS = new Map<Function, number>(
+  [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array,
+    Float64Array, BigInt64Array, BigUint64Array, (globalThis as { Float16Array?: Function }).Float16Array]
+    .filter((c): c is Function & { BYTES_PER_ELEMENT: number } => typeof c === 'function')
+    .map((c) => [c, (c as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT]));
+
 /** Where native.map() reports the descriptor it duplicated. */
 const mapOut = new Int32Array(1);
 
@@ -701,7 +713,15 @@ export class Mmap implements Iterable<number>, Disposable {
    * (a pending `fs.read`, zlib, a hash). On an `ACCESS_READ` map, writes through a view change
    * only this process's private copy of the page and never reach the file.
    */
-  view(offset?: number, length?: number): Buffer {
+  view(offset?: number, length?: number): Buffer;
+  /** A typed view: `count` elements of `type` from `byteOffset` (see "typed views" below). */
+  view<T extends TypedArrayConstructor>(type: T, byteOffset?: number, count?: number): InstanceType<T>;
+  view(type: DataViewConstructor, byteOffset?: number, byteLength?: number): DataView;
+  view(offset?: number | TypedArrayConstructor | DataViewConstructor, length?: number, count?: number): Buffer | ArrayBufferView {
+    if (typeof offset === 'function') {
+      Mmap.#brand(this, 'view', Mmap.prototype.view);
+      return this.#typedView(offset, length, count);
+    }
     if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.view);
     const size = this.#length;
     const o = optionalInteger(offset, 'offset', 0, this.view, 0, size);
@@ -1150,6 +1170,34 @@ export class Mmap implements Iterable<number>, Disposable {
     const plan = prepareSearch(regexp, options, this.matchAll);
     const [s, e] = searchBounds(this.#length, 0, start, end, this.matchAll);
     return scanMatches(this.#searchSource(this.matchAll), plan, s, e, this.matchAll);
+  }
+
+  /**
+   * view(Type, byteOffset, count): a TypedArray (or DataView) over the map, cut from the same
+   * public buffers as byte views, so it follows their lifetime rules (zeros after close() or
+   * resize(), addresses reserved until it is collected). Never a copy: a misaligned offset is
+   * refused.
+   */
+  #typedView(type: Function, byteOffset: unknown, count: unknown): ArrayBufferView {
+    const from = Mmap.prototype.view;
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, from);
+    const isDataView = type === DataView;
+    const size = isDataView ? 1 : TYPED_ARRAYS.get(type);
+    if (size === undefined) {
+      throw argTypeError('type', 'a TypedArray constructor or DataView', type, from);
+    }
+    const length = this.#length;
+    const o = optionalInteger(byteOffset, 'byteOffset', 0, from, 0, length);
+    if (o % size !== 0) {
+      throw rangeError('ERR_MMAP_UNALIGNED',
+        `The byteOffset ${o} is not a multiple of ${type.name}.BYTES_PER_ELEMENT (${size}); ` +
+        'a typed view is never a copy, so it must be aligned', from);
+    }
+    const most = Math.floor((length - o) / size);
+    const n = optionalInteger(count, isDataView ? 'byteLength' : 'count', most, from, 0, most);
+    const bytes = this.view(o, n * size);
+    const Type = type as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayBufferView;
+    return new Type(bytes.buffer, bytes.byteOffset, n);
   }
 
   /** The map's bytes as latin1 strings, decoded from the internal windows (never from views). */
