@@ -19,7 +19,7 @@
  * | `ERR_MMAP_BUSY` | Error | `resize()` while a `flushAsync()` is in flight |
  * | `ERR_MMAP_TRUNCATED` | Error | the file shrank under the map and a vanished page was touched |
  * | `ERR_MMAP_UNALIGNED` | RangeError | a typed view or a wait/notify offset not aligned to its element |
- * | `ERR_MMAP_WAIT_UNSUPPORTED` | Error | wait()/notify() where the platform has no such call |
+ * | `ERR_MMAP_WAIT_UNSUPPORTED` | Error | wait()/notify() on a private map (ACCESS_READ, ACCESS_COPY, MAP_PRIVATE) |
  * | `EACCES`, `EINVAL`, ... | Error | a system call failed; also carries `errno` and `syscall` |
  */
 import { getSystemErrorName } from 'node:util';

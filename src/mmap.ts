@@ -112,6 +112,8 @@ const TYPED_ARRAYS = new Map<Function, number>(
     .filter((c): c is Function & { BYTES_PER_ELEMENT: number } => typeof c === 'function')
     .map((c) => [c, (c as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT]));
 
+const WAIT_RESULTS = ['ok', 'not-equal', 'timed-out'] as const;
+
 /** Where native.map() reports the descriptor it duplicated. */
 const mapOut = new Int32Array(1);
 
@@ -155,6 +157,8 @@ export class Mmap implements Iterable<number>, Disposable {
   #private = false;
   #memoryFile = false;
   #pendingFlushes = 0;
+  /** waitAsync() calls in flight: each one's cancel flag and word offset (close() wakes them). */
+  #waits = new Map<Int32Array, number>();
   // Two sets of Buffers over the map. The internal ones (#buf, #windows) serve get/set/read/
   // find...; they never leave this object, so they can be detached before close() or resize()
   // and no caller can detach, transfer or hand them to native code. The public ones (#view,
@@ -554,6 +558,7 @@ export class Mmap implements Iterable<number>, Disposable {
     Mmap.#brand(this, 'close', Mmap.prototype.close);
     const handle = this.#handle;
     if (handle === null) return;
+    this.#cancelWaits(handle);
     this.#dropBuffers();
     this.#handle = null;
     this.#state = CLOSED;
@@ -1007,6 +1012,9 @@ export class Mmap implements Iterable<number>, Disposable {
     if (this.#pendingFlushes > 0) {
       throw stateError('ERR_MMAP_BUSY', "mmap can't resize while a flushAsync() is in flight", this.resize);
     }
+    if (this.#waits.size > 0) {
+      throw stateError('ERR_MMAP_BUSY', "mmap can't resize while a waitAsync() is pending", this.resize);
+    }
     if (!this.#trackfd) throw stateError('ERR_MMAP_TRACKFD', "mmap can't resize with trackfd=False.", this.resize);
     if (this.#access === ACCESS_READ || this.#access === ACCESS_COPY) {
       throw typeError('ERR_MMAP_NOT_RESIZABLE', "mmap can't resize a readonly or copy-on-write memory map.", this.resize);
@@ -1198,6 +1206,133 @@ export class Mmap implements Iterable<number>, Disposable {
     const bytes = this.view(o, n * size);
     const Type = type as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayBufferView;
     return new Type(bytes.buffer, bytes.byteOffset, n);
+  }
+
+  /**
+   * Sleeps while the 32-bit word at `byteOffset` holds `expected`, like `Atomics.wait`, but
+   * across processes: `'ok'` when woken by notify() (from this or another process mapping the
+   * same file or memory file), `'not-equal'` when the word did not hold `expected`,
+   * `'timed-out'` after `timeoutMs` (default: no limit). Blocks the calling thread.
+   */
+  wait(byteOffset: number, expected: number, timeoutMs?: number): 'ok' | 'not-equal' | 'timed-out' {
+    Mmap.#brand(this, 'wait', Mmap.prototype.wait);
+    const [o, value, ms] = this.#waitArgs(byteOffset, expected, timeoutMs, this.wait);
+    let result: number;
+    try {
+      result = native.wait(this.#handle!, o, value, ms);
+    } catch (error) {
+      throw systemError(error, this.wait);
+    }
+    if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, this.wait);
+    return WAIT_RESULTS[result]!;
+  }
+
+  /**
+   * wait() on the thread pool: a Promise of `'ok' | 'not-equal' | 'timed-out'`; the event loop
+   * keeps running. It holds a thread-pool thread while it waits. close() wakes it and its
+   * promise rejects with `ERR_MMAP_CLOSED`; resize() is refused while one is pending.
+   */
+  waitAsync(byteOffset: number, expected: number, timeoutMs?: number): Promise<'ok' | 'not-equal' | 'timed-out'> {
+    if (!Mmap.#isMmap(this)) return Promise.reject(Mmap.#foreign('waitAsync', Mmap.prototype.waitAsync));
+    let pending: Promise<number>;
+    const cancel = new Int32Array(1);
+    try {
+      const [o, value, ms] = this.#waitArgs(byteOffset, expected, timeoutMs, this.waitAsync);
+      pending = native.waitAsync(this.#handle!, o, value, ms, cancel);
+      this.#waits.set(cancel, o);
+    } catch (error) {
+      return Promise.reject(systemError(error, this.waitAsync));
+    }
+    return pending.then((result) => {
+      this.#waits.delete(cancel);
+      if (result === 3) throw closedError(this.waitAsync);
+      return WAIT_RESULTS[result]!;
+    }, (error: unknown) => {
+      this.#waits.delete(cancel);
+      throw systemError(error, this.waitAsync);
+    });
+  }
+
+  /** Wakes at most `count` (default: all) waiters on the word at `byteOffset`, in every process;
+   * returns how many were woken. */
+  notify(byteOffset: number, count?: number): number {
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.notify);
+    const o = this.#wordOffset(byteOffset, this.notify);
+    let n = 0x7fffffff;
+    if (count !== undefined && count !== Infinity) n = Math.min(n, optionalInteger(count, 'count', n, this.notify, 0));
+    try {
+      return native.notify(this.#handle!, o, n);
+    } catch (error) {
+      throw systemError(error, this.notify);
+    }
+  }
+
+  #wordOffset(byteOffset: unknown, from: Function): number {
+    const o = validateInteger(byteOffset, 'byteOffset', from);
+    if (o < 0 || o > this.#length - 4) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The word at byteOffset ${o} is not inside the map (length ${this.#length})`, from);
+    }
+    if (o % 4 !== 0) throw rangeError('ERR_MMAP_UNALIGNED', `The byteOffset ${o} of a 32-bit word must be a multiple of 4`, from);
+    if (this.#private) {
+      // The kernel keys a private page's word by this process's address: no other mapping of
+      // the file (in this process or another) could ever wake it, nor be woken.
+      throw stateError('ERR_MMAP_WAIT_UNSUPPORTED',
+        'wait()/notify() need a shared map (ACCESS_WRITE, ACCESS_DEFAULT or MAP_SHARED); ' +
+        'ACCESS_READ, ACCESS_COPY and MAP_PRIVATE maps are private to this process', from);
+    }
+    return o;
+  }
+
+  #waitArgs(byteOffset: unknown, expected: unknown, timeoutMs: unknown, from: Function): [number, number, number] {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, from);
+    const o = this.#wordOffset(byteOffset, from);
+    const value = validateInteger(expected, 'expected', from);
+    if (value < -0x80000000 || value > 0xffffffff) {
+      throw rangeError('ERR_OUT_OF_RANGE',
+        `The value of "expected" is out of range. It must be a 32-bit integer (signed or unsigned). Received ${value}`, from);
+    }
+    let ms = -1;
+    if (timeoutMs !== undefined && timeoutMs !== Infinity) {
+      if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) throw argTypeError('timeoutMs', 'a number', timeoutMs, from);
+      ms = Math.max(0, timeoutMs);
+    }
+    return [o, value >>> 0, ms];
+  }
+
+  /** close(): wakes this map's pending waitAsync() calls, which then reject as closed. */
+  #cancelWaits(handle: Handle): void {
+    for (const [cancel, offset] of this.#waits) {
+      Atomics.store(cancel, 0, 1);
+      try {
+        native.notify(handle, offset, 0x7fffffff);
+      } catch {
+        // the waiter sees its flag within a slice of its wait anyway
+      }
+    }
+  }
+
+  /**
+   * Makes `[offset, offset + length)` resident (in the page cache and this map's page tables)
+   * on the thread pool: MADV_POPULATE_READ where the kernel has it (Linux 5.14), else a read of
+   * every page. The promise resolves when it is done.
+   */
+  prefetch(offset?: number, length?: number): Promise<void> {
+    if (!Mmap.#isMmap(this)) return Promise.reject(Mmap.#foreign('prefetch', Mmap.prototype.prefetch));
+    let pending: Promise<void>;
+    try {
+      if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, this.prefetch);
+      const size = this.#length;
+      const o = optionalInteger(offset, 'offset', 0, this.prefetch, 0, size);
+      const n = optionalInteger(length, 'length', size - o, this.prefetch, 0, size - o);
+      if (n === 0) return Promise.resolve();
+      const first = o - (o % PAGESIZE);
+      pending = native.prefetchAsync(this.#handle!, first, n + (o - first));
+    } catch (error) {
+      return Promise.reject(systemError(error, this.prefetch));
+    }
+    return pending.then(() => {
+      if (this.#state === OPEN && faultCounter[0] !== this.#faultMark) Mmap.#check(this, this.prefetch);
+    }, (error: unknown) => { throw systemError(error, this.prefetch); });
   }
 
   /** The map's bytes as latin1 strings, decoded from the internal windows (never from views). */
