@@ -24,6 +24,7 @@
  * TypeScript layer from becoming memory corruption.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -638,11 +639,21 @@ static napi_value js_notify(napi_env env, napi_callback_info info) {
  * before it went to sleep is seen within a slice. */
 #define WAIT_SLICE_NS 50000000LL
 
+/*
+ * waitAsync() runs on a thread of its own, not on libuv's pool: a wait may last forever, and a
+ * pool thread held that long starves fs and zlib; worse, a worker's teardown waits for pool work
+ * to finish before it runs cleanup hooks, so worker.terminate() would hang on a pending wait.
+ * The thread hands its result back through a thread-safe function; an environment cleanup hook
+ * stops it (and joins it) when the environment is torn down.
+ */
 typedef struct wait_work {
-  napi_async_work work;
+  napi_threadsafe_function tsfn;
   napi_deferred deferred;
   napi_ref cancel_ref; /* the Int32Array the cancel flag lives in, kept alive while waiting */
   int32_t *cancel;     /* cancel[0] != 0: the map was closed; stop waiting */
+  int stopping;        /* the environment is being torn down; stop waiting */
+  pthread_t thread;
+  bool joined;
   region *r;           /* pinned while waiting: its addresses stay reserved */
   uint32_t *word;
   uint32_t expected;
@@ -651,12 +662,16 @@ typedef struct wait_work {
   int err;
 } wait_work;
 
-static void wait_execute(napi_env env, void *data) {
-  wait_work *w = (wait_work *)data;
+static bool wait_cancelled(wait_work *w) {
+  return __atomic_load_n(w->cancel, __ATOMIC_SEQ_CST) != 0 ||
+         __atomic_load_n(&w->stopping, __ATOMIC_SEQ_CST) != 0;
+}
+
+static void wait_execute(wait_work *w) {
   int64_t deadline = w->ns < 0 ? -1 : mm_now_ns() + w->ns;
   bool slept = false;
   for (;;) {
-    if (__atomic_load_n(w->cancel, __ATOMIC_SEQ_CST) != 0) {
+    if (wait_cancelled(w)) {
       w->result = 3;
       return;
     }
@@ -680,32 +695,64 @@ static void wait_execute(napi_env env, void *data) {
     /* The word changed between two slices: it was written while we waited, which is what a
      * notify() would have told us. */
     w->result = result == 1 && slept ? 0 : result;
-    if (__atomic_load_n(w->cancel, __ATOMIC_SEQ_CST) != 0) w->result = 3;
+    if (wait_cancelled(w)) w->result = 3;
     return;
   }
 }
 
-static void wait_complete(napi_env env, napi_status status, void *data) {
+static void *wait_thread(void *data) {
   wait_work *w = (wait_work *)data;
-  region_unpin(w->r);
-  napi_delete_reference(env, w->cancel_ref);
-  if (w->err == 0 && status == napi_ok) {
-    napi_value out;
-    napi_create_int32(env, w->result, &out);
-    napi_resolve_deferred(env, w->deferred, out);
-  } else {
-    throw_sys(env, w->err ? w->err : ECANCELED, "futex");
-    napi_value error;
-    napi_get_and_clear_last_exception(env, &error);
-    napi_reject_deferred(env, w->deferred, error);
+  wait_execute(w);
+  napi_threadsafe_function tsfn = w->tsfn; /* w belongs to the JavaScript thread from here */
+  napi_call_threadsafe_function(tsfn, w, napi_tsfn_blocking);
+  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  return NULL;
+}
+
+static void wait_join(wait_work *w) {
+  if (!w->joined) {
+    pthread_join(w->thread, NULL);
+    w->joined = true;
   }
-  napi_delete_async_work(env, w->work);
+}
+
+/* The environment is being torn down (worker.terminate(), process exit) with the wait pending:
+ * stop the thread and wait for it, so it has handed its result over before the thread-safe
+ * function is finalized. */
+static void wait_env_cleanup(void *data) {
+  wait_work *w = (wait_work *)data;
+  __atomic_store_n(&w->stopping, 1, __ATOMIC_SEQ_CST);
+  int woken = 0;
+  mm_wake(w->word, 0x7fffffff, &woken);
+  wait_join(w);
+}
+
+/* On the JavaScript thread: settle the promise and free the wait. env is NULL when the
+ * environment is being torn down (then only memory is released). */
+static void wait_settle(napi_env env, napi_value js_cb, void *context, void *data) {
+  wait_work *w = (wait_work *)data;
+  wait_join(w);
+  region_unpin(w->r);
+  if (env != NULL) {
+    napi_remove_env_cleanup_hook(env, wait_env_cleanup, w);
+    napi_delete_reference(env, w->cancel_ref);
+    if (w->err == 0) {
+      napi_value out;
+      napi_create_int32(env, w->result, &out);
+      napi_resolve_deferred(env, w->deferred, out);
+    } else {
+      throw_sys(env, w->err, "futex");
+      napi_value error;
+      napi_get_and_clear_last_exception(env, &error);
+      napi_reject_deferred(env, w->deferred, error);
+    }
+  }
   free(w);
 }
 
 /* waitAsync(handle, offset, expected, timeoutMs, cancel) -> Promise of 0/1/2/3, the wait run on
- * the thread pool. It pins the region (close() turns it into zero pages, never frees it under
- * the waiter); close() sets cancel[0] and wakes the word. */
+ * a thread of its own. It pins the region (close() turns it into zero pages, never frees it
+ * under the waiter); close() sets cancel[0] and wakes the word. */
 static napi_value js_wait_async(napi_env env, napi_callback_info info) {
   napi_value argv[5];
   uint32_t expected;
@@ -734,18 +781,22 @@ static napi_value js_wait_async(napi_env env, napi_callback_info info) {
   }
   if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
       napi_create_string_utf8(env, "memmap:waitAsync", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, wait_execute, wait_complete, w, &w->work) != napi_ok) {
+      napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, w, wait_settle,
+                                      &w->tsfn) != napi_ok) {
     napi_delete_reference(env, w->cancel_ref);
     free(w);
     return throw_internal(env, "memmap: could not start an asynchronous wait");
   }
-  if (napi_queue_async_work(env, w->work) != napi_ok) {
-    napi_delete_async_work(env, w->work);
+  w->r->pins++;
+  int err = pthread_create(&w->thread, NULL, wait_thread, w);
+  if (err) {
+    w->r->pins--;
+    napi_release_threadsafe_function(w->tsfn, napi_tsfn_abort);
     napi_delete_reference(env, w->cancel_ref);
     free(w);
-    return throw_internal(env, "memmap: could not queue an asynchronous wait");
+    return throw_sys(env, err, "pthread_create");
   }
-  w->r->pins++;
+  napi_add_env_cleanup_hook(env, wait_env_cleanup, w);
   return promise;
 }
 

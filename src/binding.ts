@@ -45,7 +45,7 @@ export interface NativeBinding {
   wait(handle: Handle, offset: number, expected: number, timeoutMs: number): 0 | 1 | 2;
   /** futex wake: how many waiters (in every process) were woken. */
   notify(handle: Handle, offset: number, count: number): number;
-  /** wait() on the thread pool; 3 when cancel[0] was set (close()) before it ended. */
+  /** wait() on a thread of its own; 3 when cancel[0] was set (close()) before it ended. */
   waitAsync(handle: Handle, offset: number, expected: number, timeoutMs: number, cancel: Int32Array): Promise<0 | 1 | 2 | 3>;
   /** Makes a page-aligned range resident on the thread pool. */
   prefetchAsync(handle: Handle, offset: number, length: number): Promise<void>;

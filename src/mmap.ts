@@ -1228,8 +1228,8 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   /**
-   * wait() on the thread pool: a Promise of `'ok' | 'not-equal' | 'timed-out'`; the event loop
-   * keeps running. It holds a thread-pool thread while it waits. close() wakes it and its
+   * wait() off the event loop, on a thread of its own (not the thread pool, which a long wait
+   * would starve): a Promise of `'ok' | 'not-equal' | 'timed-out'`. close() wakes it and its
    * promise rejects with `ERR_MMAP_CLOSED`; resize() is refused while one is pending.
    */
   waitAsync(byteOffset: number, expected: number, timeoutMs?: number): Promise<'ok' | 'not-equal' | 'timed-out'> {

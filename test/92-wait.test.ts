@@ -166,6 +166,28 @@ describe('wait / waitAsync / notify', () => {
     assert.equal(w.wait(0, 0, 1), 'timed-out', 'a shared file map works');
   });
 
+  test('worker.terminate() with waitAsync() calls pending ends the worker at once', async () => {
+    const worker = new Worker(fixture('futex-terminate'));
+    await once(worker, 'message');
+    await sleep(20);
+    const t0 = performance.now();
+    const code = await Promise.race([worker.terminate(), sleep(10_000, 'hung')]);
+    assert.equal(code, 1, 'terminated');
+    assert.ok(performance.now() - t0 < 5_000);
+  });
+
+  test('pending waits do not hold the thread pool: fs still works with 16 waiting', async () => {
+    using mm = new Mmap(-1, 4096);
+    const waits = Array.from({ length: 16 }, (_, i) => mm.waitAsync(4 * i, 0, 30_000));
+    const path = makeFile(dir, 'pool');
+    const { readFile } = await import('node:fs/promises');
+    const read = await Promise.race([readFile(path, 'utf8'), sleep(5_000, 'starved')]);
+    assert.equal(read, 'pool');
+    mm.close();
+    const results = await Promise.allSettled(waits);
+    assert.ok(results.every((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'ERR_MMAP_CLOSED'));
+  });
+
   test('a process that exits with a waitAsync pending on a closed map does not crash', () => {
     const r = runFixture('futex-close', [join(dir, 'unused')]);
     assert.equal(r.signal, null, r.stderr);
