@@ -44,15 +44,16 @@ export interface MapMatch {
 export interface SearchOptions {
   /**
    * The longest match, lookarounds included, that is found across a chunk boundary of a long
-   * range, in bytes. Default `DEFAULT_MAX_MATCH_LENGTH` (1 MiB); at most `MAX_MATCH_LENGTH`.
+   * range, in bytes. Default `DEFAULT_MAX_MATCH_LENGTH` (256 KiB); at most `MAX_MATCH_LENGTH`.
    * A range shorter than CHUNK + 2·maxMatchLength bytes is searched in one piece, with no limit.
    */
   maxMatchLength?: number;
 }
 
-/** Bytes of a chunk of a long range. */
-export const CHUNK = 64 * 1024 * 1024;
-export const DEFAULT_MAX_MATCH_LENGTH = 1024 * 1024;
+/** Bytes of a chunk of a long range. Small enough that decoding reuses the same heap memory
+ * chunk after chunk: a 64 MiB string is fresh pages every time and decodes 4× slower. */
+export const CHUNK = 4 * 1024 * 1024;
+export const DEFAULT_MAX_MATCH_LENGTH = 256 * 1024;
 /** Keeps CHUNK + 2·maxMatchLength below V8's longest string (2^29 - 24 characters). */
 export const MAX_MATCH_LENGTH = 64 * 1024 * 1024;
 
