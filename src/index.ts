@@ -21,6 +21,9 @@ export {
   MADV_DONTDUMP, MADV_DODUMP, MADV_HWPOISON, MADV_SOFT_OFFLINE, MS_ASYNC, MS_INVALIDATE,
   MS_SYNC, constants,
 } from './constants.js';
+export {
+  utf8Source, DEFAULT_MAX_MATCH_LENGTH, MAX_MATCH_LENGTH, type MapMatch, type SearchOptions,
+} from './search.js';
 export type { Data } from './validate.js';
 export {
   isMmapError, type MmapError, type MmapErrorOf, type MmapCodedError, type MmapTruncatedError,

@@ -14,7 +14,7 @@ import { makeFile, scratchDir } from './helpers.js';
 const dir = scratchDir();
 
 const PUBLIC = [
-  'Mmap', 'isMmapError', 'constants',
+  'Mmap', 'isMmapError', 'constants', 'utf8Source', 'DEFAULT_MAX_MATCH_LENGTH', 'MAX_MATCH_LENGTH',
   'ACCESS_DEFAULT', 'ACCESS_READ', 'ACCESS_WRITE', 'ACCESS_COPY', 'PAGESIZE', 'ALLOCATIONGRANULARITY',
   'PROT_READ', 'PROT_WRITE', 'PROT_EXEC',
   'MAP_SHARED', 'MAP_PRIVATE', 'MAP_ANONYMOUS', 'MAP_ANON', 'MAP_DENYWRITE', 'MAP_EXECUTABLE',
