@@ -28,8 +28,9 @@ int mm_unmap(void *addr, uint64_t length) {
   return munmap(addr, (size_t)length) == 0 ? 0 : errno;
 }
 
-int mm_sync(void *addr, uint64_t length, int flags) {
-  return msync(addr, (size_t)length, flags) == 0 ? 0 : errno;
+int mm_sync(void *addr, uint64_t length, int flags, int fd) {
+  if (msync(addr, (size_t)length, flags) != 0) return errno;
+  return fd >= 0 ? mm_sync_file(fd, flags) : 0;
 }
 
 int mm_advise(void *addr, uint64_t length, int advice) {
@@ -90,6 +91,7 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
   memset(out, 0, sizeof *out);
   memset(failure, 0, sizeof *failure);
   uint64_t length = req->length;
+  if (req->fd >= 0) mm_prepare_file(req->fd);
   if (check_file_size(req, &length, failure)) return 1;
 
   int flags = req->flags, prot = req->prot;
@@ -128,10 +130,11 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
         failure->syscall = "mmap";
         return 1;
       }
-      int err = mm_memory_file("memmap", (uint64_t)req->offset + length, &owned);
+      const char *call = "mmap";
+      int err = mm_memory_file("memmap", (uint64_t)req->offset + length, &owned, &call);
       if (err) {
         failure->err = err;
-        failure->syscall = "memfd_create";
+        failure->syscall = call;
         return 1;
       }
       fd = owned;
