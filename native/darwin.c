@@ -108,9 +108,12 @@ int mm_map_limit(void) { return 0; }
  * only descriptors reach it, as with Linux's memfd. Its name only has to be unique for that
  * moment (O_EXCL; shm names are at most PSHMNAMLEN, 31, characters).
  *
- * macOS sets a shared memory object's size once: a later ftruncate fails with EINVAL, so
- * resize() of shared anonymous memory fails there (and changes nothing).
+ * XNU sets a shared memory object's size once (pshm_truncate: "one ftruncate() per lifetime"),
+ * so resize() of shared anonymous memory fails there with EINVAL (and changes nothing); and it
+ * maps one only MAP_SHARED (pshm_mmap), so mm_memory_file_maps_private says no.
  */
+int mm_memory_file_maps_private(void) { return 0; }
+
 int mm_memory_file(const char *name, uint64_t size, int *out_fd, const char **syscall) {
   char path[32];
   int fd = -1;
@@ -122,8 +125,8 @@ int mm_memory_file(const char *name, uint64_t size, int *out_fd, const char **sy
   }
   if (fd < 0) return errno;
   shm_unlink(path);
-  /* shm_open has no O_CLOEXEC: set it at once (a fork and exec on another thread in between
-   * would inherit the descriptor, an anonymous object it can do nothing harmful with). */
+  /* XNU's shm_open marks the descriptor close-on-exec, but neither POSIX nor Apple's man page
+   * promises it (and it takes no O_CLOEXEC): say so explicitly. */
   if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
     int err = errno;
     close(fd);

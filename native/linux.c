@@ -181,6 +181,8 @@ int mm_memory_file(const char *name, uint64_t size, int *out_fd, const char **sy
   return 0;
 }
 
+int mm_memory_file_maps_private(void) { return 1; }
+
 /* Linux's msync(MS_SYNC) writes the pages out and waits for the device, and a page of a
  * caller's file needs nothing before it is mapped: no extra step either way. */
 void mm_prepare_file(int fd) { (void)fd; }

@@ -117,8 +117,10 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
   int fd = req->fd, owned = -1;
   if (fd == -1) { /* any other negative number is a bad descriptor, for mmap to refuse */
     /* Shared or private as the caller's flags say (an access of READ or COPY maps the memory
-     * privately, but still makes it shareable, as before the access rules applied). */
-    if ((req->flags & MAP_PRIVATE) || !(req->flags & MAP_SHARED)) {
+     * privately, but still makes it shareable, as before the access rules applied, where the
+     * platform can map a memory file privately). */
+    if ((req->flags & MAP_PRIVATE) || !(req->flags & MAP_SHARED) ||
+        ((flags & MAP_PRIVATE) && !mm_memory_file_maps_private())) {
       flags |= MAP_ANONYMOUS;
     } else {
       /* Shared anonymous memory lives in a memory file: it can be handed to other processes and
