@@ -154,17 +154,22 @@ void mm_prepare_file(int fd) { (void)fcntl(fd, F_FULLFSYNC); }
  * (fsync(2): "the disk drive may also re-order the data"). F_FULLFSYNC asks the drive to write
  * its cache out too, as SQLite does for a full sync. EBADF means a descriptor that is no vnode:
  * a memory file, with no disk to reach. A file system that cannot do it (ENOTSUP, ENOTTY,
- * EINVAL) gets an fsync instead, as far as that file system goes.
+ * EINVAL; EROFS from HFS+ on a read-only volume, where nothing is left to write) gets an fsync
+ * instead, as far as that file system goes.
  */
+static int cannot_sync(int err) {
+  return err == ENOTSUP || err == ENOTTY || err == EINVAL || err == EROFS;
+}
+
 int mm_sync_file(int fd, int flags) {
   if (!(flags & MS_SYNC)) return 0;
   if (fcntl(fd, F_FULLFSYNC) == 0) return 0;
   int err = errno;
   if (err == EBADF) return 0;
-  if (err != ENOTSUP && err != ENOTTY && err != EINVAL) return err;
+  if (!cannot_sync(err)) return err;
   if (fsync(fd) == 0) return 0;
   err = errno;
-  return err == EINVAL || err == ENOTSUP ? 0 : err;
+  return cannot_sync(err) ? 0 : err;
 }
 
 /* macOS can tag anonymous memory with a number when it is mapped (VM_MAKE_TAG in mmap's fd
