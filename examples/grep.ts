@@ -6,7 +6,7 @@
  *   node dist/examples/grep.js NEEDLE FILE
  *   node dist/examples/grep.js                 (makes a 64 MiB log in a temporary directory)
  */
-import { mkdtempSync, openSync, closeSync, writeSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -67,15 +67,18 @@ export function makeSampleLog(path: string, bytes = 64 << 20): void {
 }
 
 export function grepDemo(needle = 'ERROR', path?: string): void {
-  if (path === undefined) {
-    path = join(mkdtempSync(join(tmpdir(), 'memmap-grep-')), 'sample.log');
-    makeSampleLog(path);
+  // Without a file, search a 64 MiB sample made for the demo, and remove it afterwards.
+  const scratch = path === undefined ? mkdtempSync(join(tmpdir(), 'memmap-grep-')) : undefined;
+  try {
+    if (scratch !== undefined) makeSampleLog(path = join(scratch, 'sample.log'));
+    const started = process.hrtime.bigint();
+    const matches = grep(path!, needle);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    for (const m of matches) console.log(`${m.line}: ${m.text}`);
+    console.log(`${matches.length} matching lines for ${JSON.stringify(needle)} (${ms.toFixed(1)} ms)`);
+  } finally {
+    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
   }
-  const started = process.hrtime.bigint();
-  const matches = grep(path, needle);
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  for (const m of matches) console.log(`${m.line}: ${m.text}`);
-  console.log(`${matches.length} matching lines for ${JSON.stringify(needle)} (${ms.toFixed(1)} ms)`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) grepDemo(process.argv[2], process.argv[3]);

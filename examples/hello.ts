@@ -4,14 +4,24 @@
  *
  *   node dist/examples/hello.js [directory]   (default: a new temporary directory)
  */
-import { mkdtempSync, openSync, closeSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { Mmap } from '../src/index.js';
 
-export function hello(dir = mkdtempSync(join(tmpdir(), 'memmap-hello-'))): void {
+export function hello(dir?: string): void {
+  // Without a directory, work in a temporary one and remove it afterwards.
+  const scratch = dir === undefined ? mkdtempSync(join(tmpdir(), 'memmap-hello-')) : undefined;
+  try {
+    helloIn(dir ?? scratch!);
+  } finally {
+    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function helloIn(dir: string): void {
   const path = join(dir, 'hello.txt');
   // write a simple example file
   writeFileSync(path, 'Hello Python!\n');

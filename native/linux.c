@@ -123,6 +123,9 @@ int mm_copy_locks(void *old_addr, uint64_t old_length, void *new_addr, uint64_t 
     if (strncmp(line, "VmFlags:", 8) != 0 || strstr(line, " lo") == NULL) continue;
     uintptr_t lo = start > from ? start : from, hi = end < to ? end : to;
     if (lo >= hi || lo - from >= new_length) continue;
+    /* mremap grows a locked mapping locked: what the new one adds past the old end belongs to
+     * the region of the old last page. */
+    if (hi == to && new_length > old_length) hi = from + new_length;
     uint64_t n = hi - lo < new_length - (lo - from) ? hi - lo : new_length - (lo - from);
     if (mlock((uint8_t *)new_addr + (lo - from), (size_t)n) != 0) err = errno;
   }

@@ -3,13 +3,10 @@
  * calls; it takes plain, already-validated numbers (see native/binding.c) and throws errors
  * that src/errors.ts turns into `fs`-style errors.
  *
- * node-gyp-build finds a prebuilt binary for this platform under prebuilds/ when one is
- * shipped, and otherwise the one `npm install` compiled into build/.
+ * src/addon.cts finds the binary (a prebuilt one under prebuilds/, or the one `npm install`
+ * compiled into build/).
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
+import addon from './addon.cjs';
 
 /** An opaque reference to one mapping, owned by the addon. */
 export type Handle = { readonly __mapping: unique symbol };
@@ -54,21 +51,12 @@ export interface NativeBinding {
   readonly faultCounter: ArrayBuffer;
 }
 
-function packageRoot(): string {
-  // dist/src/binding.js when built, src/binding.ts when run from source: walk up to package.json.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('memmap: cannot find the package root');
-    dir = parent;
-  }
-  return dir;
-}
+export const native = addon as NativeBinding;
 
-const require = createRequire(import.meta.url);
-const load = require('node-gyp-build') as (root: string) => NativeBinding;
-
-export const native: NativeBinding = load(packageRoot());
+// Node 20.0 to 20.3 predate Symbol.dispose, which 20.4 added as Symbol.for('nodejs.dispose').
+// Define it the same way there, before mmap.ts names its disposer with it, so that `using`
+// works on every Node version `engines` allows (and sees the same symbol after an upgrade).
+(Symbol as { dispose?: symbol }).dispose ??= Symbol.for('nodejs.dispose');
 
 // process.on('SIGBUS') makes libuv install its own handler (and removing the last listener
 // resets it to the default), which would switch the guard off. On Node, memmap holds a libuv

@@ -3,22 +3,8 @@
  * `RangeError` or `Error`) with a stable `code`, so callers can branch on `err.code` as they do
  * with `fs`. Messages keep CPython's wording where CPython has one, so a search finds both.
  *
- * | code | class | when |
- * |---|---|---|
- * | `ERR_INVALID_ARG_TYPE` | TypeError | an argument has the wrong type |
- * | `ERR_OUT_OF_RANGE` | RangeError | an index, size, offset or position is out of range |
- * | `ERR_INVALID_ARG_VALUE` | RangeError | a value outside its set (access mode, whence, ...) |
- * | `ERR_INCOMPATIBLE_OPTION_PAIR` | TypeError | `access` given together with `flags`/`prot` |
- * | `ERR_INVALID_THIS` | TypeError | a method called on something that is not an `Mmap` |
- * | `ERR_MMAP_CLOSED` | Error | any use after `close()` |
- * | `ERR_MMAP_READONLY` | TypeError | a write to an `ACCESS_READ` map |
- * | `ERR_MMAP_NOT_RESIZABLE` | TypeError | `resize()` of a read-only or copy-on-write map |
- * | `ERR_MMAP_EMPTY_FILE` | Error | mapping the whole of an empty file |
- * | `ERR_MMAP_TRACKFD` | Error | `size()`/`resize()` of a map made with `trackfd: false` |
- * | `ERR_MMAP_NOT_ANONYMOUS` | Error | `setName()` on a file-backed map |
- * | `ERR_MMAP_BUSY` | Error | `resize()` while a `flushAsync()` is in flight |
- * | `ERR_MMAP_TRUNCATED` | Error | the file shrank under the map and a vanished page was touched |
- * | `EACCES`, `EINVAL`, ... | Error | a system call failed; also carries `errno` and `syscall` |
+ * The codes, their classes and when each is thrown: the Errors table in README.md (one table, so
+ * that it cannot drift from a copy here). `MmapErrorCode` below is the list the types check.
  */
 import { getSystemErrorName, types } from 'node:util';
 
@@ -48,6 +34,58 @@ export interface SystemError extends Error {
   syscall: string;
 }
 
+/** An error memmap raised itself: a `TypeError`, `RangeError` or `Error` with one of its codes. */
+export interface MmapCodedError<C extends MmapErrorCode = MmapErrorCode> extends Error {
+  code: C;
+}
+
+/** `ERR_MMAP_TRUNCATED`: the file shrank under the map and a vanished page was touched. */
+export interface MmapTruncatedError extends MmapCodedError<'ERR_MMAP_TRUNCATED'> {
+  /** The file's size in bytes when the error was made; -1 when it could not be read. */
+  size: number;
+}
+
+/** Every error memmap throws, by its `code`. */
+export type MmapError =
+  | MmapCodedError<Exclude<MmapErrorCode, 'ERR_MMAP_TRUNCATED'>>
+  | MmapTruncatedError
+  | SystemError;
+
+/** The error type a `code` stands for: memmap's own codes, or any other (an errno name) for a
+ * system error. */
+export type MmapErrorOf<C extends string> =
+  C extends 'ERR_MMAP_TRUNCATED' ? MmapTruncatedError
+    : C extends MmapErrorCode ? MmapCodedError<C>
+      : SystemError;
+
+// Symbol.for, so that the CommonJS and the ESM build of memmap recognise each other's errors.
+const MARK = Symbol.for('memmap.error');
+
+function mark<E extends Error>(error: E): E {
+  Object.defineProperty(error, MARK, { value: true });
+  return error;
+}
+
+/**
+ * Whether `error` was thrown by memmap, optionally with a given `code`; narrows its type
+ * (`.code`, and `.size` for `ERR_MMAP_TRUNCATED`, `.errno` and `.syscall` for system errors).
+ * Errors that `Mmap.open` lets through from `fs.openSync` (a missing file: `ENOENT`) are
+ * `fs`'s own and are not memmap's.
+ *
+ * ```ts
+ * try { mm.read(4); } catch (e) {
+ *   if (isMmapError(e, 'ERR_MMAP_TRUNCATED')) console.log(`the file is now ${e.size} bytes`);
+ *   else throw e;
+ * }
+ * ```
+ */
+export function isMmapError(error: unknown): error is MmapError;
+export function isMmapError<C extends string>(error: unknown, code: C): error is MmapErrorOf<C>;
+export function isMmapError(error: unknown, code?: string): boolean {
+  return error instanceof Error && (error as { [MARK]?: boolean })[MARK] === true
+    && (code === undefined || (error as { code?: unknown }).code === code);
+}
+
 type ErrorClass = ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor;
 
 function coded<E extends Error>(Kind: ErrorClass, code: MmapErrorCode, message: string,
@@ -55,7 +93,7 @@ function coded<E extends Error>(Kind: ErrorClass, code: MmapErrorCode, message: 
   const error = new Kind(message) as E & { code: MmapErrorCode };
   error.code = code;
   Error.captureStackTrace?.(error, from);
-  return error;
+  return mark(error);
 }
 
 export function typeError(code: MmapErrorCode, message: string, from: Function = typeError) {
@@ -162,5 +200,5 @@ export function systemError(cause: unknown, from: Function = systemError): Error
   error.errno = -errno;
   error.syscall = native.syscall;
   Error.captureStackTrace?.(error, from);
-  return error;
+  return mark(error);
 }

@@ -8,7 +8,21 @@
  * mm.setSlice(0, 5, 'HELLO');
  * ```
  */
+/// <reference types="node" preserve="true" />
+// The public names, listed one by one: modules also export helpers for each other and for
+// tests (marked @internal), which are not part of the API. test/05-exports checks this list.
 export { Mmap, type MmapOptions, type OpenOptions } from './mmap.js';
-export * from './constants.js';
+export {
+  ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, ACCESS_COPY, PAGESIZE, ALLOCATIONGRANULARITY,
+  PROT_READ, PROT_WRITE, PROT_EXEC, MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_ANON,
+  MAP_DENYWRITE, MAP_EXECUTABLE, MAP_POPULATE, MAP_STACK, MAP_NORESERVE, MAP_32BIT, MADV_NORMAL,
+  MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_FREE, MADV_REMOVE,
+  MADV_DONTFORK, MADV_DOFORK, MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_HUGEPAGE, MADV_NOHUGEPAGE,
+  MADV_DONTDUMP, MADV_DODUMP, MADV_HWPOISON, MADV_SOFT_OFFLINE, MS_ASYNC, MS_INVALIDATE,
+  MS_SYNC, constants,
+} from './constants.js';
 export type { Data } from './validate.js';
-export type { MmapErrorCode, SystemError } from './errors.js';
+export {
+  isMmapError, type MmapError, type MmapErrorOf, type MmapCodedError, type MmapTruncatedError,
+  type MmapErrorCode, type SystemError,
+} from './errors.js';
