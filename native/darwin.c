@@ -78,6 +78,9 @@ int mm_copy_locks(void *old_addr, uint64_t old_length, void *new_addr, uint64_t 
     mach_vm_address_t lo = address > from ? address : from;
     mach_vm_address_t hi = address + size < to ? address + size : to;
     if (!info.is_submap && info.user_wired_count > 0 && lo < hi && lo - from < new_length) {
+      /* As on Linux (mremap grows a locked mapping locked): what the new one adds past the old
+       * end belongs to the region of the old last page. */
+      if (hi == to && new_length > old_length) hi = from + new_length;
       uint64_t n = hi - lo < new_length - (lo - from) ? hi - lo : new_length - (lo - from);
       if (mlock((uint8_t *)new_addr + (lo - from), (size_t)n) != 0) err = errno;
     }
