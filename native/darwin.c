@@ -1,6 +1,6 @@
 /*
- * macOS: POSIX shared memory for memory files, F_FULLFSYNC, resizing without mremap, Mach's view
- * of wired pages, and Darwin's constants.
+ * macOS: POSIX shared memory for memory files, F_FULLFSYNC, resizing without mremap (mincore
+ * tells a private map's written pages), Mach's view of wired pages, and Darwin's constants.
  *
  * Written against Apple's headers (<sys/mman.h>, <fcntl.h>, <mach/mach_vm.h>), its man pages
  * and CPython's macOS paths; it has not been built or run on a Mac yet (see the README).
@@ -34,25 +34,64 @@ __attribute__((constructor)) static void pin_image(void) {
     (void)dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
 }
 
-/* No mremap: the portable remap maps the new length afresh (the file mapped again for a shared
- * map; private and anonymous bytes copied), then unmaps the old range. So resizing a private
- * file map makes all its pages private copies, as mm_relocate below does. */
-int mm_remap(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
-             int64_t offset, void **out) {
-  return mm_remap_by_mapping(addr, old_length, new_length, fd, prot, flags, offset, out);
+/*
+ * A private file map moved as mremap would move it: the file mapped again, and only the pages
+ * the map holds privately copied over. XNU's mincore(2) marks a page MINCORE_ANONYMOUS when the
+ * object it was found in is anonymous (vm_map_page_range_info: no VM_PAGE_QUERY_PAGE_EXTERNAL),
+ * and the search through a private map's shadow chain ends in the file's own object for a page
+ * nobody copied. So for a private file map an anonymous page is a copy: one this process wrote
+ * (resident, or compressed: MINCORE_PAGED_OUT), or one XNU set aside for the map when the file
+ * changed under it. Every other page is still the file's and stays the file's, so a truncation
+ * zeroes or faults it exactly as it would have in place. If mincore fails, every page is copied.
+ */
+static int map_private_file(void *addr, uint64_t old_length, uint64_t new_length, int fd,
+                            int prot, int flags, int64_t offset, void **out) {
+  void *p = mmap(NULL, (size_t)new_length, prot, flags, fd, (off_t)offset);
+  if (p == MAP_FAILED) return errno;
+  uint64_t page = (uint64_t)mm_page_size();
+  uint64_t old_pages = (old_length + page - 1) / page, new_pages = (new_length + page - 1) / page;
+  uint64_t pages = old_pages < new_pages ? old_pages : new_pages;
+  char vec[512];
+  for (uint64_t i = 0; i < pages;) {
+    uint64_t n = pages - i < 512 ? pages - i : 512;
+    uint8_t *from = (uint8_t *)addr + i * page, *to = (uint8_t *)p + i * page;
+    if (mincore(from, (size_t)(n * page), (void *)vec) != 0) { /* unknown: copy the rest */
+      memcpy(to, from, (size_t)((pages - i) * page));
+      break;
+    }
+    for (uint64_t j = 0; j < n; j++)
+      if (vec[j] & (MINCORE_ANONYMOUS | MINCORE_PAGED_OUT))
+        memcpy(to + j * page, from + j * page, (size_t)page);
+    i += n;
+  }
+  *out = p;
+  return 0;
 }
 
-/*
- * A copy, where Linux moves: a shared map (or memory file) is mapped from the file again, as on
- * Linux, but anything private is copied over. Two differences follow. Private anonymous memory
- * is copied instead of moved (Linux: mremap with MREMAP_DONTUNMAP), which costs time but not
- * meaning. A private file map's pages all become private copies: macOS has no pagemap to tell
- * the pages this process wrote from those it only read, so a page it never wrote no longer
- * follows the file (a later truncation leaves the old bytes there instead of faulting or
- * zeroing them, and changes made to the file through other maps no longer show).
- */
+static int private_file(int fd, int flags) {
+  return fd >= 0 && !(flags & MAP_ANONYMOUS) && !(flags & MAP_SHARED);
+}
+
+/* No mremap: map the new length afresh, then unmap the old range. A shared map (or memory file)
+ * is mapped from the file again, a private file map as above, and anonymous memory is copied
+ * (where Linux moves its pages). */
+int mm_remap(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
+             int64_t offset, void **out) {
+  if (!private_file(fd, flags))
+    return mm_remap_by_mapping(addr, old_length, new_length, fd, prot, flags, offset, out);
+  int err = map_private_file(addr, old_length, new_length, fd, prot, flags, offset, out);
+  if (err) return err;
+  munmap(addr, (size_t)old_length);
+  return 0;
+}
+
+/* The same new mapping as mm_remap, with the old one left mapped for the views that still point
+ * into it. Only anonymous memory differs from Linux: copied, not moved (mremap with
+ * MREMAP_DONTUNMAP), which costs time but not meaning. */
 int mm_relocate(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
                 int64_t offset, void **out) {
+  if (private_file(fd, flags))
+    return map_private_file(addr, old_length, new_length, fd, prot, flags, offset, out);
   return mm_map_copy(addr, old_length, new_length, fd, prot, flags, offset, out);
 }
 
