@@ -63,11 +63,51 @@ typedef struct mapping {
   bool is_private;      /* writes stay in this process: resize() keeps the file's bytes */
 } mapping;
 
-/* Regions alive in this process (all threads), retired ones included. memmap stops short of
- * vm.max_map_count by MAP_HEADROOM, so that reaching the limit gives the caller ENOMEM instead
- * of leaving the runtime itself without room to map memory (V8 then aborts). */
+/* memmap's regions alive in this process (all threads), retired ones included: each is one
+ * mapping of the kernel's count. */
 static _Atomic int64_t live_mappings;
-#define MAP_HEADROOM 4096
+
+/* memmap stops short of vm.max_map_count, so that reaching the limit gives the caller ENOMEM
+ * instead of leaving the runtime itself without room to map memory (V8 or the C++ allocator
+ * then abort the process). The room it leaves scales with what the runtime uses: the process's
+ * other mappings (heap pages, thread stacks, malloc arenas: more of them on a machine with more
+ * cores, or with a larger heap) may double, and never less than MAP_HEADROOM_MIN are left. */
+#define MAP_HEADROOM_MIN 4096
+
+/* The process's mappings that are not memmap's, as last counted, and the live_mappings figure
+ * at that count (-1: never counted). Counting reads /proc/self/maps, so it is repeated only as
+ * memmap approaches the limit: each time live_mappings has moved by a quarter of the distance
+ * that was left, and at least every MAP_RECOUNT maps near it. Races between threads only make
+ * a count a little older. */
+static _Atomic int64_t other_mappings;
+static _Atomic int64_t counted_at = -1;
+#define MAP_RECOUNT 64
+
+static int64_t map_reserve(int64_t other) {
+  return other + (other > MAP_HEADROOM_MIN ? other : MAP_HEADROOM_MIN);
+}
+
+/* Whether memmap may add one mapping and leave the runtime its room. */
+static bool room_for_a_mapping(void) {
+  int64_t limit = mm_map_limit();
+  if (limit <= 0) return true;
+  int64_t live = atomic_load(&live_mappings);
+  int64_t other = atomic_load(&other_mappings);
+  int64_t at = atomic_load(&counted_at);
+  int64_t distance = limit - live - map_reserve(other);
+  int64_t moved = at < 0 ? INT64_MAX : (live > at ? live - at : at - live);
+  int64_t step = distance / 4 > MAP_RECOUNT ? distance / 4 : MAP_RECOUNT;
+  if (at < 0 || moved >= step) {
+    int64_t total = mm_map_count();
+    if (total >= 0) {
+      other = total > live ? total - live : 0;
+      atomic_store(&other_mappings, other);
+      atomic_store(&counted_at, live);
+      distance = limit - live - map_reserve(other);
+    }
+  }
+  return distance > 0;
+}
 
 /* ---------------------------------------------------------------------------------------- */
 /* errors */
@@ -268,9 +308,7 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
     return throw_internal(env, "memmap: expected a Float64Array");
   if (length < 0 || offset < 0) return throw_sys(env, EINVAL, "mmap");
 
-  int limit = mm_map_limit();
-  if (limit > 2 * MAP_HEADROOM && atomic_load(&live_mappings) >= limit - MAP_HEADROOM)
-    return throw_sys(env, ENOMEM, "mmap");
+  if (!room_for_a_mapping()) return throw_sys(env, ENOMEM, "mmap");
 
   mm_request req = {fd, (uint64_t)length, offset, access, effective, flags, prot, trackfd};
   mm_opened opened;
@@ -352,8 +390,7 @@ static int remap_mapping(void *ctx, uint64_t new_length, const char **syscall) {
     r->guard = guard_add(r->addr, r->length);
     return 0;
   }
-  int limit = mm_map_limit();
-  if (limit > 2 * MAP_HEADROOM && atomic_load(&live_mappings) >= limit - MAP_HEADROOM) return ENOMEM;
+  if (!room_for_a_mapping()) return ENOMEM;
   int err = mm_relocate(r->addr, r->length, new_length, m->fd, m->prot, m->flags, m->offset, &addr);
   if (err) return err;
   region *moved = region_new(addr, new_length);

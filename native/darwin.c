@@ -145,6 +145,26 @@ int mm_same_file(int a, int b, int *same) {
  * vm.max_map_count): unknown, so binding.c keeps no headroom. */
 int mm_map_limit(void) { return 0; }
 
+/* The task's top-level VM map entries (a submap, such as the shared library cache, counts as
+ * one). binding.c asks only when there is a limit to keep under, so on macOS it never does. */
+int64_t mm_map_count(void) {
+  int64_t entries = 0;
+  mach_vm_address_t address = 0;
+  for (;;) {
+    mach_vm_size_t size = 0;
+    natural_t depth = 0;
+    vm_region_submap_info_data_64_t info;
+    mach_msg_type_number_t count = VM_REGION_SUBMAP_INFO_COUNT_64;
+    kern_return_t kr = mach_vm_region_recurse(mach_task_self(), &address, &size, &depth,
+                                              (vm_region_recurse_info_t)&info, &count);
+    if (kr != KERN_SUCCESS) break; /* KERN_INVALID_ADDRESS: past the last entry */
+    entries++;
+    if (size == 0 || address + size < address) break;
+    address += size;
+  }
+  return entries;
+}
+
 /*
  * Shared anonymous memory: a POSIX shared memory object, unlinked as soon as it is made so that
  * only descriptors reach it, as with Linux's memfd. Its name only has to be unique for that

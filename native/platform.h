@@ -125,6 +125,9 @@ int mm_map_limit(void);
  */
 int mm_advice_allowed(int advice);
 
+/* How many mappings the process has now (all of them, not only memmap's), or -1 when unknown. */
+int64_t mm_map_count(void);
+
 /*
  * msync(2). fd is the mapping's own descriptor, or -1 (anonymous memory, trackfd off): a
  * platform whose msync does not reach the disk (macOS) finishes a synchronous flush through it.

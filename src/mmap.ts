@@ -6,10 +6,14 @@
  * those cached Buffers, so a hot call never crosses into native code; the addon is called for
  * system calls only (map, unmap, remap, msync, madvise, ...).
  *
- * Views. A map no larger than the runtime's largest Buffer (`buffer.constants.MAX_LENGTH`:
- * 4 GiB on Node 20, 2^53 - 1 on Node 22+) is covered by one Buffer. A larger map is covered by
- * overlapping windows of 2·S bytes starting every S bytes (S = a quarter of that limit), so any
- * range of at most S bytes lies inside one window; longer operations walk the windows.
+ * Views. A map smaller than 4 GiB (`SAFE_LIMIT`) is covered by one Buffer. A larger map is
+ * covered by overlapping windows of 2·S bytes starting every S bytes (S = a quarter of that
+ * limit), so any range of at most S bytes lies inside one window; longer operations walk the
+ * windows. No Buffer or ArrayBuffer over a map reaches 2^32 bytes, even where the runtime's
+ * `buffer.constants.MAX_LENGTH` allows it (2^53 - 1 on Node 22+): runtimes mis-handle Buffers
+ * past 2^32 (Node 22 and 24's `indexOf`/`lastIndexOf` wrap, Node 26's `indexOf` mis-handles a
+ * start offset past 2^32, Deno reads zeros from a map past 4 GiB), and the windows keep every
+ * result independent of that.
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, openSync, unlinkSync } from 'node:fs';
@@ -43,12 +47,16 @@ const NEWLINE_BYTES = Buffer.of(NEWLINE);
 const NAME_PREFIX = 'memmap:';
 const MAX_NAME_BYTES = 66; // CPython's limit, so names that work there work here
 
+/** The largest Buffer memmap makes over a map: below 2^32 bytes on every runtime (see the
+ * header), in whole 64 KiB units so that it is a multiple of every page size. */
+const SAFE_LIMIT = Math.min(bufferConstants.MAX_LENGTH, 2 ** 32 - 2 ** 16);
+
 /** Largest single Buffer over a map; a test hook may lower it to exercise the windows. */
-let windowLimit = bufferConstants.MAX_LENGTH;
+let windowLimit = SAFE_LIMIT;
 
 /** @internal Lowers the single-Buffer limit so tests can cover windowed maps cheaply. */
 export function setWindowLimitForTesting(bytes: number | undefined): void {
-  windowLimit = bytes === undefined ? bufferConstants.MAX_LENGTH : bytes;
+  windowLimit = bytes === undefined ? SAFE_LIMIT : bytes;
 }
 
 /**
@@ -352,12 +360,13 @@ export class Mmap implements Iterable<number>, Disposable {
     }
   }
 
-  /** A new Buffer holding a copy of [offset, offset + length). */
-  #copyOut(offset: number, length: number): Buffer {
+  /** A new Buffer holding a copy of [offset, offset + length); `from` is the public method, for
+   * the stack of the error when the copy cannot be one Buffer. */
+  #copyOut(offset: number, length: number, from: Function): Buffer {
     if (length === 0) return Buffer.alloc(0);
     if (!this.#windowed) return copyOf((this.#buf ?? this.#whole()).buffer, offset, length);
     if (length > bufferConstants.MAX_LENGTH) {
-      throw rangeError('ERR_OUT_OF_RANGE', `Cannot read ${length} bytes into one Buffer (the limit is ${bufferConstants.MAX_LENGTH})`, this.read);
+      throw rangeError('ERR_OUT_OF_RANGE', `Cannot read ${length} bytes into one Buffer (the limit is ${bufferConstants.MAX_LENGTH})`, from);
     }
     const out = Buffer.allocUnsafe(length);
     this.#pieces(offset, length, (b, at, mapOffset, n) => out.set(b.subarray(at, at + n), mapOffset - offset));
@@ -555,21 +564,21 @@ export class Mmap implements Iterable<number>, Disposable {
     if (step === undefined && typeof start === 'number' && typeof stop === 'number' &&
         Number.isInteger(start) && Number.isInteger(stop) && start >= 0 && start <= stop && stop <= this.#length) {
       // The common case, m[a:b] with in-range bounds, needs none of Python's slice arithmetic.
-      const out = this.#copyOut(start, stop - start);
+      const out = this.#copyOut(start, stop - start, Mmap.prototype.slice);
       if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.slice);
       return out;
     }
-    const [first, k, count] = sliceIndices(this.#length, start, stop, step, this.slice);
+    const [first, delta, count] = sliceIndices(this.#length, start, stop, step, this.slice);
     let out: Buffer;
-    if (k === 1) {
-      out = this.#copyOut(first, count);
+    if (delta === 1) {
+      out = this.#copyOut(first, count, Mmap.prototype.slice);
     } else {
       out = Buffer.allocUnsafe(count);
       if (!this.#windowed) {
         const b = this.#buf ?? this.#whole();
-        for (let i = 0, at = first; i < count; i++, at += k) out[i] = b[at]!;
+        for (let i = 0, at = first; i < count; i++, at += delta) out[i] = b[at]!;
       } else {
-        for (let i = 0, at = first; i < count; i++, at += k) out[i] = this.#byteAt(at);
+        for (let i = 0, at = first; i < count; i++, at += delta) out[i] = this.#byteAt(at);
       }
     }
     if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.slice);
@@ -581,17 +590,17 @@ export class Mmap implements Iterable<number>, Disposable {
   setSlice(start: number | null | undefined, stop: number | null | undefined, data: Data, step?: number | null): void {
     if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.setSlice);
     if (this.#readonly) throw readonlyError(this.setSlice);
-    const [first, k, count] = sliceIndices(this.#length, start, stop, step, this.setSlice);
+    const [first, delta, count] = sliceIndices(this.#length, start, stop, step, this.setSlice);
     const src = toBytes(data, 'data', this.setSlice);
     if (lengthOf(src) !== count) {
       throw rangeError('ERR_OUT_OF_RANGE', 'mmap slice assignment is wrong size', this.setSlice);
     }
-    if (k === 1) {
+    if (delta === 1) {
       this.#copyIn(first, src);
     } else if (count > 0) {
       // The source may be a view of this map: copy it all before writing.
       const copy = copyBytes(src);
-      for (let i = 0, at = first; i < count; i++, at += k) this.#setByteAt(at, copy[i]!);
+      for (let i = 0, at = first; i < count; i++, at += delta) this.#setByteAt(at, copy[i]!);
     }
     if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.setSlice);
   }
@@ -617,9 +626,9 @@ export class Mmap implements Iterable<number>, Disposable {
     if (o + n <= Math.min(k * this.#stride + 2 * this.#stride, size) && n <= this.#stride) {
       return this.#viewWindow(k).subarray(o - k * this.#stride, o - k * this.#stride + n);
     }
-    if (n > bufferConstants.MAX_LENGTH) {
+    if (n > SAFE_LIMIT) {
       throw rangeError('ERR_OUT_OF_RANGE',
-        `A view is at most ${bufferConstants.MAX_LENGTH} bytes on this runtime; ask for a smaller range`, this.view);
+        `A view is at most ${SAFE_LIMIT} bytes; ask for a smaller range`, this.view);
     }
     return this.#publicBuffer(o, n);
   }
@@ -646,7 +655,7 @@ export class Mmap implements Iterable<number>, Disposable {
     const pos = this.#pos;
     const remaining = pos < this.#length ? this.#length - pos : 0;
     const count = want < 0 || want > remaining ? remaining : want;
-    const out = this.#copyOut(pos, count);
+    const out = this.#copyOut(pos, count, Mmap.prototype.read);
     if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.read);
     this.#pos = pos + count;
     return out;
@@ -681,7 +690,7 @@ export class Mmap implements Iterable<number>, Disposable {
     }
     const at = this.#indexOf(Buffer.of(NEWLINE), pos, length);
     end = at < 0 ? length : at + 1;
-    const out = this.#copyOut(pos, end - pos);
+    const out = this.#copyOut(pos, end - pos, Mmap.prototype.readLine);
     if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readLine);
     this.#pos = end;
     return out;
@@ -713,7 +722,7 @@ export class Mmap implements Iterable<number>, Disposable {
           setBytes(out, b.subarray(at, at + count), o); // one memmove, safe if target is a view of this map
         }
       } else {
-        setBytes(out, this.#copyOut(at, count), o);
+        setBytes(out, this.#copyOut(at, count, Mmap.prototype.readInto), o);
       }
       if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.readInto);
     }
@@ -896,7 +905,7 @@ export class Mmap implements Iterable<number>, Disposable {
       if (Math.max(so, dO) + m <= Math.min(base + 2 * stride, this.#length)) {
         this.#window(k).copyWithin(dO - base, so - base, so - base + m);
       } else {
-        this.#copyIn(dO, this.#copyOut(so, m)); // far apart: no overlap, copy through a buffer
+        this.#copyIn(dO, this.#copyOut(so, m, Mmap.prototype.move)); // far apart: no overlap, copy through a buffer
       }
       done += m;
     }

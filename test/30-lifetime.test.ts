@@ -17,7 +17,7 @@ import {
   ACCESS_COPY, ACCESS_READ, ACCESS_WRITE, MADV_NORMAL, MAP_PRIVATE, Mmap, PAGESIZE, PROT_READ,
 } from '../src/index.js';
 import { setWindowLimitForTesting } from '../src/mmap.js';
-import { fixture, makeFile, openFd, runFixture, scratchDir } from './helpers.js';
+import { fixture, makeFile, openFd, runFixture, scratchDir, skipOn } from './helpers.js';
 
 const dir = scratchDir();
 
@@ -609,7 +609,8 @@ describe('the garbage collector unmaps what is never closed', () => {
     assert.ok(Math.max(...abandonRss) - Math.min(...abandonRss) < 32 * MiB, 'RSS over the abandon loop');
   });
 
-  test('a view kept alive keeps its memory mapped and correct after the Mmap is collected', () => {
+  test('a view kept alive keeps its memory mapped and correct after the Mmap is collected',
+    skipOn('bun', "JavaScriptCore scans the stack conservatively, so Bun.gc(true) does not promise to collect the dropped view, and the test needs its ArrayBuffer finalized when it asks"), () => {
     const path = join(dir, 'survive.bin');
     const r = spawnSync(process.execPath, ['--expose-gc', fixture('lifetime-gc'), 'survive', path],
       { encoding: 'utf8', timeout: 60_000 });

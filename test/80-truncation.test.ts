@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { PAGESIZE } from '../src/index.js';
-import { runFixture, scratchDir } from './helpers.js';
+import { runFixture, scratchDir, skipOn } from './helpers.js';
 
 const dir = scratchDir();
 const FILL = 0xab;
@@ -120,7 +120,8 @@ function lastJson(stdout: string): Line {
   return JSON.parse(lines[lines.length - 1]!) as Line;
 }
 
-test('a SIGBUS sent by kill() still kills the process (the guard swallows no real signal)', () => {
+test('a SIGBUS sent by kill() still kills the process (the guard swallows no real signal)',
+  skipOn('deno', 'a SIGBUS sent by kill() does not end a Deno 2.9 process (the child printed that it survived), so the usual outcome of a real signal cannot be observed there'), () => {
   const r = guard('kill');
   assert.equal(r.signal, 'SIGBUS', `status ${r.status}, stdout ${r.stdout}`);
   assert.doesNotMatch(r.stdout, /survived/);
@@ -161,7 +162,8 @@ function foreign(): string | null {
   return lib;
 }
 
-test('a hardware SIGBUS outside memmap\'s ranges still kills the process', (t) => {
+test('a hardware SIGBUS outside memmap\'s ranges still kills the process',
+  skipOn('bun', "Bun's process.dlopen loads only Node-API modules ('symbol napi_register_module_v1 not found'), and the test loads a plain shared object that faults outside memmap"), (t) => {
   const lib = foreign();
   if (lib === null) {
     t.skip('no C compiler to build the foreign library');
@@ -212,19 +214,22 @@ test('a map at an offset, truncated below its start, reports the file\'s new siz
   assert.deepEqual(lastJson(r.stdout), { touched: 0, readError: { code: 'ERR_MMAP_TRUNCATED', size: PAGESIZE }, faulted: true });
 });
 
-test('a process.on("SIGBUS") listener added after memmap loads does not disable the guard', () => {
+test('a process.on("SIGBUS") listener added after memmap loads does not disable the guard',
+  skipOn('bun', 'on Bun a process.on("SIGBUS") listener takes the signal from memmap\'s guard: a touch of a vanished page then never returns (the child is killed after 4 s)'), () => {
     const r = guard('listener-after', [], 4_000);
     assert.equal(r.signal, null, `ended by ${r.signal} (SIGKILL: hung in a fault loop)`);
     assert.deepEqual(lastJson(r.stdout), { listened: 0, touched: 0, faulted: true });
   });
 
-test('a SIGBUS from kill() handled by a JS listener does not disable the guard', () => {
+test('a SIGBUS from kill() handled by a JS listener does not disable the guard',
+  { ...skipOn('bun', 'on Bun a process.on("SIGBUS") listener takes the signal from memmap\'s guard: a touch of a vanished page then never returns (the child is killed after 4 s)'), ...skipOn('deno', 'Deno 2.9 does not deliver a SIGBUS sent by kill() to a process.on("SIGBUS") listener as Node does (the child ended by SIGBUS, or its listener never ran)') }, () => {
     const r = guard('listener-kill', [], 4_000);
     assert.equal(r.signal, null, `ended by ${r.signal} (SIGKILL: hung in a fault loop)`);
     assert.deepEqual(lastJson(r.stdout), { listened: 1, touched: 0, faulted: true });
   });
 
-test('a listener added while a view is live, or added and removed, leaves the guard in place', () => {
+test('a listener added while a view is live, or added and removed, leaves the guard in place',
+  { ...skipOn('bun', 'on Bun a process.on("SIGBUS") listener takes the signal from memmap\'s guard: a touch of a vanished page then never returns (the child is killed after 4 s)'), ...skipOn('deno', 'Deno 2.9 handles SIGBUS itself once a JS listener exists: the guard is not reached (the child ended by SIGBUS or hung)') }, () => {
   const late = guard('listener-late', [], 4_000);
   assert.equal(late.signal, null, `ended by ${late.signal} (SIGKILL: hung in a fault loop)`);
   assert.deepEqual(lastJson(late.stdout), { listened: 0, touched: 0, faulted: true });

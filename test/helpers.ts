@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /** A fresh directory removed when the test file ends. */
 export function scratchDir(): string {
@@ -71,4 +73,30 @@ export function findPython(): string[] | null {
   }
   python = null;
   return python;
+}
+
+/** The runtime running the tests. Bun and Deno run this suite through their Node
+ * compatibility (`bun test`, `deno test`); where one lacks a feature a test needs, the test
+ * says so with `skipOn`. */
+export const runtime: 'node' | 'bun' | 'deno' =
+  'Bun' in globalThis ? 'bun' : 'Deno' in globalThis ? 'deno' : 'node';
+
+/**
+ * Options for `test()`/`describe()` that skip it on `which`, with the reason in the test:
+ * `test('name', skipOn('bun', 'why'), () => ...)`. The reason names the missing runtime
+ * feature, never just "it fails there".
+ */
+export function skipOn(which: 'bun' | 'deno', reason: string): { skip?: string } {
+  return runtime === which ? { skip: `${which}: ${reason}` } : {};
+}
+
+/**
+ * A function that runs a full garbage collection: `gc` from V8 (Node, Deno), made available
+ * without `--expose-gc`, or `Bun.gc(true)` on Bun (JavaScriptCore has no `gc` global).
+ */
+export function collector(): () => void {
+  const bun = (globalThis as { Bun?: { gc(sync: boolean): void } }).Bun;
+  if (bun !== undefined) return () => bun.gc(true);
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }
