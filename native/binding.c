@@ -472,7 +472,7 @@ static napi_value js_sync(napi_env env, napi_callback_info info) {
   int32_t flags;
   mapping *m = get_range(env, info, 4, argv, &offset, &length);
   if (m == NULL || !get_i32(env, argv[3], &flags)) return NULL;
-  int err = mm_sync(m->live->addr + offset, (uint64_t)length, flags);
+  int err = mm_sync(m->live->addr + offset, (uint64_t)length, flags, m->fd);
   if (err) return throw_sys(env, err, "msync");
   return NULL;
 }
@@ -484,12 +484,13 @@ typedef struct sync_work {
   uint8_t *addr;
   uint64_t length;
   int flags;
+  int fd; /* the mapping's, open until the work settles (close() waits for it) */
   int err;
 } sync_work;
 
 static void sync_execute(napi_env env, void *data) {
   sync_work *w = (sync_work *)data;
-  w->err = mm_sync(w->addr, w->length, w->flags);
+  w->err = mm_sync(w->addr, w->length, w->flags, w->fd);
 }
 
 static void sync_complete(napi_env env, napi_status status, void *data) {
@@ -532,6 +533,7 @@ static napi_value js_sync_async(napi_env env, napi_callback_info info) {
   w->addr = m->live->addr + offset;
   w->length = (uint64_t)length;
   w->flags = flags;
+  w->fd = m->fd;
 
   napi_value promise, name;
   if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||

@@ -124,11 +124,17 @@ int mm_map_limit(void);
  * kept, merged, dumped, inherited or prefetched, and can never make a page of the map fault.
  */
 int mm_advice_allowed(int advice);
+
 /* How many mappings the process has now (all of them, not only memmap's), or -1 when unknown. */
 int64_t mm_map_count(void);
 
-/* msync(2), madvise(2), mlock(2)/munlock(2). */
-int mm_sync(void *addr, uint64_t length, int flags);
+/*
+ * msync(2). fd is the mapping's own descriptor, or -1 (anonymous memory, trackfd off): a
+ * platform whose msync does not reach the disk (macOS) finishes a synchronous flush through it.
+ */
+int mm_sync(void *addr, uint64_t length, int flags, int fd);
+
+/* madvise(2), mlock(2)/munlock(2). */
 int mm_advise(void *addr, uint64_t length, int advice);
 int mm_lock(void *addr, uint64_t length, int lock);
 

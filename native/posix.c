@@ -29,8 +29,9 @@ int mm_unmap(void *addr, uint64_t length) {
   return munmap(addr, (size_t)length) == 0 ? 0 : errno;
 }
 
-int mm_sync(void *addr, uint64_t length, int flags) {
-  return msync(addr, (size_t)length, flags) == 0 ? 0 : errno;
+int mm_sync(void *addr, uint64_t length, int flags, int fd) {
+  if (msync(addr, (size_t)length, flags) != 0) return errno;
+  return fd >= 0 ? mm_sync_file(fd, flags) : 0;
 }
 
 int mm_advise(void *addr, uint64_t length, int advice) {
@@ -91,6 +92,7 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
   memset(out, 0, sizeof *out);
   memset(failure, 0, sizeof *failure);
   uint64_t length = req->length;
+  if (req->fd >= 0) mm_prepare_file(req->fd);
   if (check_file_size(req, &length, failure)) return 1;
 
   int flags = req->flags, prot = req->prot;
@@ -116,8 +118,10 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
   int fd = req->fd, owned = -1;
   if (fd == -1) { /* any other negative number is a bad descriptor, for mmap to refuse */
     /* Shared or private as the caller's flags say (an access of READ or COPY maps the memory
-     * privately, but still makes it shareable, as before the access rules applied). */
-    if ((req->flags & MAP_PRIVATE) || !(req->flags & MAP_SHARED)) {
+     * privately, but still makes it shareable, as before the access rules applied, where the
+     * platform can map a memory file privately). */
+    if ((req->flags & MAP_PRIVATE) || !(req->flags & MAP_SHARED) ||
+        ((flags & MAP_PRIVATE) && !mm_memory_file_maps_private())) {
       flags |= MAP_ANONYMOUS;
     } else {
       /* Shared anonymous memory lives in a memory file: it can be handed to other processes and
@@ -129,10 +133,11 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
         failure->syscall = "mmap";
         return 1;
       }
-      int err = mm_memory_file("memmap", (uint64_t)req->offset + length, &owned);
+      const char *call = "mmap";
+      int err = mm_memory_file("memmap", (uint64_t)req->offset + length, &owned, &call);
       if (err) {
         failure->err = err;
-        failure->syscall = "memfd_create";
+        failure->syscall = call;
         return 1;
       }
       fd = owned;
