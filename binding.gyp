@@ -12,6 +12,18 @@
           "sources": ["native/posix.c", "native/linux.c", "native/guard.c", "native/signals.c"],
           "ldflags": ["-Wl,-z,nodelete"]
         }],
+        # macOS (not built here: no SDK). Mach-O has no -z nodelete; darwin.c pins its own image
+        # with dlopen(RTLD_NOLOAD | RTLD_NODELETE) when it is loaded. gyp takes compiler flags on
+        # macOS from xcode_settings, not cflags. _DARWIN_C_SOURCE keeps Darwin's own names
+        # (MAP_ANON, MADV_FREE, F_FULLFSYNC, ...) visible whatever else is defined.
+        ["OS=='mac'", {
+          "sources": ["native/posix.c", "native/darwin.c", "native/guard.c", "native/signals.c"],
+          "defines": ["_DARWIN_C_SOURCE"],
+          "xcode_settings": {
+            "GCC_C_LANGUAGE_STANDARD": "c11",
+            "OTHER_CFLAGS": ["-Wall", "-Wextra", "-Wno-unused-parameter"]
+          }
+        }],
         # windows.c holds the whole platform, including what guard.h and signals.h declare
         # (there is no SIGBUS on Windows). MSVC needs C11 atomics switched on for binding.c.
         ["OS=='win'", {

@@ -202,6 +202,17 @@ export function memmapParticipant(s: Sizes, files: DataFiles): Participant & { m
       const count = countNewlines(big.view());
       return { ns: since(t0), check: count };
     },
+    regex_search_end() {
+      const t0 = now();
+      const m = lines.search(/NEEDLE_AT_END_+Z/);
+      return { ns: since(t0), check: m === null ? -1 : m.index };
+    },
+    regex_count_lines() {
+      let count = 0;
+      const t0 = now();
+      for (const _ of lines.matchAll(/a+\n/)) count++;
+      return { ns: since(t0), check: count };
+    },
     flush_64mib() {
       dirtyPages(flushView);
       const t0 = now();

@@ -10,6 +10,7 @@ Python user would write it.
 import json
 import mmap
 import os
+import re
 import sys
 import time
 
@@ -161,6 +162,21 @@ def main():
             count += m[a:a + scan_chunk].count(b"\n")
         return now() - t0, count
 
+    needle_re = re.compile(rb"NEEDLE_AT_END_+Z")
+    line_re = re.compile(rb"a+\n")
+
+    def regex_search_end():
+        t0 = now()
+        m = needle_re.search(lines)
+        return now() - t0, -1 if m is None else m.start()
+
+    def regex_count_lines():
+        count = 0
+        t0 = now()
+        for _ in line_re.finditer(lines):
+            count += 1
+        return now() - t0, count
+
     def flush_64mib():
         m = flush
         for i in range(0, len(m), page):
@@ -185,6 +201,8 @@ def main():
         "random_read_64": random_read_64,
         "random_read_64_chain": random_read_64_chain,
         "scan_newlines": scan_newlines,
+        "regex_search_end": regex_search_end,
+        "regex_count_lines": regex_count_lines,
         "flush_64mib": flush_64mib,
     }
 

@@ -24,6 +24,7 @@
  * TypeScript layer from becoming memory corruption.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -482,7 +483,7 @@ static napi_value js_sync(napi_env env, napi_callback_info info) {
   int32_t flags;
   mapping *m = get_range(env, info, 4, argv, &offset, &length);
   if (m == NULL || !get_i32(env, argv[3], &flags)) return NULL;
-  int err = mm_sync(m->live->addr + offset, (uint64_t)length, flags);
+  int err = mm_sync(m->live->addr + offset, (uint64_t)length, flags, m->fd);
   if (err) return throw_sys(env, err, "msync");
   return NULL;
 }
@@ -494,12 +495,13 @@ typedef struct sync_work {
   uint8_t *addr;
   uint64_t length;
   int flags;
+  int fd; /* the mapping's, open until the work settles (close() waits for it) */
   int err;
 } sync_work;
 
 static void sync_execute(napi_env env, void *data) {
   sync_work *w = (sync_work *)data;
-  w->err = mm_sync(w->addr, w->length, w->flags);
+  w->err = mm_sync(w->addr, w->length, w->flags, w->fd);
 }
 
 static void sync_complete(napi_env env, napi_status status, void *data) {
@@ -542,6 +544,7 @@ static napi_value js_sync_async(napi_env env, napi_callback_info info) {
   w->addr = m->live->addr + offset;
   w->length = (uint64_t)length;
   w->flags = flags;
+  w->fd = m->fd;
 
   napi_value promise, name;
   if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
@@ -611,6 +614,321 @@ static napi_value js_residency(napi_env env, napi_callback_info info) {
   unsigned char *bytes = out;
   for (size_t i = 0; i < out_length; i++) bytes[i] &= 1;
   return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* waiting on a word of the map (futex), and prefetch */
+
+/* The word at offset of the live mapping, 4-byte aligned and inside it (checked in src/ too). */
+static uint32_t *word_at(napi_env env, mapping *m, int64_t offset) {
+  if (!in_range(env, m, offset, 4)) return NULL;
+  if (offset % 4 != 0) {
+    throw_internal(env, "memmap: unaligned word reached the native binding");
+    return NULL;
+  }
+  return (uint32_t *)(m->live->addr + offset);
+}
+
+/* timeout in milliseconds (a double; negative: no limit) -> nanoseconds (-1: no limit). */
+static int64_t timeout_ns(double ms) {
+  if (ms < 0) return -1;
+  double ns = ms * 1e6;
+  return ns >= 4e18 ? -1 : (int64_t)ns;
+}
+
+/* The shape of wait/waitAsync: (handle, offset, expected, timeoutMs). */
+static uint32_t *get_wait_args(napi_env env, napi_callback_info info, napi_value *argv, size_t argc,
+                               uint32_t *expected, int64_t *ns, mapping **out) {
+  int64_t offset;
+  double ms;
+  if (!get_args(env, info, argc, argv) || !get_i64(env, argv[1], &offset)) return NULL;
+  if (napi_get_value_uint32(env, argv[2], expected) != napi_ok ||
+      napi_get_value_double(env, argv[3], &ms) != napi_ok) {
+    throw_internal(env, "memmap: expected a number in the native binding");
+    return NULL;
+  }
+  mapping *m = get_mapping(env, argv[0]);
+  if (m == NULL) return NULL;
+  *ns = timeout_ns(ms);
+  *out = m;
+  return word_at(env, m, offset);
+}
+
+/* A wait that a signal interrupted resumes with what is left of its timeout. */
+static int wait_word(uint32_t *word, uint32_t expected, int64_t ns, int *result) {
+  int64_t deadline = ns < 0 ? -1 : mm_now_ns() + ns;
+  for (;;) {
+    int err = mm_wait(word, expected, ns, result);
+    if (err != EINTR) return err;
+    if (deadline >= 0) {
+      ns = deadline - mm_now_ns();
+      if (ns <= 0) {
+        *result = 2;
+        return 0;
+      }
+    }
+  }
+}
+
+/* wait(handle, offset, expected, timeoutMs) -> 0 woken, 1 not equal, 2 timed out. Blocks the
+ * calling thread, as Atomics.wait does. */
+static napi_value js_wait(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  uint32_t expected;
+  int64_t ns;
+  mapping *m;
+  uint32_t *word = get_wait_args(env, info, argv, 4, &expected, &ns, &m);
+  if (word == NULL) return NULL;
+  int result = 0;
+  int err = wait_word(word, expected, ns, &result);
+  if (err) return throw_sys(env, err, "futex");
+  napi_value out;
+  napi_create_int32(env, result, &out);
+  return out;
+}
+
+/* notify(handle, offset, count) -> how many waiters were woken (in every process). */
+static napi_value js_notify(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int64_t offset;
+  int32_t count;
+  if (!get_args(env, info, 3, argv) || !get_i64(env, argv[1], &offset) || !get_i32(env, argv[2], &count))
+    return NULL;
+  mapping *m = get_mapping(env, argv[0]);
+  if (m == NULL) return NULL;
+  uint32_t *word = word_at(env, m, offset);
+  if (word == NULL) return NULL;
+  int woken = 0;
+  int err = mm_wake(word, count, &woken);
+  if (err) return throw_sys(env, err, "futex");
+  napi_value out;
+  napi_create_int32(env, woken, &out);
+  return out;
+}
+
+/* An async wait sleeps in slices this long, so that a cancel (close()) whose wake-up came
+ * before it went to sleep is seen within a slice. */
+#define WAIT_SLICE_NS 50000000LL
+
+/*
+ * waitAsync() runs on a thread of its own, not on libuv's pool: a wait may last forever, and a
+ * pool thread held that long starves fs and zlib; worse, a worker's teardown waits for pool work
+ * to finish before it runs cleanup hooks, so worker.terminate() would hang on a pending wait.
+ * The thread hands its result back through a thread-safe function; an environment cleanup hook
+ * stops it (and joins it) when the environment is torn down.
+ */
+typedef struct wait_work {
+  napi_threadsafe_function tsfn;
+  napi_deferred deferred;
+  napi_ref cancel_ref; /* the Int32Array the cancel flag lives in, kept alive while waiting */
+  int32_t *cancel;     /* cancel[0] != 0: the map was closed; stop waiting */
+  int stopping;        /* the environment is being torn down; stop waiting */
+  pthread_t thread;
+  bool joined;
+  region *r;           /* pinned while waiting: its addresses stay reserved */
+  uint32_t *word;
+  uint32_t expected;
+  int64_t ns;
+  int result;          /* 0 woken, 1 not equal, 2 timed out, 3 cancelled */
+  int err;
+} wait_work;
+
+static bool wait_cancelled(wait_work *w) {
+  return __atomic_load_n(w->cancel, __ATOMIC_SEQ_CST) != 0 ||
+         __atomic_load_n(&w->stopping, __ATOMIC_SEQ_CST) != 0;
+}
+
+static void wait_execute(wait_work *w) {
+  int64_t deadline = w->ns < 0 ? -1 : mm_now_ns() + w->ns;
+  bool slept = false;
+  for (;;) {
+    if (wait_cancelled(w)) {
+      w->result = 3;
+      return;
+    }
+    int64_t left = deadline < 0 ? WAIT_SLICE_NS : deadline - mm_now_ns();
+    if (left <= 0) {
+      w->result = 2;
+      return;
+    }
+    bool last = deadline >= 0 && left <= WAIT_SLICE_NS;
+    int result = 0;
+    int err = mm_wait(w->word, w->expected, last ? left : WAIT_SLICE_NS, &result);
+    if (err == EINTR) continue;
+    if (err) {
+      w->err = err;
+      return;
+    }
+    if (result == 2 && !last) {
+      slept = true;
+      continue;
+    }
+    /* The word changed between two slices: it was written while we waited, which is what a
+     * notify() would have told us. */
+    w->result = result == 1 && slept ? 0 : result;
+    if (wait_cancelled(w)) w->result = 3;
+    return;
+  }
+}
+
+static void *wait_thread(void *data) {
+  wait_work *w = (wait_work *)data;
+  wait_execute(w);
+  napi_threadsafe_function tsfn = w->tsfn; /* w belongs to the JavaScript thread from here */
+  napi_call_threadsafe_function(tsfn, w, napi_tsfn_blocking);
+  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  return NULL;
+}
+
+static void wait_join(wait_work *w) {
+  if (!w->joined) {
+    pthread_join(w->thread, NULL);
+    w->joined = true;
+  }
+}
+
+/* The environment is being torn down (worker.terminate(), process exit) with the wait pending:
+ * stop the thread and wait for it, so it has handed its result over before the thread-safe
+ * function is finalized. */
+static void wait_env_cleanup(void *data) {
+  wait_work *w = (wait_work *)data;
+  __atomic_store_n(&w->stopping, 1, __ATOMIC_SEQ_CST);
+  int woken = 0;
+  mm_wake(w->word, 0x7fffffff, &woken);
+  wait_join(w);
+}
+
+/* On the JavaScript thread: settle the promise and free the wait. env is NULL when the
+ * environment is being torn down (then only memory is released). */
+static void wait_settle(napi_env env, napi_value js_cb, void *context, void *data) {
+  wait_work *w = (wait_work *)data;
+  wait_join(w);
+  region_unpin(w->r);
+  if (env != NULL) {
+    napi_remove_env_cleanup_hook(env, wait_env_cleanup, w);
+    napi_delete_reference(env, w->cancel_ref);
+    if (w->err == 0) {
+      napi_value out;
+      napi_create_int32(env, w->result, &out);
+      napi_resolve_deferred(env, w->deferred, out);
+    } else {
+      throw_sys(env, w->err, "futex");
+      napi_value error;
+      napi_get_and_clear_last_exception(env, &error);
+      napi_reject_deferred(env, w->deferred, error);
+    }
+  }
+  free(w);
+}
+
+/* waitAsync(handle, offset, expected, timeoutMs, cancel) -> Promise of 0/1/2/3, the wait run on
+ * a thread of its own. It pins the region (close() turns it into zero pages, never frees it
+ * under the waiter); close() sets cancel[0] and wakes the word. */
+static napi_value js_wait_async(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  uint32_t expected;
+  int64_t ns;
+  mapping *m;
+  uint32_t *word = get_wait_args(env, info, argv, 5, &expected, &ns, &m);
+  if (word == NULL) return NULL;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *cancel = NULL;
+  if (napi_get_typedarray_info(env, argv[4], &type, &length, &cancel, NULL, NULL) != napi_ok ||
+      type != napi_int32_array || length < 1)
+    return throw_internal(env, "memmap: expected an Int32Array");
+
+  wait_work *w = calloc(1, sizeof *w);
+  if (w == NULL) return throw_sys(env, ENOMEM, "futex");
+  w->cancel = (int32_t *)cancel;
+  w->word = word;
+  w->expected = expected;
+  w->ns = ns;
+  w->r = m->live;
+  napi_value promise, name;
+  if (napi_create_reference(env, argv[4], 1, &w->cancel_ref) != napi_ok) {
+    free(w);
+    return throw_internal(env, "memmap: could not start an asynchronous wait");
+  }
+  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "memmap:waitAsync", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, w, wait_settle,
+                                      &w->tsfn) != napi_ok) {
+    napi_delete_reference(env, w->cancel_ref);
+    free(w);
+    return throw_internal(env, "memmap: could not start an asynchronous wait");
+  }
+  w->r->pins++;
+  int err = pthread_create(&w->thread, NULL, wait_thread, w);
+  if (err) {
+    w->r->pins--;
+    napi_release_threadsafe_function(w->tsfn, napi_tsfn_abort);
+    napi_delete_reference(env, w->cancel_ref);
+    free(w);
+    return throw_sys(env, err, "pthread_create");
+  }
+  napi_add_env_cleanup_hook(env, wait_env_cleanup, w);
+  return promise;
+}
+
+typedef struct prefetch_work {
+  napi_async_work work;
+  napi_deferred deferred;
+  region *r;
+  uint8_t *addr;
+  uint64_t length;
+  int err;
+} prefetch_work;
+
+static void prefetch_execute(napi_env env, void *data) {
+  prefetch_work *w = (prefetch_work *)data;
+  w->err = mm_prefetch(w->addr, w->length);
+}
+
+static void prefetch_complete(napi_env env, napi_status status, void *data) {
+  prefetch_work *w = (prefetch_work *)data;
+  region_unpin(w->r);
+  if (w->err == 0 && status == napi_ok) {
+    napi_value undefined;
+    napi_get_undefined(env, &undefined);
+    napi_resolve_deferred(env, w->deferred, undefined);
+  } else {
+    throw_sys(env, w->err ? w->err : ECANCELED, "madvise");
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_reject_deferred(env, w->deferred, error);
+  }
+  napi_delete_async_work(env, w->work);
+  free(w);
+}
+
+/* prefetchAsync(handle, offset, length) -> Promise: the range made resident on the thread pool.
+ * offset is page-aligned by the caller. The region is pinned meanwhile: close() cannot free the
+ * addresses under it (they become zero pages, which it then touches harmlessly). */
+static napi_value js_prefetch_async(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int64_t offset, length;
+  mapping *m = get_range(env, info, 3, argv, &offset, &length);
+  if (m == NULL) return NULL;
+  prefetch_work *w = calloc(1, sizeof *w);
+  if (w == NULL) return throw_sys(env, ENOMEM, "madvise");
+  w->r = m->live;
+  w->addr = m->live->addr + offset;
+  w->length = (uint64_t)length;
+  napi_value promise, name;
+  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "memmap:prefetch", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, prefetch_execute, prefetch_complete, w, &w->work) != napi_ok) {
+    free(w);
+    return throw_internal(env, "memmap: could not start a prefetch");
+  }
+  if (napi_queue_async_work(env, w->work) != napi_ok) {
+    napi_delete_async_work(env, w->work);
+    free(w);
+    return throw_internal(env, "memmap: could not queue a prefetch");
+  }
+  w->r->pins++;
+  return promise;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -715,6 +1033,10 @@ static napi_value init(napi_env env, napi_value exports) {
     {"faults", NULL, js_faults, NULL, NULL, NULL, napi_default, NULL},
     {"reinstallGuard", NULL, js_reinstall_guard, NULL, NULL, NULL, napi_default, NULL},
     {"holdSigbus", NULL, signals_js_hold_sigbus, NULL, NULL, NULL, napi_default, NULL},
+    {"wait", NULL, js_wait, NULL, NULL, NULL, napi_default, NULL},
+    {"notify", NULL, js_notify, NULL, NULL, NULL, napi_default, NULL},
+    {"waitAsync", NULL, js_wait_async, NULL, NULL, NULL, napi_default, NULL},
+    {"prefetchAsync", NULL, js_prefetch_async, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK_NAPI(napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns));
 

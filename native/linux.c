@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/futex.h>
+#include <time.h>
 
 #include "posix.h"
 
@@ -192,7 +194,8 @@ int64_t mm_map_count(void) {
   return lines;
 }
 
-int mm_memory_file(const char *name, uint64_t size, int *out_fd) {
+int mm_memory_file(const char *name, uint64_t size, int *out_fd, const char **syscall) {
+  *syscall = "memfd_create"; /* for a failed ftruncate too, as before */
   int fd = memfd_create(name, MFD_CLOEXEC);
   if (fd < 0) return errno;
   if (ftruncate(fd, (off_t)size) != 0) {
@@ -201,6 +204,18 @@ int mm_memory_file(const char *name, uint64_t size, int *out_fd) {
     return err;
   }
   *out_fd = fd;
+  return 0;
+}
+
+int mm_memory_file_maps_private(void) { return 1; }
+
+/* Linux's msync(MS_SYNC) writes the pages out and waits for the device, and a page of a
+ * caller's file needs nothing before it is mapped: no extra step either way. */
+void mm_prepare_file(int fd) { (void)fd; }
+
+int mm_sync_file(int fd, int flags) {
+  (void)fd;
+  (void)flags;
   return 0;
 }
 
@@ -260,3 +275,57 @@ const mm_constant mm_constants[] = {
 #endif
   {NULL, 0},
 };
+
+/* ---------------------------------------------------------------------------------------- */
+/* waiting: a futex on the map's memory. Without FUTEX_PRIVATE_FLAG the kernel keys a shared
+ * mapping's word by its file and offset, so processes that map the same file (or memory file)
+ * wait on and wake the same word, whatever address each mapped it at. */
+
+int mm_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns, int *result) {
+  struct timespec ts, *tp = NULL;
+  if (timeout_ns >= 0) {
+    ts.tv_sec = (time_t)(timeout_ns / 1000000000);
+    ts.tv_nsec = (long)(timeout_ns % 1000000000);
+    tp = &ts;
+  }
+  long r = syscall(SYS_futex, addr, FUTEX_WAIT, expected, tp, NULL, 0);
+  if (r == 0) {
+    *result = 0;
+    return 0;
+  }
+  if (errno == EAGAIN) {
+    *result = 1;
+    return 0;
+  }
+  if (errno == ETIMEDOUT) {
+    *result = 2;
+    return 0;
+  }
+  return errno; /* EINTR, EFAULT (a page past the end of a truncated file), ... */
+}
+
+int mm_wake(uint32_t *addr, int count, int *woken) {
+  long r = syscall(SYS_futex, addr, FUTEX_WAKE, count, NULL, NULL, 0);
+  if (r < 0) return errno;
+  *woken = (int)r;
+  return 0;
+}
+
+int64_t mm_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+int mm_prefetch(void *addr, uint64_t length) {
+  if (length == 0) return 0;
+  if (madvise(addr, (size_t)length, MADV_POPULATE_READ) == 0) return 0;
+  /* EINVAL: a kernel before 5.14 (or a mapping it refuses); touch the pages instead. EFAULT and
+   * ENOMEM are real: a page past the end of the file, or no memory. */
+  if (errno != EINVAL) return errno;
+  return mm_touch_pages(addr, length);
+}

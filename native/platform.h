@@ -129,11 +129,17 @@ int mm_map_limit(void);
  * kept, merged, dumped, inherited or prefetched, and can never make a page of the map fault.
  */
 int mm_advice_allowed(int advice);
+
 /* How many mappings the process has now (all of them, not only memmap's), or -1 when unknown. */
 int64_t mm_map_count(void);
 
-/* msync(2), madvise(2), mlock(2)/munlock(2). */
-int mm_sync(void *addr, uint64_t length, int flags);
+/*
+ * msync(2). fd is the mapping's own descriptor, or -1 (anonymous memory, trackfd off): a
+ * platform whose msync does not reach the disk (macOS) finishes a synchronous flush through it.
+ */
+int mm_sync(void *addr, uint64_t length, int flags, int fd);
+
+/* madvise(2), mlock(2)/munlock(2). */
 int mm_advise(void *addr, uint64_t length, int advice);
 int mm_lock(void *addr, uint64_t length, int lock);
 
@@ -158,5 +164,27 @@ int mm_same_file(int a, int b, int *same);
 
 /* Name an anonymous mapping as seen in /proc/self/maps; ENOTSUP where there is no such thing. */
 int mm_set_name(void *addr, uint64_t length, const char *name);
+
+/*
+ * Waiting on a 32-bit word of a map, across processes (a futex without FUTEX_PRIVATE_FLAG on
+ * Linux). mm_wait sleeps while *addr == expected, for at most timeout_ns (< 0: no limit), and
+ * sets *result: 0 woken (or spuriously), 1 the word did not hold expected, 2 timed out. It
+ * returns EINTR when a signal interrupted it (the caller decides whether to wait again).
+ * mm_wake wakes at most count waiters and sets *woken. ENOTSUP where there is no such call.
+ */
+int mm_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns, int *result);
+int mm_wake(uint32_t *addr, int count, int *woken);
+
+/* A monotonic clock in nanoseconds, for waits that resume after EINTR. */
+int64_t mm_now_ns(void);
+
+/*
+ * Makes [addr, addr + length) resident: MADV_POPULATE_READ where the kernel has it (Linux 5.14),
+ * else a read of one byte per page. addr is page-aligned.
+ */
+int mm_prefetch(void *addr, uint64_t length);
+
+/* Reads one byte of every page of [addr, addr + length), so each is faulted in. */
+int mm_touch_pages(void *addr, uint64_t length);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "posix.h"
@@ -31,8 +32,9 @@ int mm_unmap(void *addr, uint64_t length) {
   return munmap(addr, (size_t)length) == 0 ? 0 : errno;
 }
 
-int mm_sync(void *addr, uint64_t length, int flags) {
-  return msync(addr, (size_t)length, flags) == 0 ? 0 : errno;
+int mm_sync(void *addr, uint64_t length, int flags, int fd) {
+  if (msync(addr, (size_t)length, flags) != 0) return errno;
+  return fd >= 0 ? mm_sync_file(fd, flags) : 0;
 }
 
 int mm_advise(void *addr, uint64_t length, int advice) {
@@ -93,6 +95,7 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
   memset(out, 0, sizeof *out);
   memset(failure, 0, sizeof *failure);
   uint64_t length = req->length;
+  if (req->fd >= 0) mm_prepare_file(req->fd);
   if (check_file_size(req, &length, failure)) return 1;
 
   int flags = req->flags, prot = req->prot;
@@ -118,8 +121,10 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
   int fd = req->fd, owned = -1;
   if (fd == -1) { /* any other negative number is a bad descriptor, for mmap to refuse */
     /* Shared or private as the caller's flags say (an access of READ or COPY maps the memory
-     * privately, but still makes it shareable, as before the access rules applied). */
-    if ((req->flags & MAP_PRIVATE) || !(req->flags & MAP_SHARED)) {
+     * privately, but still makes it shareable, as before the access rules applied, where the
+     * platform can map a memory file privately). */
+    if ((req->flags & MAP_PRIVATE) || !(req->flags & MAP_SHARED) ||
+        ((flags & MAP_PRIVATE) && !mm_memory_file_maps_private())) {
       flags |= MAP_ANONYMOUS;
     } else {
       /* Shared anonymous memory lives in a memory file: it can be handed to other processes and
@@ -131,10 +136,11 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
         failure->syscall = "mmap";
         return 1;
       }
-      int err = mm_memory_file("memmap", (uint64_t)req->offset + length, &owned);
+      const char *call = "mmap";
+      int err = mm_memory_file("memmap", (uint64_t)req->offset + length, &owned, &call);
       if (err) {
         failure->err = err;
-        failure->syscall = "memfd_create";
+        failure->syscall = call;
         return 1;
       }
       fd = owned;
@@ -257,3 +263,26 @@ int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, in
   munmap(addr, (size_t)old_length);
   return 0;
 }
+
+int mm_touch_pages(void *addr, uint64_t length) {
+  const volatile uint8_t *p = (const volatile uint8_t *)addr;
+  uint64_t page = (uint64_t)mm_page_size();
+  uint8_t sink = 0;
+  for (uint64_t at = 0; at < length; at += page) sink ^= p[at];
+  (void)sink;
+  return 0;
+}
+
+#if !defined(__linux__)
+/* Waiting on a word of a map across processes needs an OS call that keys the word by file:
+ * macOS has os_sync_wait_on_address with OS_SYNC_WAIT_ON_ADDRESS_SHARED (14.4+), or
+ * __ulock_wait with UL_COMPARE_AND_WAIT_SHARED; not done yet. */
+int mm_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns, int *result) { return ENOTSUP; }
+int mm_wake(uint32_t *addr, int count, int *woken) { return ENOTSUP; }
+int mm_prefetch(void *addr, uint64_t length) { return mm_touch_pages(addr, length); }
+int64_t mm_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+#endif

@@ -24,7 +24,20 @@ int mm_map_copy(void *addr, uint64_t old_length, uint64_t new_length, int fd, in
 int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot,
                         int flags, int64_t offset, void **out);
 
-/* A new anonymous memory file of `size` bytes (memfd_create on Linux); close-on-exec. */
-int mm_memory_file(const char *name, uint64_t size, int *out_fd);
+/* A new anonymous memory file of `size` bytes (memfd_create on Linux, shm_open on macOS);
+ * close-on-exec. On failure *syscall names the call that failed. */
+int mm_memory_file(const char *name, uint64_t size, int *out_fd, const char **syscall);
+
+/* Whether a memory file can be mapped MAP_PRIVATE (Linux's memfd can; macOS maps a shm_open
+ * object only MAP_SHARED). Where it cannot, private anonymous memory is plain MAP_ANONYMOUS. */
+int mm_memory_file_maps_private(void);
+
+/* Before a caller's file is mapped: macOS synchronises it with its backing store (F_FULLFSYNC,
+ * as CPython does); elsewhere nothing. Failures are ignored, as CPython ignores them. */
+void mm_prepare_file(int fd);
+
+/* After msync succeeded on a map of fd: what else a synchronous flush needs to reach the disk
+ * (macOS: F_FULLFSYNC, since its msync leaves data in the drive's cache); elsewhere nothing. */
+int mm_sync_file(int fd, int flags);
 
 #endif

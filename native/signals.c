@@ -1,4 +1,4 @@
-/* memmap's own libuv SIGBUS watcher (see signals.h). Linux/POSIX, Node only. */
+/* memmap's own libuv SIGBUS watcher (see signals.h). POSIX (Linux, macOS), Node only. */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
@@ -85,7 +85,11 @@ static void on_signal(void *handle, int signum) {
 
 static void *run_loop(void *arg) {
   (void)arg;
+#ifdef __APPLE__
+  pthread_setname_np("memmap-sigbus"); /* macOS names only the calling thread */
+#else
   pthread_setname_np(pthread_self(), "memmap-sigbus");
+#endif
   uv.run(loop, UV_RUN_DEFAULT_MODE); /* returns only if the watcher could not be restarted */
   return NULL;
 }

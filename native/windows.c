@@ -543,9 +543,16 @@ int mm_zero_in_place(void *addr, uint64_t length) { return ENOTSUP; }
 /* ---------------------------------------------------------------------------------------- */
 /* flush, advice, locks, residency */
 
-int mm_sync(void *addr, uint64_t length, int flags) {
+int mm_sync(void *addr, uint64_t length, int flags, int fd) {
   if (!FlushViewOfFile(addr, (SIZE_T)length)) return last_errno();
-  HANDLE file = view_file(addr);
+  /* The mapping's own descriptor, or (trackfd off) the handle the view keeps. */
+  HANDLE file = NULL;
+  if (fd >= 0) {
+    HANDLE h = handle_of(fd);
+    if (h != INVALID_HANDLE_VALUE)
+      DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &file, 0, FALSE, DUPLICATE_SAME_ACCESS);
+  }
+  if (file == NULL) file = view_file(addr);
   if (file == NULL) return 0; /* paging-file memory: nothing to write */
   int err = FlushFileBuffers(file) ? 0 : last_errno();
   CloseHandle(file);
@@ -553,6 +560,32 @@ int mm_sync(void *addr, uint64_t length, int flags) {
    * by FlushViewOfFile, as CPython leaves it. */
   return err == EACCES ? 0 : err;
 }
+
+/* Waiting on a word across processes: WaitOnAddress wakes only waiters in the same process, so
+ * there is no such call on Windows (a named event per word would be a different design). */
+int mm_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns, int *result) { return ENOTSUP; }
+int mm_wake(uint32_t *addr, int count, int *woken) { return ENOTSUP; }
+
+int64_t mm_now_ns(void) {
+  static LARGE_INTEGER frequency;
+  LARGE_INTEGER now;
+  if (frequency.QuadPart == 0) QueryPerformanceFrequency(&frequency);
+  QueryPerformanceCounter(&now);
+  return (int64_t)((double)now.QuadPart * 1e9 / (double)frequency.QuadPart);
+}
+
+int mm_touch_pages(void *addr, uint64_t length) {
+  const volatile uint8_t *p = (const volatile uint8_t *)addr;
+  uint64_t page = (uint64_t)mm_page_size();
+  uint8_t sink = 0;
+  for (uint64_t at = 0; at < length; at += page) sink ^= p[at];
+  (void)sink;
+  return 0;
+}
+
+/* Resident, as POSIX's fallback does it: a read of one byte per page (PrefetchVirtualMemory is
+ * only a hint, which madvise(MADV_WILLNEED) already offers). */
+int mm_prefetch(void *addr, uint64_t length) { return mm_touch_pages(addr, length); }
 
 int mm_advice_allowed(int advice) { return advice == ADVICE_WILLNEED || advice == ADVICE_DONTNEED; }
 

@@ -88,7 +88,7 @@ for (const name of names) {
     for (const [def, a] of [[join(headers, 'def', 'node_api.def'), 'libnode.a'], [uvDef, 'libuv.a']]) {
       execFileSync('x86_64-w64-mingw32-dlltool', ['-d', def, '-l', join(lib, a), '-D', 'node.exe'], { stdio: 'inherit' });
     }
-    args.push('-L', lib, '-lnode', '-luv', '-lpsapi', '-static-libgcc');
+    args.push('-L', lib, '-lnode', '-luv', '-lpsapi', '-static-libgcc', '-Wl,-Bstatic', '-lwinpthread', '-Wl,-Bdynamic');
   }
   try {
     execFileSync(t.cc, args, { stdio: 'inherit', cwd: root });

@@ -57,7 +57,7 @@ rm -rf "$stage"
 mkdir -p "$stage/build/Release"
 x86_64-w64-mingw32-gcc -shared -std=c11 -O2 -Wall -Wextra -Wno-unused-parameter -Werror \
   -DNAPI_VERSION=8 -DNODE_GYP_MODULE_NAME=memmap -I"$hdr/include" \
-  native/binding.c native/windows.c -L"$work/lib" -lnode_api -luv_node -lpsapi -static-libgcc \
+  native/binding.c native/windows.c -L"$work/lib" -lnode_api -luv_node -lpsapi -static-libgcc -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic \
   -o "$stage/build/Release/memmap.node"
 
 # 3. A package root of its own (the Linux build/ stays where it is): package.json, the built

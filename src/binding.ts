@@ -49,6 +49,14 @@ export interface NativeBinding {
   reinstallGuard(): void;
   /** Starts memmap's process-wide libuv SIGBUS watcher (Node only); false: not possible here. */
   holdSigbus(): boolean;
+  /** futex wait on the word at offset: 0 woken, 1 not equal, 2 timed out; timeoutMs < 0: none. */
+  wait(handle: Handle, offset: number, expected: number, timeoutMs: number): 0 | 1 | 2;
+  /** futex wake: how many waiters (in every process) were woken. */
+  notify(handle: Handle, offset: number, count: number): number;
+  /** wait() on a thread of its own; 3 when cancel[0] was set (close()) before it ended. */
+  waitAsync(handle: Handle, offset: number, expected: number, timeoutMs: number, cancel: Int32Array): Promise<0 | 1 | 2 | 3>;
+  /** Makes a page-aligned range resident on the thread pool. */
+  prefetchAsync(handle: Handle, offset: number, length: number): Promise<void>;
   readonly constants: Readonly<Record<string, number>>;
   readonly faultCounter: ArrayBuffer;
 }

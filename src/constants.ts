@@ -39,6 +39,16 @@ export const MAP_POPULATE: number | undefined = c.MAP_POPULATE;
 export const MAP_STACK: number | undefined = c.MAP_STACK;
 export const MAP_NORESERVE: number | undefined = c.MAP_NORESERVE;
 export const MAP_32BIT: number | undefined = c.MAP_32BIT;
+// macOS's own flags (CPython 3.13), where the SDK defines them; undefined elsewhere.
+export const MAP_NOEXTEND: number | undefined = c.MAP_NOEXTEND;
+export const MAP_HASSEMAPHORE: number | undefined = c.MAP_HASSEMAPHORE;
+export const MAP_NOCACHE: number | undefined = c.MAP_NOCACHE;
+export const MAP_JIT: number | undefined = c.MAP_JIT;
+export const MAP_RESILIENT_CODESIGN: number | undefined = c.MAP_RESILIENT_CODESIGN;
+export const MAP_RESILIENT_MEDIA: number | undefined = c.MAP_RESILIENT_MEDIA;
+export const MAP_TRANSLATED_ALLOW_EXECUTE: number | undefined = c.MAP_TRANSLATED_ALLOW_EXECUTE;
+export const MAP_UNIX03: number | undefined = c.MAP_UNIX03;
+export const MAP_TPRO: number | undefined = c.MAP_TPRO;
 
 export const MADV_NORMAL: number = c.MADV_NORMAL!;
 export const MADV_RANDOM: number = c.MADV_RANDOM!;
@@ -57,6 +67,10 @@ export const MADV_DONTDUMP: number | undefined = c.MADV_DONTDUMP;
 export const MADV_DODUMP: number | undefined = c.MADV_DODUMP;
 export const MADV_HWPOISON: number | undefined = c.MADV_HWPOISON;
 export const MADV_SOFT_OFFLINE: number | undefined = c.MADV_SOFT_OFFLINE;
+// macOS only (CPython exports the last two there since 3.8).
+export const MADV_ZERO_WIRED_PAGES: number | undefined = c.MADV_ZERO_WIRED_PAGES;
+export const MADV_FREE_REUSABLE: number | undefined = c.MADV_FREE_REUSABLE;
+export const MADV_FREE_REUSE: number | undefined = c.MADV_FREE_REUSE;
 
 export const MS_ASYNC: number = c.MS_ASYNC!;
 export const MS_INVALIDATE: number = c.MS_INVALIDATE!;

@@ -23,7 +23,9 @@ export type MmapErrorCode =
   | 'ERR_MMAP_TRACKFD'
   | 'ERR_MMAP_NOT_ANONYMOUS'
   | 'ERR_MMAP_BUSY'
-  | 'ERR_MMAP_TRUNCATED';
+  | 'ERR_MMAP_TRUNCATED'
+  | 'ERR_MMAP_UNALIGNED'
+  | 'ERR_MMAP_WAIT_UNSUPPORTED';
 
 /** A failed system call, shaped like the errors of `fs`. */
 export interface SystemError extends Error {

@@ -24,6 +24,10 @@ import * as workerThreads from 'node:worker_threads';
 import { faultCounter, native, type Handle } from './binding.js';
 import { copyOf } from './pool.js';
 import {
+  first as firstMatch, prepare as prepareSearch, scan as scanMatches, type MapMatch, type SearchOptions,
+  type SearchSource,
+} from './search.js';
+import {
   ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, MS_SYNC, PAGESIZE,
 } from './constants.js';
 import {
@@ -84,6 +88,20 @@ const markAsUntransferable: (ab: ArrayBuffer) => void = (() => {
   return (ab) => mark(ab);
 })();
 
+/** The TypedArray classes view() accepts, with their element sizes (Float16Array where the
+ * runtime has it). */
+type TypedArrayConstructor =
+  | Int8ArrayConstructor | Uint8ArrayConstructor | Uint8ClampedArrayConstructor | Int16ArrayConstructor
+  | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Float32ArrayConstructor
+  | Float64ArrayConstructor | BigInt64ArrayConstructor | BigUint64ArrayConstructor;
+const TYPED_ARRAYS = new Map<Function, number>(
+  [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array,
+    Float64Array, BigInt64Array, BigUint64Array, (globalThis as { Float16Array?: Function }).Float16Array]
+    .filter((c): c is Function & { BYTES_PER_ELEMENT: number } => typeof c === 'function')
+    .map((c) => [c, (c as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT]));
+
+const WAIT_RESULTS = ['ok', 'not-equal', 'timed-out'] as const;
+
 /** Where native.map() reports what it made: whether it owns a descriptor (>= 0), the length,
  * whether writes stay private, whether it is anonymous memory in a memory file. */
 const mapOut = new Float64Array(4);
@@ -112,7 +130,11 @@ export class Mmap implements Iterable<number>, Disposable {
   #anonymous = false;
   #trackfd = true;
   #memoryFile = false;
+  /** Writes stay in this process (MAP_PRIVATE, ACCESS_READ, ACCESS_COPY): no futex is shared. */
+  #private = false;
   #pendingFlushes = 0;
+  /** waitAsync() calls in flight: each one's cancel flag and word offset (close() wakes them). */
+  #waits = new Map<Int32Array, number>();
   // Two sets of Buffers over the map. The internal ones (#buf, #windows) serve get/set/read/
   // find...; they never leave this object, so they can be detached before close() or resize()
   // and no caller can detach, transfer or hand them to native code. The public ones (#view,
@@ -167,6 +189,7 @@ export class Mmap implements Iterable<number>, Disposable {
     this.#readonly = plan.access === ACCESS_READ;
     this.#trackfd = plan.trackfd;
     this.#anonymous = plan.fd === -1;
+    this.#private = mapOut[2] === 1;
     this.#memoryFile = mapOut[3] === 1;
     // trackfd: false keeps no descriptor (for anonymous memory, the mapping alone holds the
     // memory file).
@@ -456,6 +479,7 @@ export class Mmap implements Iterable<number>, Disposable {
     Mmap.#brand(this, 'close', Mmap.prototype.close);
     const handle = this.#handle;
     if (handle === null) return;
+    this.#cancelWaits(handle);
     this.#dropBuffers();
     this.#handle = null;
     this.#state = CLOSED;
@@ -615,7 +639,15 @@ export class Mmap implements Iterable<number>, Disposable {
    * (a pending `fs.read`, zlib, a hash). On an `ACCESS_READ` map, writes through a view change
    * only this process's private copy of the page and never reach the file.
    */
-  view(offset?: number, length?: number): Buffer {
+  view(offset?: number, length?: number): Buffer;
+  /** A typed view: `count` elements of `type` from `byteOffset` (see "typed views" below). */
+  view<T extends TypedArrayConstructor>(type: T, byteOffset?: number, count?: number): InstanceType<T>;
+  view(type: DataViewConstructor, byteOffset?: number, byteLength?: number): DataView;
+  view(offset?: number | TypedArrayConstructor | DataViewConstructor, length?: number, count?: number): Buffer | ArrayBufferView {
+    if (typeof offset === 'function') {
+      Mmap.#brand(this, 'view', Mmap.prototype.view);
+      return this.#typedView(offset, length, count);
+    }
     if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.view);
     const size = this.#length;
     const o = optionalInteger(offset, 'offset', 0, this.view, 0, size);
@@ -999,6 +1031,9 @@ export class Mmap implements Iterable<number>, Disposable {
     if (this.#pendingFlushes > 0) {
       throw stateError('ERR_MMAP_BUSY', "mmap can't resize while a flushAsync() is in flight", this.resize);
     }
+    if (this.#waits.size > 0) {
+      throw stateError('ERR_MMAP_BUSY', "mmap can't resize while a waitAsync() is pending", this.resize);
+    }
     if (!this.#trackfd) throw stateError('ERR_MMAP_TRACKFD', "mmap can't resize with trackfd=False.", this.resize);
     if (this.#access === ACCESS_READ || this.#access === ACCESS_COPY) {
       throw typeError('ERR_MMAP_NOT_RESIZABLE', "mmap can't resize a readonly or copy-on-write memory map.", this.resize);
@@ -1103,6 +1138,209 @@ export class Mmap implements Iterable<number>, Disposable {
       throw systemError(error, this.residency);
     }
     return out;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // beyond CPython (issue 13): regex search, typed views, waiting, prefetch
+
+  /**
+   * The first match of `regexp` in the bytes `[start, end)` (slice rules as in find(), but
+   * `start` defaults to 0, not the position), or null. Bytes are read as latin1: offsets and
+   * lengths are in bytes. See src/search.ts and docs/api.md.
+   */
+  search(regexp: RegExp, start?: number | null, end?: number | null, options?: SearchOptions): MapMatch | null {
+    Mmap.#brand(this, 'search', Mmap.prototype.search);
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, this.search);
+    const plan = prepareSearch(regexp, options, this.search);
+    const [s, e] = searchBounds(this.#length, 0, start, end, this.search);
+    return firstMatch(this.#searchSource(this.search), plan, s, e, this.search);
+  }
+
+  /** Every match of `regexp` in `[start, end)`, in order, as String.prototype.matchAll finds
+   * them (a sticky `y` regexp stops at the first gap). The map is read as the iteration goes. */
+  matchAll(regexp: RegExp, start?: number | null, end?: number | null, options?: SearchOptions): Generator<MapMatch, void, undefined> {
+    Mmap.#brand(this, 'matchAll', Mmap.prototype.matchAll);
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, this.matchAll);
+    const plan = prepareSearch(regexp, options, this.matchAll);
+    const [s, e] = searchBounds(this.#length, 0, start, end, this.matchAll);
+    return scanMatches(this.#searchSource(this.matchAll), plan, s, e, this.matchAll);
+  }
+
+  /**
+   * view(Type, byteOffset, count): a TypedArray (or DataView) over the map, cut from the same
+   * public buffers as byte views, so it follows their lifetime rules (zeros after close() or
+   * resize(), addresses reserved until it is collected). Never a copy: a misaligned offset is
+   * refused.
+   */
+  #typedView(type: Function, byteOffset: unknown, count: unknown): ArrayBufferView {
+    const from = Mmap.prototype.view;
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, from);
+    const isDataView = type === DataView;
+    const size = isDataView ? 1 : TYPED_ARRAYS.get(type);
+    if (size === undefined) {
+      throw argTypeError('type', 'a TypedArray constructor or DataView', type, from);
+    }
+    const length = this.#length;
+    const o = optionalInteger(byteOffset, 'byteOffset', 0, from, 0, length);
+    if (o % size !== 0) {
+      throw rangeError('ERR_MMAP_UNALIGNED',
+        `The byteOffset ${o} is not a multiple of ${type.name}.BYTES_PER_ELEMENT (${size}); ` +
+        'a typed view is never a copy, so it must be aligned', from);
+    }
+    const most = Math.floor((length - o) / size);
+    const n = optionalInteger(count, isDataView ? 'byteLength' : 'count', most, from, 0, most);
+    const bytes = this.view(o, n * size);
+    const Type = type as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayBufferView;
+    return new Type(bytes.buffer, bytes.byteOffset, n);
+  }
+
+  /**
+   * Sleeps while the 32-bit word at `byteOffset` holds `expected`, like `Atomics.wait`, but
+   * across processes: `'ok'` when woken by notify() (from this or another process mapping the
+   * same file or memory file), `'not-equal'` when the word did not hold `expected`,
+   * `'timed-out'` after `timeoutMs` (default: no limit). Blocks the calling thread.
+   */
+  wait(byteOffset: number, expected: number, timeoutMs?: number): 'ok' | 'not-equal' | 'timed-out' {
+    Mmap.#brand(this, 'wait', Mmap.prototype.wait);
+    const [o, value, ms] = this.#waitArgs(byteOffset, expected, timeoutMs, this.wait);
+    let result: number;
+    try {
+      result = native.wait(this.#handle!, o, value, ms);
+    } catch (error) {
+      throw systemError(error, this.wait);
+    }
+    if (faultCounter[0] !== this.#faultMark) Mmap.#check(this, this.wait);
+    return WAIT_RESULTS[result]!;
+  }
+
+  /**
+   * wait() off the event loop, on a thread of its own (not the thread pool, which a long wait
+   * would starve): a Promise of `'ok' | 'not-equal' | 'timed-out'`. close() wakes it and its
+   * promise rejects with `ERR_MMAP_CLOSED`; resize() is refused while one is pending.
+   */
+  waitAsync(byteOffset: number, expected: number, timeoutMs?: number): Promise<'ok' | 'not-equal' | 'timed-out'> {
+    if (!Mmap.#isMmap(this)) return Promise.reject(Mmap.#foreign('waitAsync', Mmap.prototype.waitAsync));
+    let pending: Promise<number>;
+    const cancel = new Int32Array(1);
+    try {
+      const [o, value, ms] = this.#waitArgs(byteOffset, expected, timeoutMs, this.waitAsync);
+      pending = native.waitAsync(this.#handle!, o, value, ms, cancel);
+      this.#waits.set(cancel, o);
+    } catch (error) {
+      return Promise.reject(systemError(error, this.waitAsync));
+    }
+    return pending.then((result) => {
+      this.#waits.delete(cancel);
+      if (result === 3) throw closedError(this.waitAsync);
+      return WAIT_RESULTS[result]!;
+    }, (error: unknown) => {
+      this.#waits.delete(cancel);
+      throw systemError(error, this.waitAsync);
+    });
+  }
+
+  /** Wakes at most `count` (default: all) waiters on the word at `byteOffset`, in every process;
+   * returns how many were woken. */
+  notify(byteOffset: number, count?: number): number {
+    if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, Mmap.prototype.notify);
+    const o = this.#wordOffset(byteOffset, this.notify);
+    let n = 0x7fffffff;
+    if (count !== undefined && count !== Infinity) n = Math.min(n, optionalInteger(count, 'count', n, this.notify, 0));
+    try {
+      return native.notify(this.#handle!, o, n);
+    } catch (error) {
+      throw systemError(error, this.notify);
+    }
+  }
+
+  #wordOffset(byteOffset: unknown, from: Function): number {
+    const o = validateInteger(byteOffset, 'byteOffset', from);
+    if (o < 0 || o > this.#length - 4) {
+      throw rangeError('ERR_OUT_OF_RANGE', `The word at byteOffset ${o} is not inside the map (length ${this.#length})`, from);
+    }
+    if (o % 4 !== 0) throw rangeError('ERR_MMAP_UNALIGNED', `The byteOffset ${o} of a 32-bit word must be a multiple of 4`, from);
+    if (this.#private) {
+      // The kernel keys a private page's word by this process's address: no other mapping of
+      // the file (in this process or another) could ever wake it, nor be woken.
+      throw stateError('ERR_MMAP_WAIT_UNSUPPORTED',
+        'wait()/notify() need a shared map (ACCESS_WRITE, ACCESS_DEFAULT or MAP_SHARED); ' +
+        'ACCESS_READ, ACCESS_COPY and MAP_PRIVATE maps are private to this process', from);
+    }
+    return o;
+  }
+
+  #waitArgs(byteOffset: unknown, expected: unknown, timeoutMs: unknown, from: Function): [number, number, number] {
+    if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, from);
+    const o = this.#wordOffset(byteOffset, from);
+    const value = validateInteger(expected, 'expected', from);
+    if (value < -0x80000000 || value > 0xffffffff) {
+      throw rangeError('ERR_OUT_OF_RANGE',
+        `The value of "expected" is out of range. It must be a 32-bit integer (signed or unsigned). Received ${value}`, from);
+    }
+    let ms = -1;
+    if (timeoutMs !== undefined && timeoutMs !== Infinity) {
+      if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) throw argTypeError('timeoutMs', 'a number', timeoutMs, from);
+      ms = Math.max(0, timeoutMs);
+    }
+    return [o, value >>> 0, ms];
+  }
+
+  /** close(): wakes this map's pending waitAsync() calls, which then reject as closed. */
+  #cancelWaits(handle: Handle): void {
+    for (const [cancel, offset] of this.#waits) {
+      Atomics.store(cancel, 0, 1);
+      try {
+        native.notify(handle, offset, 0x7fffffff);
+      } catch {
+        // the waiter sees its flag within a slice of its wait anyway
+      }
+    }
+  }
+
+  /**
+   * Makes `[offset, offset + length)` resident (in the page cache and this map's page tables)
+   * on the thread pool: MADV_POPULATE_READ where the kernel has it (Linux 5.14), else a read of
+   * every page. The promise resolves when it is done.
+   */
+  prefetch(offset?: number, length?: number): Promise<void> {
+    if (!Mmap.#isMmap(this)) return Promise.reject(Mmap.#foreign('prefetch', Mmap.prototype.prefetch));
+    let pending: Promise<void>;
+    try {
+      if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, this.prefetch);
+      const size = this.#length;
+      const o = optionalInteger(offset, 'offset', 0, this.prefetch, 0, size);
+      const n = optionalInteger(length, 'length', size - o, this.prefetch, 0, size - o);
+      if (n === 0) return Promise.resolve();
+      const first = o - (o % PAGESIZE);
+      pending = native.prefetchAsync(this.#handle!, first, n + (o - first));
+    } catch (error) {
+      return Promise.reject(systemError(error, this.prefetch));
+    }
+    return pending.then(() => {
+      if (this.#state === OPEN && faultCounter[0] !== this.#faultMark) Mmap.#check(this, this.prefetch);
+    }, (error: unknown) => { throw systemError(error, this.prefetch); });
+  }
+
+  /** The map's bytes as latin1 strings, decoded from the internal windows (never from views). */
+  #searchSource(from: Function): SearchSource {
+    const check = () => {
+      if (this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, from);
+    };
+    return {
+      length: this.#length,
+      check,
+      latin1: (start: number, end: number): string => {
+        check();
+        // A resize() since the iteration began may have cut the map: stop at its end.
+        const to = Math.min(end, this.#length);
+        let text = '';
+        if (to > start) {
+          this.#pieces(start, to - start, (b, at, _mapOffset, n) => { text += b.toString('latin1', at, at + n); });
+        }
+        check();
+        return text;
+      },
+    };
   }
 
   // ------------------------------------------------------------------------------------------

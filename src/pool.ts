@@ -27,6 +27,21 @@ const FastBuffer: BufferClass | null =
  */
 const markAsUntransferable = (workerThreads as { markAsUntransferable?: (object: object) => void }).markAsUntransferable;
 
+/** Whether marking keeps a buffer out of transfer lists here. Where it does not (Bun: a
+ * transfer list moves a marked buffer), results are not pooled: each gets the runtime's own
+ * Buffer, as Buffer.allocUnsafe would give it. */
+const poolable = ((): boolean => {
+  if (typeof markAsUntransferable !== 'function' || typeof structuredClone !== 'function') return false;
+  const probe = new ArrayBuffer(8);
+  markAsUntransferable(probe);
+  try {
+    structuredClone(probe, { transfer: [probe] });
+  } catch {
+    return true; // refused (Node 22+)
+  }
+  return probe.byteLength === 8; // copied instead of moved (Node 20)
+})();
+
 function newPool(): ArrayBuffer {
   const ab = new ArrayBuffer(POOL_SIZE);
   if (typeof markAsUntransferable === 'function') markAsUntransferable(ab);
@@ -38,7 +53,7 @@ let used = 0;
 
 /** A new Buffer holding a copy of `length` bytes of `source` from `offset`. */
 export function copyOf(source: ArrayBufferLike, offset: number, length: number): Buffer {
-  if (length > SMALL || FastBuffer === null) {
+  if (length > SMALL || FastBuffer === null || !poolable) {
     const out = Buffer.allocUnsafe(length);
     out.set(new Uint8Array(source, offset, length));
     return out;

@@ -13,7 +13,7 @@ import {
   ACCESS_COPY, ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, MAP_PRIVATE, MAP_SHARED, Mmap, PAGESIZE, PROT_READ,
   PROT_WRITE,
 } from '../src/index.js';
-import { makeFile, openFd, scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js';
+import { makeFile, openFd, scratchDir, skipOn, onWindows, skipIf, WINDOWS } from './helpers.js';
 
 const dir = scratchDir();
 const MiB = 2 ** 20;
@@ -110,7 +110,8 @@ describe('Mmap.open refuses a bad option before touching the file system', skipI
     }
   });
 
-  test('a good create still creates and extends; a failure after creating (EFBIG under ulimit -f) undoes it (child process)', (t) => {
+  test('a good create still creates and extends; a failure after creating (EFBIG under ulimit -f) undoes it (child process)',
+    skipOn('deno', 'Deno writes files past the limit while it starts and dies of SIGXFSZ under `ulimit -f`, before the test\'s code runs'), (t) => {
     const made = join(dir, 'made.bin');
     const mm = Mmap.open(made, { access: ACCESS_WRITE, length: 3 * PAGESIZE, create: true, mode: 0o600 });
     assert.equal(mm.length, 3 * PAGESIZE);

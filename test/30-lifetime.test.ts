@@ -207,6 +207,10 @@ describe('after close(), every method throws ERR_MMAP_CLOSED', () => {
     lock: (m) => m.lock(),
     unlock: (m) => m.unlock(),
     residency: (m) => m.residency(),
+    search: (m) => m.search(/a/),
+    matchAll: (m) => m.matchAll(/a/),
+    wait: (m) => m.wait(0, 0, 0),
+    notify: (m) => m.notify(0),
     [Symbol.iterator]: (m) => [...m],
   };
   // What still answers on a closed map: CPython's closed, close(), seekable() and repr, plus
@@ -214,7 +218,7 @@ describe('after close(), every method throws ERR_MMAP_CLOSED', () => {
   const exceptions = new Set<string | symbol>([
     'constructor', 'close', 'closed', 'seekable', 'toString', Symbol.dispose, Symbol.toStringTag, inspect.custom,
     'fd', 'access', 'offset', 'faulted',
-    'flushAsync', // asynchronous: it rejects instead of throwing (tested below)
+    'flushAsync', 'waitAsync', 'prefetch', // asynchronous: they reject instead of throwing (tested below)
   ]);
 
   test('every public member is either checked here or a known exception', () => {
@@ -247,6 +251,8 @@ describe('after close(), every method throws ERR_MMAP_CLOSED', () => {
       const pending = mm.flushAsync();
       assert.ok(pending instanceof Promise);
       await assert.rejects(pending, { code: 'ERR_MMAP_CLOSED' });
+      await assert.rejects(mm.waitAsync(0, 0, 0), { code: 'ERR_MMAP_CLOSED' });
+      await assert.rejects(mm.prefetch(), { code: 'ERR_MMAP_CLOSED' });
       assert.equal(mm.faulted, false);
     });
   }
@@ -369,7 +375,7 @@ describe('read-only maps refuse writes', () => {
 
   for (const mode of ['access', 'prot', 'prot-private', 'open-prot']) {
     test(`a write through a raw view (${mode}) does not crash and never reaches the file`,
-      skipIf(onWindows && mode.startsWith('prot'), WINDOWS.flags), () => {
+      skipIf(onWindows && mode.includes('prot'), WINDOWS.flags), () => {
       const data = pattern(5 * PAGESIZE + 300, 3);
       const path = makeFile(dir, data);
       const r = runFixture('lifetime-readonly', [path, mode]);

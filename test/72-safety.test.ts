@@ -17,7 +17,7 @@ import {
 } from '../src/index.js';
 import { setWindowLimitForTesting } from '../src/mmap.js';
 import { ROWS } from './fixtures/hostile.js';
-import { findPython, fixture, makeFile, openFd, runFixture, scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js';
+import { findPython, fixture, makeFile, openFd, runFixture, runtime, scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js';
 
 const dir = scratchDir();
 
@@ -331,9 +331,10 @@ describe('small copies share a pool that a caller cannot break by transferring a
       assert.equal(mm.read(5).toString(), 'first');
       if (threw || !how.endsWith('transfer()')) {
         // Transfer lists copy an untransferable buffer (Node 20) or refuse it (Node 22+):
-        // results made before are untouched.
+        // results made before are untouched. Where marking cannot stop a transfer list (Bun),
+        // results are not pooled: the transferred one moved, every other result kept its bytes.
         assert.equal(kept.toString(), 'first line\n');
-        assert.equal(r.toString(), 'second');
+        if (runtime !== 'bun') assert.equal(r.toString(), 'second');
       }
     });
   }

@@ -298,7 +298,8 @@ function signals(mode: string, extra: string[] = []) {
 
 const WORKER_READ = { fromWorker: { head: 0xab, touched: 0, faulted: true, next: 'ERR_MMAP_TRUNCATED' }, exitCode: 0 };
 
-test('memmap only in a worker, a SIGBUS listener added and removed on the main thread: a truncation is still caught', skipIf(onWindows, WINDOWS.sigbus), () => {
+test('memmap only in a worker, a SIGBUS listener added and removed on the main thread: a truncation is still caught',
+  { ...skipIf(onWindows, WINDOWS.sigbus), ...skipOn('bun', "Bun's Node-API has no libuv, so memmap cannot hold its process-wide SIGBUS watcher there: a listener added or removed on another thread than the one that loaded memmap changes the process's SIGBUS handler under the guard (README, Platform support)"), ...skipOn('deno', "Deno's Node-API has no libuv, so memmap cannot hold its process-wide SIGBUS watcher there: a listener added or removed on another thread than the one that loaded memmap changes the process's SIGBUS handler under the guard (README, Platform support)") }, () => {
   const r = signals('removed');
   assert.equal(r.signal, null, `ended by ${r.signal} (SIGBUS: the guard was reset; SIGKILL: hung); stderr ${r.stderr}`);
   assert.equal(r.status, 0, r.stderr);
@@ -309,7 +310,8 @@ test('memmap only in a worker, a SIGBUS listener added and removed on the main t
   assert.deepEqual(JSON.parse(killed.stdout.trim().split('\n')[0]!), WORKER_READ);
 });
 
-test('memmap only in a worker, a SIGBUS listener kept on the main thread: no fault loop, and kill() still reaches the listener', skipIf(onWindows, WINDOWS.sigbus), () => {
+test('memmap only in a worker, a SIGBUS listener kept on the main thread: no fault loop, and kill() still reaches the listener',
+  { ...skipIf(onWindows, WINDOWS.sigbus), ...skipOn('bun', "Bun's Node-API has no libuv, so memmap cannot hold its process-wide SIGBUS watcher there: a listener added or removed on another thread than the one that loaded memmap changes the process's SIGBUS handler under the guard (README, Platform support)"), ...skipOn('deno', "Deno's Node-API has no libuv, so memmap cannot hold its process-wide SIGBUS watcher there: a listener added or removed on another thread than the one that loaded memmap changes the process's SIGBUS handler under the guard (README, Platform support)") }, () => {
   const r = signals('kept');
   assert.equal(r.signal, null, `ended by ${r.signal} (SIGKILL: hung in a fault loop); stderr ${r.stderr}`);
   assert.equal(r.status, 0, r.stderr);
@@ -318,7 +320,8 @@ test('memmap only in a worker, a SIGBUS listener kept on the main thread: no fau
   assert.deepEqual(after, { listened: 1 });
 });
 
-test('memmap only in a worker, a SIGBUS listener on the main thread: a hardware SIGBUS outside memmap still kills', skipIf(onWindows, WINDOWS.sigbus), (t) => {
+test('memmap only in a worker, a SIGBUS listener on the main thread: a hardware SIGBUS outside memmap still kills',
+  { ...skipIf(onWindows, WINDOWS.sigbus), ...skipOn('bun', "Bun's process.dlopen loads only Node-API modules, and the test loads a plain shared object that faults outside memmap"), ...skipOn('deno', "Deno's Node-API has no libuv, so memmap cannot hold its process-wide SIGBUS watcher there: a listener added or removed on another thread than the one that loaded memmap changes the process's SIGBUS handler under the guard (README, Platform support)") }, (t) => {
   const lib = foreign();
   if (lib === null) {
     t.skip('no C compiler to build the foreign library');

@@ -145,5 +145,6 @@ export const WINDOWS = {
   modes: 'Windows: no POSIX permission bits (mode)',
   posixRules: 'Windows: the model encodes POSIX construction rules (a length past the end is an error; Windows extends the file)',
   posixModel: 'Windows: the model encodes POSIX rules (flags/prot modes, msync flags, shrinking under live views)',
+  wait: 'Windows: no wait/notify across processes (WaitOnAddress wakes only its own process): ENOTSUP',
   procfs: 'Windows: no vm.max_map_count, ulimit -v or /proc to measure mappings and descriptors',
 } as const;
