@@ -23,6 +23,15 @@
             "GCC_C_LANGUAGE_STANDARD": "c11",
             "OTHER_CFLAGS": ["-Wall", "-Wextra", "-Wno-unused-parameter"]
           }
+        }],
+        # windows.c holds the whole platform, including what guard.h and signals.h declare
+        # (there is no SIGBUS on Windows). MSVC needs C11 atomics switched on for binding.c.
+        ["OS=='win'", {
+          "sources": ["native/windows.c"],
+          "libraries": ["psapi.lib"],
+          "msvs_settings": {
+            "VCCLCompilerTool": {"AdditionalOptions": ["/std:c11", "/experimental:c11atomics"]}
+          }
         }]
       ],
       "cflags": ["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { Mmap, MADV_SEQUENTIAL } from '../src/index.js';
+import { Mmap, constants } from '../src/index.js';
 
 export interface Match {
   line: number;
@@ -21,7 +21,9 @@ export interface Match {
 /** Every line of the file at `path` that contains `needle`, with its 1-based line number. */
 export function grep(path: string, needle: string): Match[] {
   using mm = Mmap.open(path);
-  mm.madvise(MADV_SEQUENTIAL);
+  // Read-ahead advice where the platform has it (Windows has no MADV_SEQUENTIAL).
+  const sequential = constants.MADV_SEQUENTIAL;
+  if (sequential !== undefined) mm.madvise(sequential);
   const matches: Match[] = [];
   let line = 1;
   let counted = 0; // line numbers are counted up to here

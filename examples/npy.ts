@@ -82,7 +82,9 @@ export function npyDemo(path?: string): void {
     console.log(`${path.endsWith('a.npy') && dir ? 'a.npy' : path}: dtype ${npy.dtype}, shape (${npy.shape.join(', ')}), ` +
       `${npy.data.constructor.name} of ${npy.data.length}, first values ${first.join(', ')}`);
   } finally {
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    // On Windows a file stays mapped (and cannot be deleted) until the garbage collector frees
+    // the last typed view over it: leave it in the temporary directory then.
+    if (dir !== undefined) try { rmSync(dir, { recursive: true, force: true }); } catch { /* Windows */ }
   }
 }
 

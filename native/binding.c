@@ -284,16 +284,17 @@ static napi_value throw_code(napi_env env, const char *code, const char *message
   return NULL;
 }
 
-/* map(fd, length, offset, access, effective, flags, prot, trackfd, out) -> handle.
+/* map(fd, length, offset, access, effective, flags, prot, trackfd, out, tagname) -> handle.
  * The request in CPython's terms (see mm_request); the platform decides how to map it.
+ * tagname is a string or null (src/ passes a string only where the platform takes one).
  * out (a Float64Array of 4) receives whether the mapping owns a descriptor (>= 0, or -1), the
  * length mapped, whether writes stay private, and whether it is anonymous memory in a memory file. */
 static napi_value js_map(napi_env env, napi_callback_info info) {
-  napi_value argv[9];
+  napi_value argv[10];
   int32_t fd, access, effective, flags, prot;
   int64_t length, offset;
   bool trackfd = true;
-  if (!get_args(env, info, 9, argv) || !get_i32(env, argv[0], &fd) ||
+  if (!get_args(env, info, 10, argv) || !get_i32(env, argv[0], &fd) ||
       !get_i64(env, argv[1], &length) || !get_i64(env, argv[2], &offset) ||
       !get_i32(env, argv[3], &access) || !get_i32(env, argv[4], &effective) ||
       !get_i32(env, argv[5], &flags) || !get_i32(env, argv[6], &prot))
@@ -311,7 +312,17 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
 
   if (!room_for_a_mapping()) return throw_sys(env, ENOMEM, "mmap");
 
-  mm_request req = {fd, (uint64_t)length, offset, access, effective, flags, prot, trackfd};
+  char tagname[512];
+  napi_valuetype tag_type;
+  if (napi_typeof(env, argv[9], &tag_type) != napi_ok) return throw_internal(env, "memmap: bad tagname");
+  if (tag_type == napi_string) {
+    size_t tag_length = 0;
+    if (napi_get_value_string_utf8(env, argv[9], tagname, sizeof tagname, &tag_length) != napi_ok)
+      return throw_internal(env, "memmap: expected a string");
+    if (tag_length >= sizeof tagname - 1) return throw_sys(env, ENAMETOOLONG, "mmap");
+  }
+  mm_request req = {fd, (uint64_t)length, offset, access, effective, flags, prot, trackfd,
+                    tag_type == napi_string ? tagname : NULL};
   mm_opened opened;
   mm_failure failure;
   if (mm_open(&req, &opened, &failure) != 0) {
@@ -1037,6 +1048,11 @@ static napi_value init(napi_env env, napi_value exports) {
       !set_number(env, constants, "ALLOCATIONGRANULARITY", (double)mm_allocation_granularity()))
     return NULL;
   CHECK_NAPI(napi_set_named_property(env, exports, "constants", constants));
+
+  /* Whether map() takes a tagname (platform.h, mm_has_tagname). */
+  napi_value has_tagname;
+  CHECK_NAPI(napi_get_boolean(env, mm_has_tagname != 0, &has_tagname));
+  CHECK_NAPI(napi_set_named_property(env, exports, "hasTagname", has_tagname));
 
   /* The guard's fault counter, readable from JavaScript without a native call. */
   napi_value counter;

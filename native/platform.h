@@ -40,7 +40,12 @@ typedef struct mm_request {
   int effective;    /* MM_ACCESS_* after CPython's inference from prot */
   int flags, prot;  /* as given (POSIX meaning; platforms without them ignore them) */
   int trackfd;      /* keep a descriptor of the file (needed by size() and resize()) */
+  const char *tagname; /* UTF-8 name of the mapping object, or NULL (only where mm_has_tagname) */
 } mm_request;
+
+/* Whether mm_open takes a tagname (Windows: the name of the mapping object, so that another
+ * process mapping the same tag shares the memory). Where 0, src/ refuses the option. */
+extern const int mm_has_tagname;
 
 /* What the platform made of it. */
 typedef struct mm_opened {

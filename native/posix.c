@@ -9,6 +9,9 @@
 
 #include "posix.h"
 
+/* No named mapping objects on POSIX (shared memory is shared by descriptor). */
+const int mm_has_tagname = 0;
+
 int64_t mm_page_size(void) { return (int64_t)sysconf(_SC_PAGESIZE); }
 
 int64_t mm_allocation_granularity(void) { return mm_page_size(); }

@@ -82,11 +82,13 @@ for (const name of names) {
     const lib = join(root, 'build', 'win32-x64-lib');
     mkdirSync(lib, { recursive: true });
     const uvDef = join(lib, 'uv.def');
-    writeFileSync(uvDef, 'LIBRARY node.exe\nEXPORTS\nuv_get_osfhandle\n');
+    // The libuv functions native/windows.c calls (descriptors in node.exe's C runtime).
+    const uv = ['uv_get_osfhandle', 'uv_open_osfhandle', 'uv_default_loop', 'uv_fs_close', 'uv_fs_req_cleanup'];
+    writeFileSync(uvDef, `LIBRARY node.exe\nEXPORTS\n${uv.join('\n')}\n`);
     for (const [def, a] of [[join(headers, 'def', 'node_api.def'), 'libnode.a'], [uvDef, 'libuv.a']]) {
       execFileSync('x86_64-w64-mingw32-dlltool', ['-d', def, '-l', join(lib, a), '-D', 'node.exe'], { stdio: 'inherit' });
     }
-    args.push('-L', lib, '-lnode', '-luv');
+    args.push('-L', lib, '-lnode', '-luv', '-lpsapi', '-static-libgcc', '-Wl,-Bstatic', '-lwinpthread', '-Wl,-Bdynamic');
   }
   try {
     execFileSync(t.cc, args, { stdio: 'inherit', cwd: root });

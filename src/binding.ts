@@ -22,7 +22,9 @@ export interface NativeBinding {
    * that cannot be mapped.
    */
   map(fd: number, length: number, offset: number, access: number, effective: number, flags: number, prot: number,
-    trackfd: boolean, out: Float64Array): Handle;
+    trackfd: boolean, out: Float64Array, tagname: string | null): Handle;
+  /** Whether map() takes a tagname (the platform names mapping objects: Windows). */
+  readonly hasTagname: boolean;
   /** The size of the mapping's own file (the descriptor it keeps; EBADF when it keeps none). */
   fileSize(handle: Handle): number;
   unmap(handle: Handle): void;

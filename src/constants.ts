@@ -16,6 +16,10 @@ export const ACCESS_WRITE = 2;
 /** Copy-on-write access: writes stay in this process's memory and never reach the file. */
 export const ACCESS_COPY = 3;
 
+/** Whether `tagname` is an option here (Windows: named mapping objects, shared between
+ * processes by name). Where false, shared anonymous memory is shared by descriptor (`mm.fd`). */
+export const HAS_TAGNAME: boolean = native.hasTagname;
+
 /** The size of a memory page in bytes. */
 export const PAGESIZE: number = c.PAGESIZE!;
 /** A map's `offset` must be a multiple of this (the page size on POSIX). */

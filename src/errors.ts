@@ -6,7 +6,8 @@
  * The codes, their classes and when each is thrown: the Errors table in README.md (one table, so
  * that it cannot drift from a copy here). `MmapErrorCode` below is the list the types check.
  */
-import { getSystemErrorName, types } from 'node:util';
+import { constants as osConstants } from 'node:os';
+import { getSystemErrorMap, getSystemErrorName, types } from 'node:util';
 
 /** The codes memmap's own errors carry (system errors carry the errno name instead). */
 export type MmapErrorCode =
@@ -184,16 +185,47 @@ export function nativeError(cause: unknown, from: Function): Error {
   return systemError(cause, from);
 }
 
+function errnoName(errno: number): string | undefined {
+  try {
+    const name = getSystemErrorName(-errno);
+    return name.startsWith('Unknown') ? undefined : name;
+  } catch {
+    return undefined;
+  }
+}
+
+let errnoNameMap: Map<number, string> | undefined;
+function errnoNames(): Map<number, string> {
+  if (errnoNameMap === undefined) {
+    errnoNameMap = new Map();
+    for (const [name, value] of Object.entries(osConstants.errno)) if (!errnoNameMap.has(value)) errnoNameMap.set(value, name);
+  }
+  return errnoNameMap;
+}
+
+let uvErrnoMap: Map<string, number> | undefined;
+function uvErrnos(): Map<string, number> {
+  if (uvErrnoMap === undefined) {
+    uvErrnoMap = new Map();
+    for (const [value, [name]] of getSystemErrorMap()) uvErrnoMap.set(name, value);
+  }
+  return uvErrnoMap;
+}
+
 export function systemError(cause: unknown, from: Function = systemError): Error {
   const native = cause as { errno?: unknown; syscall?: unknown; message?: unknown; code?: unknown };
   if (typeof native?.errno !== 'number' || typeof native.syscall !== 'string') return cause as Error;
   if (typeof native.code === 'string') return cause as Error; // already an fs-style error
-  const errno = native.errno;
-  let code: string;
-  try {
-    code = getSystemErrorName(-errno);
-  } catch {
-    code = `Unknown system error ${errno}`;
+  let errno = native.errno;
+  let code = errnoName(errno);
+  if (code === undefined) {
+    // Where libuv's error numbers are not -errno (Windows), the addon's C-runtime errno is
+    // named from os.constants.errno, and the error carries libuv's number for that name, as
+    // an fs error there does.
+    code = errnoNames().get(errno);
+    const uv = code === undefined ? undefined : uvErrnos().get(code);
+    if (uv !== undefined) errno = -uv;
+    code ??= `Unknown system error ${errno}`;
   }
   const text = String(native.message ?? '');
   const description = text.charAt(0).toLowerCase() + text.slice(1);

@@ -177,7 +177,7 @@ export class Mmap implements Iterable<number>, Disposable {
     // sizes can be mapped, which descriptor is kept) is the platform's: native/platform.h.
     try {
       this.#handle = native.map(plan.fd, plan.length, plan.offset, plan.given, plan.access, plan.flags, plan.prot,
-        plan.trackfd, mapOut);
+        plan.trackfd, mapOut, plan.tagname);
     } catch (error) {
       throw nativeError(error, from);
     }
@@ -985,7 +985,12 @@ export class Mmap implements Iterable<number>, Disposable {
     if (!(#state in Object(this)) || this.#state !== OPEN || faultCounter[0] !== this.#faultMark) Mmap.#check(this, from);
     const o = optionalInteger(offset, 'offset', 0, from);
     let n = optionalInteger(size, 'size', -1, from);
-    const f = flags === undefined ? MS_SYNC : validateInt32(flags, 'flags', from);
+    // Where the platform has no msync flags (Windows: FlushViewOfFile takes none), flags are
+    // refused, as CPython's flush() there has no such argument.
+    if (flags !== undefined && MS_SYNC === undefined) {
+      throw typeError('ERR_INVALID_ARG_VALUE', 'flush() takes no "flags" on this platform', from);
+    }
+    const f = flags === undefined ? (MS_SYNC ?? 0) : validateInt32(flags, 'flags', from);
     const length = this.#length;
     if (n === -1) n = length - o;
     if (n < 0 || o < 0 || length - o < n) throw rangeError('ERR_OUT_OF_RANGE', 'flush values out of range', from);

@@ -22,6 +22,7 @@ import {
   ACCESS_COPY, ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, ALLOCATIONGRANULARITY, MAP_SHARED, PROT_READ,
   PROT_WRITE, REFUSED_MAP_FLAGS,
 } from './constants.js';
+import { native } from './binding.js';
 import { argTypeError, rangeError, systemError, typeError } from './errors.js';
 import { toBytes, validateInt32, validateInteger } from './validate.js';
 
@@ -37,6 +38,9 @@ export interface MmapOptions {
   offset?: number | null;
   /** Keep a duplicate of the descriptor, needed by `size()` and `resize()`. Default true. */
   trackfd?: boolean | null;
+  /** Windows only: the name of the mapping object; another process mapping the same tag
+   * shares the memory. Elsewhere the option is refused (CPython: TypeError). */
+  tagname?: string | null;
 }
 
 /** Options of `Mmap.open(path, options)`. */
@@ -50,10 +54,20 @@ export interface OpenOptions extends MmapOptions {
   mode?: number | null;
 }
 
-const MAP_OPTION_NAMES = ['flags', 'prot', 'access', 'offset', 'trackfd'] as const;
+const MAP_OPTION_NAMES = ['flags', 'prot', 'access', 'offset', 'trackfd', 'tagname'] as const;
 const OPEN_OPTION_NAMES = [...MAP_OPTION_NAMES, 'length', 'create', 'mode'] as const;
 
 type Raw = Partial<Record<(typeof OPEN_OPTION_NAMES)[number], unknown>>;
+
+// What the platform offers, as the addon reports it (no OS is named here): POSIX's flags and
+// prot exist where the platform has MAP_SHARED (Windows has neither, as in CPython), and a
+// tagname where the platform names mapping objects (Windows).
+const HAS_FLAGS = native.constants.MAP_SHARED !== undefined && native.constants.PROT_READ !== undefined;
+const HAS_TAGNAME = native.hasTagname;
+/** Options some platforms do not have: CPython's signature there has no such keyword. */
+const PLATFORM_OPTIONS: Readonly<Record<string, boolean>> = { flags: HAS_FLAGS, prot: HAS_FLAGS, tagname: HAS_TAGNAME };
+const DEFAULT_FLAGS = HAS_FLAGS ? MAP_SHARED : 0;
+const DEFAULT_PROT = HAS_FLAGS ? PROT_READ | PROT_WRITE : 0;
 
 /** What the constructor maps. */
 export interface MapPlan {
@@ -68,6 +82,8 @@ export interface MapPlan {
   given: number;
   /** The access mode after CPython's inference. */
   access: number;
+  /** The mapping object's name (platforms with tagnames), or null. */
+  tagname: string | null;
 }
 
 /** What Mmap.open opens, and the options it then maps with. */
@@ -79,7 +95,7 @@ export interface OpenPlan {
   /** Whether the file is opened for writing: the map is shared and writable. */
   writable: boolean;
   /** Plain, validated options for the constructor. */
-  map: { flags: number; prot: number; access: number; offset: number; trackfd: boolean };
+  map: { flags: number | null; prot: number | null; access: number; offset: number; trackfd: boolean; tagname: string | null };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -105,6 +121,11 @@ function readOptions(options: unknown, allowed: readonly string[], from: Functio
     if (!allowed.includes(key)) {
       throw typeError('ERR_INVALID_ARG_VALUE', `The option "${key}" is not supported; known options: ${allowed.join(', ')}`, from);
     }
+    if (PLATFORM_OPTIONS[key] === false && value !== undefined && value !== null) {
+      // CPython: "TypeError: ... got an unexpected keyword argument 'tagname'" (or 'flags').
+      throw typeError('ERR_INVALID_ARG_VALUE',
+        `The option "${key}" is not supported on this platform (mmap has no "${key}" argument here)`, from);
+    }
     if (value !== undefined && value !== null) raw[key as keyof Raw] = value;
   }
   return raw;
@@ -121,18 +142,25 @@ function messageOf(error: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // 2. validate
 
-interface MapValues { flags: number; prot: number; access: number; offset: number; trackfd: boolean; usesFlags: boolean }
+interface MapValues {
+  flags: number; prot: number; access: number; offset: number; trackfd: boolean; usesFlags: boolean; tagname: string | null;
+}
 
 function validateMapValues(raw: Raw, from: Function, defaultAccess: number): MapValues {
-  const flags = raw.flags === undefined ? MAP_SHARED : validateInt32(raw.flags, 'flags', from);
-  const prot = raw.prot === undefined ? PROT_READ | PROT_WRITE : validateInt32(raw.prot, 'prot', from);
+  const flags = raw.flags === undefined ? DEFAULT_FLAGS : validateInt32(raw.flags, 'flags', from);
+  const prot = raw.prot === undefined ? DEFAULT_PROT : validateInt32(raw.prot, 'prot', from);
   const usesFlags = raw.flags !== undefined || raw.prot !== undefined;
   const access = raw.access !== undefined ? validateInt32(raw.access, 'access', from)
     : usesFlags ? ACCESS_DEFAULT : defaultAccess;
   const offset = raw.offset === undefined ? 0 : validateInteger(raw.offset, 'offset', from);
   const trackfd = raw.trackfd === undefined ? true : raw.trackfd;
   if (typeof trackfd !== 'boolean') throw argTypeError('trackfd', 'of type boolean', trackfd, from);
-  return { flags, prot, access, offset, trackfd, usesFlags };
+  const tagname = raw.tagname === undefined ? null : raw.tagname;
+  if (tagname !== null && typeof tagname !== 'string') throw argTypeError('tagname', 'of type string', tagname, from);
+  if (tagname !== null && tagname.includes('\0')) {
+    throw typeError('ERR_INVALID_ARG_VALUE', 'The option "tagname" must not contain null bytes', from);
+  }
+  return { flags, prot, access, offset, trackfd, usesFlags, tagname };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,7 +175,7 @@ function interpretMap(length: number, v: MapValues, from: Function): Omit<MapPla
   if ((flags & REFUSED_MAP_FLAGS) !== 0) {
     throw rangeError('ERR_INVALID_ARG_VALUE', 'MAP_FIXED is not supported: memmap chooses the address', from);
   }
-  if (access !== ACCESS_DEFAULT && (flags !== MAP_SHARED || prot !== (PROT_READ | PROT_WRITE))) {
+  if (access !== ACCESS_DEFAULT && (flags !== DEFAULT_FLAGS || prot !== DEFAULT_PROT)) {
     throw typeError('ERR_INCOMPATIBLE_OPTION_PAIR', "mmap can't specify both access and flags, prot.", from);
   }
   let effective = access;
@@ -157,6 +185,8 @@ function interpretMap(length: number, v: MapValues, from: Function): Omit<MapPla
     case ACCESS_COPY:
       break;
     case ACCESS_DEFAULT:
+      // Without prot (Windows), the default is write-through, as in CPython.
+      if (!HAS_FLAGS) break;
       // CPython infers the access from prot's bits: read and write (with or without exec)
       // stays DEFAULT, write without read is WRITE, anything without write is READ.
       if ((prot & PROT_READ) !== 0 && (prot & PROT_WRITE) !== 0) effective = ACCESS_DEFAULT;
@@ -166,7 +196,7 @@ function interpretMap(length: number, v: MapValues, from: Function): Omit<MapPla
     default:
       throw rangeError('ERR_INVALID_ARG_VALUE', 'mmap invalid access parameter.', from);
   }
-  return { flags, prot, given: access, access: effective };
+  return { flags, prot, given: access, access: effective, tagname: v.tagname };
 }
 
 /** The arguments of `new Mmap(fileno, length, options)`. */
@@ -195,7 +225,7 @@ export function openArguments(path: unknown, options: unknown, from: Function): 
   // 3. interpret (with CPython's checks of the combination)
   const plan = interpretMap(length, values, from);
   // A shared writable map needs a descriptor open for writing.
-  const writable = plan.access !== ACCESS_READ && plan.access !== ACCESS_COPY && (plan.flags & MAP_SHARED) !== 0;
+  const writable = plan.access !== ACCESS_READ && plan.access !== ACCESS_COPY && (!HAS_FLAGS || (plan.flags & MAP_SHARED) !== 0);
   // 4. validate the interpreted values
   if (create && (!writable || length <= 0)) {
     throw typeError('ERR_INVALID_ARG_VALUE', 'Mmap.open: "create" needs a writable access and a length', from);
@@ -211,7 +241,11 @@ export function openArguments(path: unknown, options: unknown, from: Function): 
   }
   return {
     path: path as string | URL | Buffer, length, create, mode, writable,
-    map: { flags: values.flags, prot: values.prot, access: values.access, offset: values.offset, trackfd: values.trackfd },
+    map: {
+      // Only where the platform has them (they are "not given" otherwise).
+      flags: HAS_FLAGS ? values.flags : null, prot: HAS_FLAGS ? values.prot : null, access: values.access, offset: values.offset, trackfd: values.trackfd,
+      tagname: values.tagname,
+    },
   };
 }
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ACCESS_WRITE, Mmap, PAGESIZE } from '../src/index.js';
+import { ACCESS_WRITE, ALLOCATIONGRANULARITY, Mmap } from '../src/index.js';
 import { makeFile, scratchDir } from './helpers.js';
 
 const dir = scratchDir();
@@ -16,7 +16,7 @@ const GETTERS_AFTER_CLOSE: Record<string, (mm: Mmap) => unknown> = {
   closed: () => true,
   fd: () => -1,
   access: () => ACCESS_WRITE,
-  offset: () => PAGESIZE,
+  offset: () => ALLOCATIONGRANULARITY,
   faulted: () => false,
 };
 /** Methods that still work after close(), and what they return. */
@@ -27,8 +27,8 @@ const METHODS_AFTER_CLOSE: Record<string, unknown> = {
 };
 
 function closedMap(): Mmap {
-  const path = makeFile(dir, Buffer.alloc(2 * PAGESIZE, 1));
-  const mm = Mmap.open(path, { access: ACCESS_WRITE, offset: PAGESIZE });
+  const path = makeFile(dir, Buffer.alloc(2 * ALLOCATIONGRANULARITY, 1));
+  const mm = Mmap.open(path, { access: ACCESS_WRITE, offset: ALLOCATIONGRANULARITY });
   mm.close();
   return mm;
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 
 import { ACCESS_WRITE, Mmap } from '../src/index.js';
-import { scratchDir } from './helpers.js';
+import { removeFile, scratchDir } from './helpers.js';
 
 const dir = scratchDir();
 const MiB = 2 ** 20;
@@ -28,7 +28,7 @@ function sparseFile(t: TestContext, size: number, marks: Array<[number, string]>
     ftruncateSync(fd, size);
     for (const [at, text] of marks) writeSync(fd, Buffer.from(text, 'latin1'), 0, text.length, at);
     if (fstatSync(fd).blocks * 512 > 16 * MiB) throw Object.assign(new Error('not sparse'), { code: 'ENOTSPARSE' });
-    t.after(() => rmSync(path, { force: true }));
+    t.after(() => removeFile(path));
     return path;
   } catch (error) {
     rmSync(path, { force: true });

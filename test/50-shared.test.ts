@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 
 import { ACCESS_COPY, MAP_PRIVATE, Mmap, PAGESIZE } from '../src/index.js';
 import { A, B, CHILD, PARENT, SLOTS_BYTES, invert, slots } from './fixtures/shared-sync.js';
-import { fixture, makeFile, openFd, runFixture, scratchDir, skipOn } from './helpers.js';
+import { fixture, makeFile, openFd, runFixture, scratchDir, skipOn, onWindows, skipIf, WINDOWS } from './helpers.js';
 
 const DENO_FD = skipOn('deno', "Deno's node:fs knows only descriptors Deno opened itself: fstat of mm.fd, a descriptor the addon made, is EBADF there");
 
@@ -74,7 +74,7 @@ async function exchange(mm: Mmap, other: { exited: boolean; stderr?: () => strin
   return { first, second, answer };
 }
 
-test('shared anonymous memory: a child process maps mm.fd and both see each other\'s writes', { timeout: 60_000, ...DENO_FD }, async () => {
+test('shared anonymous memory: a child process maps mm.fd and both see each other\'s writes', { ...skipIf(onWindows, WINDOWS.memoryFile), timeout: 60_000, ...DENO_FD }, async () => {
   using mm = new Mmap(-1, 4 * PAGESIZE);
   assert.ok(mm.fd >= 0, 'shared anonymous memory has a descriptor');
   assert.equal(fstatSync(mm.fd).size, 4 * PAGESIZE);
@@ -88,7 +88,7 @@ test('shared anonymous memory: a child process maps mm.fd and both see each othe
   assert.equal(out.second, hex(second), 'a later write by the parent reached the running child');
 });
 
-test('shared anonymous memory grown by resize(): the child maps the larger size and sees the data', { timeout: 60_000, ...DENO_FD }, async () => {
+test('shared anonymous memory grown by resize(): the child maps the larger size and sees the data', { ...skipIf(onWindows, WINDOWS.memoryFile), timeout: 60_000, ...DENO_FD }, async () => {
   const small = PAGESIZE;
   const big = 5 * PAGESIZE;
   using mm = new Mmap(-1, small);
@@ -144,7 +144,7 @@ test('a file-backed MAP_SHARED map shared with a child process the same way', { 
   assert.equal(hex(disk.subarray(answerAt, answerAt + first.length)), hex(invert(first)), 'the file holds the child\'s write');
 });
 
-test('a MAP_PRIVATE anonymous map has no descriptor; trackfd: false keeps none either', () => {
+test('a MAP_PRIVATE anonymous map has no descriptor; trackfd: false keeps none either', skipIf(onWindows, WINDOWS.flags), () => {
   using priv = new Mmap(-1, PAGESIZE, { flags: MAP_PRIVATE });
   assert.equal(priv.fd, -1);
   priv.set(0, 7);
@@ -157,7 +157,7 @@ test('a MAP_PRIVATE anonymous map has no descriptor; trackfd: false keeps none e
   assert.equal(shared.fd, -1, 'a closed map holds no descriptor');
 });
 
-test('ACCESS_COPY changes are not seen by the other side, in either direction', { timeout: 60_000 }, async () => {
+test('ACCESS_COPY changes are not seen by the other side, in either direction', { ...skipIf(onWindows, WINDOWS.inheritedFd), timeout: 60_000 }, async () => {
   const length = 4 * PAGESIZE;
   const n = 16;
   using mm = new Mmap(-1, length);
@@ -196,7 +196,7 @@ test('ACCESS_COPY changes are not seen by the other side, in either direction', 
   assert.equal(out.copyPage2Late, fill(0xc2), 'but not the child\'s page it had changed privately');
 });
 
-test('another holder shrinking the shared memory: this process gets ERR_MMAP_TRUNCATED, not a crash', { timeout: 60_000, ...DENO_FD }, () => {
+test('another holder shrinking the shared memory: this process gets ERR_MMAP_TRUNCATED, not a crash', { ...skipIf(onWindows, WINDOWS.memoryFile), timeout: 60_000, ...DENO_FD }, () => {
   // crash-type: the touch of a vanished page happens in a child process
   const r = runFixture('shared-child', ['shrunk']);
   assert.deepEqual({ status: r.status, signal: r.signal }, { status: 0, signal: null }, r.stderr);
@@ -204,7 +204,7 @@ test('another holder shrinking the shared memory: this process gets ERR_MMAP_TRU
   assert.deepEqual(out, { fileSize: 4096, viewByte: 0, faulted: true, next: 'ERR_MMAP_TRUNCATED', closed: true });
 });
 
-test('a worker thread maps mm.fd from workerData: writes seen both ways, Atomics on the same memory', { timeout: 60_000 }, async () => {
+test('a worker thread maps mm.fd from workerData: writes seen both ways, Atomics on the same memory', { ...skipIf(onWindows, WINDOWS.memoryFile), timeout: 60_000 }, async () => {
   using mm = new Mmap(-1, 2 * PAGESIZE);
   const count = 200_000;
   const worker = new Worker(new URL('./fixtures/shared-worker.js', import.meta.url), {
@@ -233,7 +233,7 @@ test('a worker thread maps mm.fd from workerData: writes seen both ways, Atomics
   assert.equal(mm.length, 2 * PAGESIZE, 'the worker closing its map leaves this one alone');
 });
 
-test('a worker thread grows the shared memory; the main thread maps the larger size and sees its writes', { timeout: 60_000, ...DENO_FD }, async () => {
+test('a worker thread grows the shared memory; the main thread maps the larger size and sees its writes', { ...skipIf(onWindows, WINDOWS.memoryFile), timeout: 60_000, ...DENO_FD }, async () => {
   using mm = new Mmap(-1, PAGESIZE);
   const head = randomBytes(16);
   mm.setSlice(SLOTS_BYTES, SLOTS_BYTES + 16, head);
@@ -260,7 +260,7 @@ test('a worker thread grows the shared memory; the main thread maps the larger s
   assert.equal(mm.get(SLOTS_BYTES), 0x42, 'two maps of one memory file in one process share it');
 });
 
-test('terminating worker threads that hold maps, views and a flushAsync() does not crash the process', { timeout: 60_000 }, () => {
+test('terminating worker threads that hold maps, views and a flushAsync() does not crash the process', { ...skipIf(onWindows, WINDOWS.memoryFile), timeout: 60_000 }, () => {
   const path = makeFile(dir, Buffer.alloc(2 * PAGESIZE, 0x61));
   const rounds = 3;
   const r = runFixture('shared-terminate', [path, String(rounds)], { env: { ...process.env, NODE_OPTIONS: '--expose-gc' } });

@@ -22,7 +22,7 @@ import {
   type MmapOptions,
 } from '../src/index.js';
 import { setWindowLimitForTesting } from '../src/mmap.js';
-import { openFd, scratchDir } from './helpers.js';
+import { openFd, removeFile, scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js';
 import { expectConstruct, ModelError, MmapModel, type ModelConfig } from './model.js';
 
 const RUNS = Number(process.env.MEMMAP_FUZZ_RUNS ?? 0) || 0;
@@ -567,7 +567,7 @@ export function runSequence(config: MapConfig, ops: Op[], avoidKnownBugs = true)
   } finally {
     s.mm.close();
     setWindowLimitForTesting(undefined);
-    if (s.path !== null) rmSync(s.path, { force: true });
+    if (s.path !== null) removeFile(s.path);
   }
 }
 
@@ -580,14 +580,14 @@ const params = (defaultRuns: number): fc.Parameters<unknown> => ({
   includeErrorInReport: true,
 });
 
-test('random operation sequences agree with the model (every access mode, file and anonymous)', () => {
+test('random operation sequences agree with the model (every access mode, file and anonymous)', skipIf(onWindows, WINDOWS.posixModel), () => {
   fc.assert(fc.property(configArb, fc.array(opArb, { minLength: 1, maxLength: 60, size: 'medium' }), (config, ops) => {
     runSequence(config, ops);
   }), params(1500) as fc.Parameters<[MapConfig, Op[]]>);
   if (STATS) console.log([...stats].sort().map(([k, v]) => `${k}: ${v.ok + v.error}`).join('\n'));
 });
 
-test('construction outcomes agree with CPython\'s rules (length, offset, access, flags, prot, read-only fd)', () => {
+test('construction outcomes agree with CPython\'s rules (length, offset, access, flags, prot, read-only fd)', skipIf(onWindows, WINDOWS.posixRules), () => {
   const accessArb = fc.constantFrom<number | undefined>(undefined, 0, 1, 2, 3, 4, -1);
   fc.assert(fc.property(
     fc.record({
@@ -638,7 +638,7 @@ test('construction outcomes agree with CPython\'s rules (length, offset, access,
           } });
         }
       } finally {
-        if (path !== null) rmSync(path, { force: true });
+        if (path !== null) removeFile(path);
       }
     }), params(1000) as never);
 });
@@ -669,7 +669,7 @@ test('model sanity: a write reaches the file of a shared map and not of a copy-o
 
 const selfView = (n: number, from: Idx): DataSpec => ({ form: 'self', seed: 0, n, fit: false, d: 0, at: from });
 
-test('regression (model): MAP_PRIVATE flags with PROT_WRITE (inferred ACCESS_WRITE) map a read-only descriptor', () => {
+test('regression (model): MAP_PRIVATE flags with PROT_WRITE (inferred ACCESS_WRITE) map a read-only descriptor', skipIf(onWindows, WINDOWS.flags), () => {
   const path = join(dir, 'ro.bin');
   writeFileSync(path, pattern(3, 2 * PS + 3));
   const expected = expectConstruct({
@@ -699,7 +699,7 @@ test('regression: write() of an overlapping view of a windowed map copies it fir
   });
 
 test('regression (model): lock(offset, 0) at an unaligned offset locks that page, so MS_INVALIDATE is EBUSY',
-  { skip: process.env.MEMMAP_ASAN ? 'mlock is a no-op under AddressSanitizer' : false }, () => {
+  { skip: onWindows ? WINDOWS.msync : process.env.MEMMAP_ASAN ? 'mlock is a no-op under AddressSanitizer' : false }, () => {
   runSequence({ ...base, size: 1, tail: 1, seed: 0 }, [
     { t: 'resize', n: at(5) }, { t: 'readByte' }, { t: 'readByte' },
     { t: 'lock', offset: { a: 'pos', d: 3 }, length: 'undefined' },
@@ -711,7 +711,7 @@ test('regression (model): lock(offset, 0) at an unaligned offset locks that page
   ]);
 });
 
-test('regression (model): a private map shrunk and grown within one page shows its old bytes again (as mremap does)', () => {
+test('regression (model): a private map shrunk and grown within one page shows its old bytes again (as mremap does)', skipIf(onWindows, WINDOWS.flags), () => {
   // CPython 3.13 does the same: mmap(-1, 10, flags=MAP_PRIVATE); m[:] = b'x'*10; resize(5); resize(10) -> b'x'*10
   runSequence({ ...base, anonymous: true, mode: 'PRIVATE', size: 10 }, [
     { t: 'setSlice', start: 'undefined', stop: 'undefined', step: 'undefined', data: bytesOf(10, 3) },
@@ -734,7 +734,7 @@ test('regression: resize() works after madvise() or lock() on part of the map',
     ], false);
   });
 
-test('regression (fuzz): a private map re-mapped after lock() split it keeps the tail of its last page', () => {
+test('regression (fuzz): a private map re-mapped after lock() split it keeps the tail of its last page', skipIf(onWindows, WINDOWS.posixModel), () => {
   // Found by `npm run fuzz`: resize() falls back to a fresh mapping when mlock split the VMA
   // (mremap gives EFAULT), and that copy stopped at the old length instead of the end of its
   // page, so bytes an earlier shrink left in the page did not reappear as they do with mremap.

@@ -17,11 +17,11 @@ import {
 } from '../src/index.js';
 import { setWindowLimitForTesting } from '../src/mmap.js';
 import { ROWS } from './fixtures/hostile.js';
-import { findPython, fixture, makeFile, openFd, runFixture, runtime, scratchDir } from './helpers.js';
+import { findPython, fixture, makeFile, openFd, runFixture, runtime, scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js';
 
 const dir = scratchDir();
 
-describe('prot bits infer the access as CPython 3.13 does', () => {
+describe('prot bits infer the access as CPython 3.13 does', skipIf(onWindows, WINDOWS.flags), () => {
   // CPython 3.13: (prot & PROT_READ) && (prot & PROT_WRITE) -> ACCESS_DEFAULT,
   // else prot & PROT_WRITE -> ACCESS_WRITE, else ACCESS_READ.
   const expected = (prot: number) =>
@@ -60,7 +60,7 @@ describe('prot bits infer the access as CPython 3.13 does', () => {
     });
   }
 
-  test('Mmap.open with prot READ|WRITE|EXEC opens the file writable and writes through', (t) => {
+  test('Mmap.open with prot READ|WRITE|EXEC opens the file writable and writes through', skipIf(onWindows, WINDOWS.flags), (t) => {
     const path = makeFile(dir, 'abcdef');
     const mm = tryMap(() => Mmap.open(path, { prot: PROT_READ | PROT_WRITE | PROT_EXEC }));
     if (mm === null) {
@@ -103,7 +103,7 @@ describe('prot bits infer the access as CPython 3.13 does', () => {
   });
 });
 
-describe('shared anonymous memory with MAP_ANONYMOUS in flags is the memory file mm.fd', () => {
+describe('shared anonymous memory with MAP_ANONYMOUS in flags is the memory file mm.fd', skipIf(onWindows, WINDOWS.flags), () => {
   for (const [name, flags] of [['MAP_SHARED', MAP_SHARED], ['MAP_SHARED | MAP_ANONYMOUS', MAP_SHARED | MAP_ANONYMOUS]] as const) {
     test(`new Mmap(-1, n, { flags: ${name} }): a second map of mm.fd sees writes both ways`, () => {
       const mm = new Mmap(-1, PAGESIZE, { flags });
@@ -137,7 +137,7 @@ describe('shared anonymous memory with MAP_ANONYMOUS in flags is the memory file
   }
 });
 
-describe('madvise passes on only advice that cannot make the map fault', () => {
+describe('madvise passes on only advice that cannot make the map fault', skipIf(onWindows, WINDOWS.madvise), () => {
   // Linux's values: MADV_HWPOISON 100 and MADV_SOFT_OFFLINE 101 poison or take away pages
   // (SIGBUS), MADV_GUARD_INSTALL 102 (6.13+) turns pages into guards (SIGSEGV).
   const refused = [100, 101, 102, 103, -1, 5, 6, 7, 26, 99, 104, 2 ** 31 - 1, -(2 ** 31)];

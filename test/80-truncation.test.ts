@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { PAGESIZE } from '../src/index.js';
-import { runFixture, scratchDir, skipOn } from './helpers.js';
+import { runFixture, scratchDir, skipOn, onWindows, skipIf, WINDOWS } from './helpers.js';
 
 const dir = scratchDir();
 const FILL = 0xab;
@@ -92,7 +92,8 @@ function checkLine(o: Line, kind: string, target: string): void {
 for (const kind of ['write', 'read', 'copy', 'anon']) {
   for (const target of ['zero', 'mid']) {
     const label = { write: 'ACCESS_WRITE file', read: 'ACCESS_READ file', copy: 'ACCESS_COPY file', anon: 'shared anonymous (memfd)' }[kind];
-    test(`${label} truncated to ${target === 'zero' ? '0' : 'mid-page'}: every API method and raw view survives`, () => {
+    test(`${label} truncated to ${target === 'zero' ? '0' : 'mid-page'}: every API method and raw view survives`,
+      skipIf(onWindows, WINDOWS.sigbus), () => {
       const lines = run(kind, target, 'fd');
       const names = lines.map((o) => o.probe);
       // Every probe ran: 12 API reads, 19 raw-view reads, 7 raw-view writes, 7 API writes.
@@ -102,7 +103,7 @@ for (const kind of ['write', 'read', 'copy', 'anon']) {
   }
 }
 
-test('truncation by a second process (descriptor passed in stdio) is survived the same way', () => {
+test('truncation by a second process (descriptor passed in stdio) is survived the same way', skipIf(onWindows, WINDOWS.sigbus), () => {
   const probes = ['get', 'readLine', 'view()[i]', 'Atomics.load', 'view write', 'set'];
   for (const [kind, target] of [['write', 'zero'], ['read', 'mid'], ['anon', 'mid'], ['anon', 'zero']] as const) {
     const lines = run(kind, target, 'process', probes);
@@ -121,7 +122,7 @@ function lastJson(stdout: string): Line {
 }
 
 test('a SIGBUS sent by kill() still kills the process (the guard swallows no real signal)',
-  skipOn('deno', 'a SIGBUS sent by kill() does not end a Deno 2.9 process (the child printed that it survived), so the usual outcome of a real signal cannot be observed there'), () => {
+  { ...skipIf(onWindows, WINDOWS.sigbus), ...skipOn('deno', 'a SIGBUS sent by kill() does not end a Deno 2.9 process (the child printed that it survived), so the usual outcome of a real signal cannot be observed there') }, () => {
   const r = guard('kill');
   assert.equal(r.signal, 'SIGBUS', `status ${r.status}, stdout ${r.stdout}`);
   assert.doesNotMatch(r.stdout, /survived/);
@@ -163,7 +164,7 @@ function foreign(): string | null {
 }
 
 test('a hardware SIGBUS outside memmap\'s ranges still kills the process',
-  skipOn('bun', "Bun's process.dlopen loads only Node-API modules ('symbol napi_register_module_v1 not found'), and the test loads a plain shared object that faults outside memmap"), (t) => {
+  { ...skipIf(onWindows, WINDOWS.sigbus), ...skipOn('bun', "Bun's process.dlopen loads only Node-API modules ('symbol napi_register_module_v1 not found'), and the test loads a plain shared object that faults outside memmap") }, (t) => {
   const lib = foreign();
   if (lib === null) {
     t.skip('no C compiler to build the foreign library');
@@ -178,7 +179,7 @@ test('a hardware SIGBUS outside memmap\'s ranges still kills the process',
   assert.equal(listening.signal, 'SIGBUS', `with a listener: status ${listening.status}, signal ${listening.signal} (SIGKILL: the fault repeated forever), stderr ${listening.stderr}`);
 });
 
-test('kernel-side access to a vanished page (write/read syscalls with a view) is EFAULT, not a signal', () => {
+test('kernel-side access to a vanished page (write/read syscalls with a view) is EFAULT, not a signal', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = guard('efault');
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
@@ -191,14 +192,14 @@ test('kernel-side access to a vanished page (write/read syscalls with a view) is
   });
 });
 
-test('a fault inside a worker thread is caught the same way', () => {
+test('a fault inside a worker thread is caught the same way', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = guard('worker');
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(lastJson(r.stdout), { fromWorker: { touched: 0, faulted: true, next: 'ERR_MMAP_TRUNCATED' } });
 });
 
-test('a windowed map (several Buffers over one mapping) is guarded over its whole range', () => {
+test('a windowed map (several Buffers over one mapping) is guarded over its whole range', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = guard('windowed');
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
@@ -207,7 +208,7 @@ test('a windowed map (several Buffers over one mapping) is guarded over its whol
   });
 });
 
-test('a map at an offset, truncated below its start, reports the file\'s new size', () => {
+test('a map at an offset, truncated below its start, reports the file\'s new size', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = guard('offset');
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
@@ -215,21 +216,21 @@ test('a map at an offset, truncated below its start, reports the file\'s new siz
 });
 
 test('a process.on("SIGBUS") listener added after memmap loads does not disable the guard',
-  skipOn('bun', 'on Bun a process.on("SIGBUS") listener takes the signal from memmap\'s guard: a touch of a vanished page then never returns (the child is killed after 4 s)'), () => {
+  { ...skipIf(onWindows, WINDOWS.sigbus), ...skipOn('bun', 'on Bun a process.on("SIGBUS") listener takes the signal from memmap\'s guard: a touch of a vanished page then never returns (the child is killed after 4 s)') }, () => {
     const r = guard('listener-after', [], 4_000);
     assert.equal(r.signal, null, `ended by ${r.signal} (SIGKILL: hung in a fault loop)`);
     assert.deepEqual(lastJson(r.stdout), { listened: 0, touched: 0, faulted: true });
   });
 
 test('a SIGBUS from kill() handled by a JS listener does not disable the guard',
-  { ...skipOn('bun', 'on Bun a process.on("SIGBUS") listener takes the signal from memmap\'s guard: a touch of a vanished page then never returns (the child is killed after 4 s)'), ...skipOn('deno', 'Deno 2.9 does not deliver a SIGBUS sent by kill() to a process.on("SIGBUS") listener as Node does (the child ended by SIGBUS, or its listener never ran)') }, () => {
+  { ...skipIf(onWindows, WINDOWS.sigbus), ...skipOn('bun', 'on Bun a process.on("SIGBUS") listener takes the signal from memmap\'s guard: a touch of a vanished page then never returns (the child is killed after 4 s)'), ...skipOn('deno', 'Deno 2.9 does not deliver a SIGBUS sent by kill() to a process.on("SIGBUS") listener as Node does (the child ended by SIGBUS, or its listener never ran)') }, () => {
     const r = guard('listener-kill', [], 4_000);
     assert.equal(r.signal, null, `ended by ${r.signal} (SIGKILL: hung in a fault loop)`);
     assert.deepEqual(lastJson(r.stdout), { listened: 1, touched: 0, faulted: true });
   });
 
 test('a listener added while a view is live, or added and removed, leaves the guard in place',
-  { ...skipOn('bun', 'on Bun a process.on("SIGBUS") listener takes the signal from memmap\'s guard: a touch of a vanished page then never returns (the child is killed after 4 s)'), ...skipOn('deno', 'Deno 2.9 handles SIGBUS itself once a JS listener exists: the guard is not reached (the child ended by SIGBUS or hung)') }, () => {
+  { ...skipIf(onWindows, WINDOWS.sigbus), ...skipOn('bun', 'on Bun a process.on("SIGBUS") listener takes the signal from memmap\'s guard: a touch of a vanished page then never returns (the child is killed after 4 s)'), ...skipOn('deno', 'Deno 2.9 handles SIGBUS itself once a JS listener exists: the guard is not reached (the child ended by SIGBUS or hung)') }, () => {
   const late = guard('listener-late', [], 4_000);
   assert.equal(late.signal, null, `ended by ${late.signal} (SIGKILL: hung in a fault loop)`);
   assert.deepEqual(lastJson(late.stdout), { listened: 0, touched: 0, faulted: true });
@@ -240,14 +241,14 @@ test('a listener added while a view is live, or added and removed, leaves the gu
   assert.doesNotMatch(removed.stdout, /survived/);
 });
 
-test('a truncated file read or written on other threads (zlib, pbkdf2 on the thread pool) is caught too', () => {
+test('a truncated file read or written on other threads (zlib, pbkdf2 on the thread pool) is caught too', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = guard('threadpool');
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(lastJson(r.stdout), { deflated: true, pbkdf2Length: 32, faulted: true, next: 'ERR_MMAP_TRUNCATED' });
 });
 
-test('system calls over vanished pages that touch nothing (flush, madvise, residency, resize) fault nothing', () => {
+test('system calls over vanished pages that touch nothing (flush, madvise, residency, resize) fault nothing', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = guard('kernel-calls');
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
@@ -262,14 +263,14 @@ test('system calls over vanished pages that touch nothing (flush, madvise, resid
   });
 });
 
-test('faulted is per map: a second map of the same truncated file is unaffected until touched', () => {
+test('faulted is per map: a second map of the same truncated file is unaffected until touched', skipIf(onWindows, WINDOWS.sigbus), () => {
   const r = guard('two-maps');
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(lastJson(r.stdout), { firstFaulted: true, secondBefore: false, secondRead: 0xab, secondTouch: 'ERR_MMAP_TRUNCATED', secondAfter: true });
 });
 
-test('a fault rescues the whole vanished tail at once: 35,000 faulting reads of a 70,000-page map leave a few mappings', () => {
+test('a fault rescues the whole vanished tail at once: 35,000 faulting reads of a 70,000-page map leave a few mappings', skipIf(onWindows, WINDOWS.sigbus), () => {
   // Rescuing one page per fault split the mapping at each fault: past vm.max_map_count
   // (65,530 by default) the rescue itself failed and the process died of SIGBUS.
   const r = guard('many-pages');
@@ -298,7 +299,7 @@ function signals(mode: string, extra: string[] = []) {
 const WORKER_READ = { fromWorker: { head: 0xab, touched: 0, faulted: true, next: 'ERR_MMAP_TRUNCATED' }, exitCode: 0 };
 
 test('memmap only in a worker, a SIGBUS listener added and removed on the main thread: a truncation is still caught',
-  { ...skipOn('bun', "Bun's Node-API has no libuv, so memmap cannot hold its process-wide SIGBUS watcher there: a listener added or removed on another thread than the one that loaded memmap changes the process's SIGBUS handler under the guard (README, Platform support)"), ...skipOn('deno', "Deno's Node-API has no libuv, so memmap cannot hold its process-wide SIGBUS watcher there: a listener added or removed on another thread than the one that loaded memmap changes the process's SIGBUS handler under the guard (README, Platform support)") }, () => {
+  { ...skipIf(onWindows, WINDOWS.sigbus), ...skipOn('bun', "Bun's Node-API has no libuv, so memmap cannot hold its process-wide SIGBUS watcher there: a listener added or removed on another thread than the one that loaded memmap changes the process's SIGBUS handler under the guard (README, Platform support)"), ...skipOn('deno', "Deno's Node-API has no libuv, so memmap cannot hold its process-wide SIGBUS watcher there: a listener added or removed on another thread than the one that loaded memmap changes the process's SIGBUS handler under the guard (README, Platform support)") }, () => {
   const r = signals('removed');
   assert.equal(r.signal, null, `ended by ${r.signal} (SIGBUS: the guard was reset; SIGKILL: hung); stderr ${r.stderr}`);
   assert.equal(r.status, 0, r.stderr);
@@ -310,7 +311,7 @@ test('memmap only in a worker, a SIGBUS listener added and removed on the main t
 });
 
 test('memmap only in a worker, a SIGBUS listener kept on the main thread: no fault loop, and kill() still reaches the listener',
-  { ...skipOn('bun', "Bun's Node-API has no libuv, so memmap cannot hold its process-wide SIGBUS watcher there: a listener added or removed on another thread than the one that loaded memmap changes the process's SIGBUS handler under the guard (README, Platform support)"), ...skipOn('deno', "Deno's Node-API has no libuv, so memmap cannot hold its process-wide SIGBUS watcher there: a listener added or removed on another thread than the one that loaded memmap changes the process's SIGBUS handler under the guard (README, Platform support)") }, () => {
+  { ...skipIf(onWindows, WINDOWS.sigbus), ...skipOn('bun', "Bun's Node-API has no libuv, so memmap cannot hold its process-wide SIGBUS watcher there: a listener added or removed on another thread than the one that loaded memmap changes the process's SIGBUS handler under the guard (README, Platform support)"), ...skipOn('deno', "Deno's Node-API has no libuv, so memmap cannot hold its process-wide SIGBUS watcher there: a listener added or removed on another thread than the one that loaded memmap changes the process's SIGBUS handler under the guard (README, Platform support)") }, () => {
   const r = signals('kept');
   assert.equal(r.signal, null, `ended by ${r.signal} (SIGKILL: hung in a fault loop); stderr ${r.stderr}`);
   assert.equal(r.status, 0, r.stderr);
@@ -320,7 +321,7 @@ test('memmap only in a worker, a SIGBUS listener kept on the main thread: no fau
 });
 
 test('memmap only in a worker, a SIGBUS listener on the main thread: a hardware SIGBUS outside memmap still kills',
-  { ...skipOn('bun', "Bun's process.dlopen loads only Node-API modules, and the test loads a plain shared object that faults outside memmap"), ...skipOn('deno', "Deno's Node-API has no libuv, so memmap cannot hold its process-wide SIGBUS watcher there: a listener added or removed on another thread than the one that loaded memmap changes the process's SIGBUS handler under the guard (README, Platform support)") }, (t) => {
+  { ...skipIf(onWindows, WINDOWS.sigbus), ...skipOn('bun', "Bun's process.dlopen loads only Node-API modules, and the test loads a plain shared object that faults outside memmap"), ...skipOn('deno', "Deno's Node-API has no libuv, so memmap cannot hold its process-wide SIGBUS watcher there: a listener added or removed on another thread than the one that loaded memmap changes the process's SIGBUS handler under the guard (README, Platform support)") }, (t) => {
   const lib = foreign();
   if (lib === null) {
     t.skip('no C compiler to build the foreign library');

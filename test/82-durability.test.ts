@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { crc32 } from 'node:zlib';
 
 import { ACCESS_WRITE, MS_ASYNC, Mmap, PAGESIZE } from '../src/index.js';
-import { fixture, scratchDir } from './helpers.js';
+import { fixture, scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js';
 import { MAGIC, RECORD, record } from './fixtures/crash-writer.js';
 
 const dir = scratchDir();
@@ -94,7 +94,7 @@ function dirtyKb(file: string): number {
   return total;
 }
 
-test('after flush() returns the bytes are in the file and the pages are clean', () => {
+test('after flush() returns the bytes are in the file and the pages are clean', skipIf(onWindows, WINDOWS.procfs), () => {
   const file = join(dir, 'flush.bin');
   writeFileSync(file, Buffer.alloc(64 * PAGESIZE));
   using mm = Mmap.open(file, { access: ACCESS_WRITE });
@@ -110,7 +110,7 @@ test('after flush() returns the bytes are in the file and the pages are clean', 
   assert.ok(readFileSync(file).subarray(PAGESIZE, PAGESIZE + data.length).equals(data));
 });
 
-test('after flushAsync() settles the bytes are in the file and the pages are clean', async () => {
+test('after flushAsync() settles the bytes are in the file and the pages are clean', skipIf(onWindows, WINDOWS.procfs), async () => {
   const file = join(dir, 'flush-async.bin');
   writeFileSync(file, Buffer.alloc(16 * PAGESIZE));
   // A map at an offset: its first page is file page 4.

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { ACCESS_WRITE, Mmap, PAGESIZE } from '../src/index.js';
-import { fixture, scratchDir } from './helpers.js';
+import { fixture, scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js';
 import { ADDS, PASSES, PER_REGION, RECORD, REGIONS_AT, regionRecord } from './fixtures/crash-load.js';
 
 const dir = scratchDir();
@@ -46,7 +46,7 @@ test(`${PROCS} processes x ${ADDS} Atomics.add on one counter in a shared file m
   assert.equal(bytes.readInt32LE(4), PROCS); // everyone passed the barrier
 });
 
-test(`${PROCS} processes x ${ADDS} Atomics.add on a shared anonymous map passed by descriptor`, async () => {
+test(`${PROCS} processes x ${ADDS} Atomics.add on a shared anonymous map passed by descriptor`, skipIf(onWindows, WINDOWS.memoryFile), async () => {
   using mm = new Mmap(-1, PAGESIZE);
   const words = new Int32Array(mm.view().buffer, mm.view().byteOffset, 2);
   await runAll(() => ['counter', 'fd', String(PROCS)], mm.fd);
@@ -79,7 +79,7 @@ test(`${PROCS} processes write disjoint regions of a shared file map: every reco
   checkRegions(readFileSync(file));
 });
 
-test(`${PROCS} processes write disjoint regions of a shared anonymous map passed by descriptor`, async () => {
+test(`${PROCS} processes write disjoint regions of a shared anonymous map passed by descriptor`, skipIf(onWindows, WINDOWS.memoryFile), async () => {
   using mm = new Mmap(-1, MAP_SIZE);
   await runAll((i) => ['regions', 'fd', String(PROCS), String(i)], mm.fd);
   checkRegions(mm.slice());

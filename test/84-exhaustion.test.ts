@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { fixture, runFixture, runtime, scratchDir } from './helpers.js';
+import { fixture, runFixture, runtime, scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js';
 
 const dir = scratchDir();
 /** AddressSanitizer's own allocator cannot survive the process running out of mappings. */
@@ -26,7 +26,7 @@ function exhaust(mode: string, env: NodeJS.ProcessEnv = {}) {
 const ENOMEM = { name: 'Error', code: 'ENOMEM', errno: -12, syscall: 'mmap', message: 'ENOMEM: cannot allocate memory, mmap' };
 
 test('mapping until vm.max_map_count refuses: ENOMEM, the process goes on, closing maps makes mapping work again',
-  { skip: underAsan ? 'AddressSanitizer cannot run out of mappings' : false }, (t) => {
+  { skip: onWindows ? WINDOWS.procfs : underAsan ? 'AddressSanitizer cannot run out of mappings' : false }, (t) => {
     const r = exhaust('max-map-count');
     assert.deepEqual(r.error, ENOMEM);
     // The process's other mappings (heap, stacks, libraries) share the limit with ours.
@@ -52,7 +52,7 @@ function backToBaseline(r: { ours: number; before: number; closed: number; after
 }
 
 test('at the map limit the process can still allocate before it frees a map (memmap stops short of it)',
-  { skip: underAsan ? 'AddressSanitizer cannot run out of mappings' : false }, () => {
+  { skip: onWindows ? WINDOWS.procfs : underAsan ? 'AddressSanitizer cannot run out of mappings' : false }, () => {
     const r = exhaust('max-map-alloc');
     assert.deepEqual(r.error, ENOMEM);
     assert.equal(r.allocated, 100_000);
@@ -63,7 +63,7 @@ test('at the map limit the process can still allocate before it frees a map (mem
 
 test('at the map limit a runtime with thousands of mappings of its own (as on a 16-core machine) stays alive: ENOMEM, and the count returns to the baseline',
   {
-    skip: underAsan ? 'AddressSanitizer cannot run out of mappings'
+    skip: onWindows ? WINDOWS.procfs : underAsan ? 'AddressSanitizer cannot run out of mappings'
       : runtime !== 'node' ? `${runtime}: UV_THREADPOOL_SIZE and --v8-pool-size, which reproduce a many-core machine here, are Node's` : false,
   }, (t) => {
     // More threads (64 libuv, 16 V8) and a 512 MiB heap: the runtime has thousands of mappings of
@@ -83,7 +83,7 @@ test('at the map limit a runtime with thousands of mappings of its own (as on a 
 
 test('mapping until the address space (ulimit -v) refuses: ENOMEM, and mapping works again after closing',
   {
-    skip: underAsan ? 'AddressSanitizer reserves terabytes of address space'
+    skip: onWindows ? WINDOWS.procfs : underAsan ? 'AddressSanitizer reserves terabytes of address space'
       : runtime === 'deno' ? 'deno: Deno 2.9 cannot start under ulimit -v 4000000 (it dies of SIGTRAP before running any code)' : false,
   }, (t) => {
     const r = spawnSync('/bin/sh', ['-c', `ulimit -v 4000000 && exec "$0" "$@"`, process.execPath, fixture('crash-exhaust'), 'address-space', dir],
@@ -109,7 +109,7 @@ function flat(r: { baseline: Snapshot; end: Snapshot }, label: string): void {
 
 type Snapshot = { maps: number; fds: number; rss: number };
 
-test('100,000 open/write/close cycles leave mappings, descriptors and RSS flat', (t) => {
+test('100,000 open/write/close cycles leave mappings, descriptors and RSS flat', skipIf(onWindows, WINDOWS.procfs), (t) => {
   const r = exhaust('cycles');
   assert.equal(r.cycles, 100_000);
   assert.equal(r.lastByte, 99_999 & 0xff);
@@ -123,12 +123,12 @@ test('100,000 open/write/close cycles leave mappings, descriptors and RSS flat',
 const knownLimitation = (body: () => void) => (process.env.MEMMAP_TODO === '1' ? body : undefined);
 
 test('100,000 open/write/close cycles in one synchronous loop leave RSS flat',
-  { todo: 'known limitation: native memory of closed maps is freed only by finalizers deferred to the event loop (~0.3 KB a cycle)' }, knownLimitation(() => {
+  { ...skipIf(onWindows, WINDOWS.procfs), todo: 'known limitation: native memory of closed maps is freed only by finalizers deferred to the event loop (~0.3 KB a cycle)' }, knownLimitation(() => {
     const r = exhaust('cycles-sync');
     flat(r, 'cycles-sync');
   }));
 
-test('100,000 maps left to the garbage collector leave mappings, descriptors and RSS flat', (t) => {
+test('100,000 maps left to the garbage collector leave mappings, descriptors and RSS flat', skipIf(onWindows, WINDOWS.procfs), (t) => {
   const r = exhaust('gc');
   assert.equal(r.total, 100_000);
   assert.ok(r.peak - r.baseline.maps <= 3000, `peak mappings ${r.peak}, baseline ${r.baseline.maps}`);
@@ -137,7 +137,7 @@ test('100,000 maps left to the garbage collector leave mappings, descriptors and
 });
 
 test('100,000 maps abandoned in one synchronous loop are reclaimed before the kernel limits are hit',
-  { todo: 'known limitation: abandoned maps are unmapped only when the event loop turns; a synchronous loop hits EMFILE/ENOMEM' }, knownLimitation(() => {
+  { ...skipIf(onWindows, WINDOWS.procfs), todo: 'known limitation: abandoned maps are unmapped only when the event loop turns; a synchronous loop hits EMFILE/ENOMEM' }, knownLimitation(() => {
     const r = exhaust('gc-sync');
     flat(r, 'gc-sync');
   }));

@@ -11,14 +11,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
-import { scratchDir } from './helpers.js';
+import { WINDOWS, onWindows, scratchDir } from './helpers.js';
 
 const dir = scratchDir();
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const memmap = new URL('../src/index.js', import.meta.url).href;
 
-const memmapCjs = new URL('../cjs/index.js', import.meta.url).pathname;
+const memmapCjs = fileURLToPath(new URL('../cjs/index.js', import.meta.url));
 const blocks = [...readme.matchAll(/^```(js|ts|cjs)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1]!, code: m[2]! }));
 
 function hasUsing(): boolean {
@@ -66,7 +67,7 @@ blocks.forEach(({ lang, code }, i) => {
   const firstLine = code.split('\n').find((l) => l.trim() !== '' && !l.startsWith('import')) ?? '';
   const skip = usesUsing && !hasUsing()
     ? 'this runtime\'s JavaScript has no `using` declarations (a SyntaxError): the README shows try/finally for it'
-    : false;
+    : onWindows && /\bmm\.fd\b/.test(code) ? WINDOWS.memoryFile : false;
   test(`README block ${i + 1} (${lang}): ${firstLine.trim().slice(0, 60)}`, { skip }, () => {
     const { source, checks } = runnable(code, lang === 'cjs');
     const here = join(dir, `block${i + 1}`);

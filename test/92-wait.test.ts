@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 
 import { ACCESS_COPY, ACCESS_READ, ACCESS_WRITE, MAP_PRIVATE, Mmap } from '../src/index.js';
-import { fixture, makeFile, runFixture, scratchDir } from './helpers.js';
+import { fixture, makeFile, runFixture, scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js';
 
 const dir = scratchDir();
 
@@ -40,7 +40,7 @@ async function wakeEachOther(mm: Mmap, result: Promise<{ woken: string; notified
   assert.deepEqual(await result, { woken: 'ok', notified: 1 });
 }
 
-describe('wait / waitAsync / notify', () => {
+describe('wait / waitAsync / notify', skipIf(onWindows, WINDOWS.wait), () => {
   test('a thread and a worker wake each other', async () => {
     using mm = new Mmap(-1, 4096);
     const worker = new Worker(fixture('futex-peer'), { workerData: { fd: mm.fd } });

@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 
 import { Mmap, PAGESIZE } from '../src/index.js';
 import { residency } from '../examples/residency.js';
-import { scratchDir } from './helpers.js';
+import { scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js';
 import { writeFileSync } from 'node:fs';
 
 const dir = scratchDir();
@@ -72,7 +72,7 @@ describe('prefetch', () => {
   });
 });
 
-describe('examples/residency.ts', () => {
+describe('examples/residency.ts', skipIf(onWindows, WINDOWS.madvise), () => {
   const script = fileURLToPath(new URL('../examples/residency.js', import.meta.url));
   test('--evict, plain, --load on a file', async (t) => {
     const path = cleanFile('r.bin', 256);
