@@ -44,9 +44,11 @@ describe('wait / waitAsync / notify', skipIf(onWindows, WINDOWS.wait), () => {
   test('a thread and a worker wake each other', async () => {
     using mm = new Mmap(-1, 4096);
     const worker = new Worker(fixture('futex-peer'), { workerData: { fd: mm.fd } });
+    // Listen for 'exit' before anything is awaited: the worker may be gone by then.
+    const exited = once(worker, 'exit');
     const result = once(worker, 'message').then(([m]) => m as { woken: string; notified: number });
     await wakeEachOther(mm, result);
-    await once(worker, 'exit');
+    await exited;
   });
 
   test('a process and another process wake each other', async () => {
