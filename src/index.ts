@@ -11,7 +11,7 @@
 /// <reference types="node" preserve="true" />
 // The public names, listed one by one: modules also export helpers for each other and for
 // tests (marked @internal), which are not part of the API. test/05-exports checks this list.
-export { Mmap, type MmapOptions, type OpenOptions } from './mmap.js';
+export { Mmap, type MmapOptions, type OpenOptions, type TypedArrayConstructor } from './mmap.js';
 export {
   ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, ACCESS_COPY, PAGESIZE, ALLOCATIONGRANULARITY,
   PROT_READ, PROT_WRITE, PROT_EXEC, MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_ANON,

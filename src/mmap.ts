@@ -90,7 +90,7 @@ const markAsUntransferable: (ab: ArrayBuffer) => void = (() => {
 
 /** The TypedArray classes view() accepts, with their element sizes (Float16Array where the
  * runtime has it). */
-type TypedArrayConstructor =
+export type TypedArrayConstructor =
   | Int8ArrayConstructor | Uint8ArrayConstructor | Uint8ClampedArrayConstructor | Int16ArrayConstructor
   | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Float32ArrayConstructor
   | Float64ArrayConstructor | BigInt64ArrayConstructor | BigUint64ArrayConstructor;

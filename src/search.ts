@@ -76,11 +76,21 @@ export function compile(regexp: unknown, from: Function): { re: RegExp; sticky: 
   const source = regexp.source;
   const flags = regexp.flags;
   // A character above U+00FF can never be one byte. Most often it is text meant as UTF-8:
-  // say how to write that instead of never matching.
+  // say how to write that instead of never matching. Some engines (JavaScriptCore) give
+  // `source` with such characters escaped as \uXXXX or \u{...}: those count too (an escaped
+  // backslash is skipped as a pair, so the text "\\u65E5" is not taken for one).
   for (let i = 0; i < source.length; i++) {
-    if (source.charCodeAt(i) > 0xff) {
+    let code = source.codePointAt(i)!;
+    if (code === 0x5c /* \ */ && source[i + 1] === 'u') {
+      const m = /^\\u(?:([0-9a-fA-F]{4})|\{([0-9a-fA-F]+)\})/.exec(source.slice(i, i + 16));
+      if (m !== null) code = Number.parseInt(m[1] ?? m[2]!, 16);
+    } else if (code === 0x5c) {
+      i++; // an escaped character: never the start of an escape
+      continue;
+    }
+    if (code > 0xff) {
       throw rangeError('ERR_INVALID_ARG_VALUE',
-        `The regexp has the character ${JSON.stringify(source[i])} (U+${source.codePointAt(i)!.toString(16).toUpperCase().padStart(4, '0')}), ` +
+        `The regexp has the character ${JSON.stringify(String.fromCodePoint(code))} (U+${code.toString(16).toUpperCase().padStart(4, '0')}), ` +
         'which no single byte can match: bytes are searched as latin1. Write UTF-8 text as its bytes, ' +
         'e.g. new RegExp(utf8Source("text"))', from);
     }
