@@ -18,7 +18,7 @@ import { after, describe, test, type TestContext } from 'node:test';
 import { ACCESS_READ, ACCESS_WRITE, Mmap, utf8Source } from '../src/index.js';
 import { setWindowLimitForTesting } from '../src/mmap.js';
 import { setChunkForTesting } from '../src/search.js';
-import { findPython, makeFile, scratchDir } from './helpers.js';
+import { findPython, makeFile, scratchDir, skipOn } from './helpers.js';
 
 const dir = scratchDir();
 const python = findPython();
@@ -308,7 +308,9 @@ describe('search(), matchAll(): differential against CPython re.finditer', { ski
   });
 });
 
-describe('search() over a sparse map just over 4 GiB', { skip: python === null ? 'CPython 3.13 not found' : false }, () => {
+describe('search() over a sparse map just over 4 GiB', {
+  skip: python === null ? 'CPython 3.13 not found' : skipOn('deno', 'Deno\'s Buffer decodes latin1 in JavaScript: scanning the 4 GiB map took over 18 minutes there (Node: about 30 s)').skip ?? false,
+}, () => {
   const FOUR_GIB = 2 ** 32;
   const size = FOUR_GIB + 3 * 1024 * 1024;
 
