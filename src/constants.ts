@@ -25,56 +25,29 @@ export const PAGESIZE: number = c.PAGESIZE!;
 /** A map's `offset` must be a multiple of this (the page size on POSIX). */
 export const ALLOCATIONGRANULARITY: number = c.ALLOCATIONGRANULARITY!;
 
-export const PROT_READ: number = c.PROT_READ!;
-export const PROT_WRITE: number = c.PROT_WRITE!;
-export const PROT_EXEC: number = c.PROT_EXEC!;
+// The platform's values, by name. Those typed `number` exist on every platform memmap builds
+// for; the others are `undefined` where the platform lacks them.
+const optional: Readonly<Record<string, number | undefined>> = c;
 
-export const MAP_SHARED: number = c.MAP_SHARED!;
-export const MAP_PRIVATE: number = c.MAP_PRIVATE!;
-export const MAP_ANONYMOUS: number = c.MAP_ANONYMOUS!;
-export const MAP_ANON: number = c.MAP_ANON!;
-export const MAP_DENYWRITE: number | undefined = c.MAP_DENYWRITE;
-export const MAP_EXECUTABLE: number | undefined = c.MAP_EXECUTABLE;
-export const MAP_POPULATE: number | undefined = c.MAP_POPULATE;
-export const MAP_STACK: number | undefined = c.MAP_STACK;
-export const MAP_NORESERVE: number | undefined = c.MAP_NORESERVE;
-export const MAP_32BIT: number | undefined = c.MAP_32BIT;
-// macOS's own flags (CPython 3.13), where the SDK defines them; undefined elsewhere.
-export const MAP_NOEXTEND: number | undefined = c.MAP_NOEXTEND;
-export const MAP_HASSEMAPHORE: number | undefined = c.MAP_HASSEMAPHORE;
-export const MAP_NOCACHE: number | undefined = c.MAP_NOCACHE;
-export const MAP_JIT: number | undefined = c.MAP_JIT;
-export const MAP_RESILIENT_CODESIGN: number | undefined = c.MAP_RESILIENT_CODESIGN;
-export const MAP_RESILIENT_MEDIA: number | undefined = c.MAP_RESILIENT_MEDIA;
-export const MAP_TRANSLATED_ALLOW_EXECUTE: number | undefined = c.MAP_TRANSLATED_ALLOW_EXECUTE;
-export const MAP_UNIX03: number | undefined = c.MAP_UNIX03;
-export const MAP_TPRO: number | undefined = c.MAP_TPRO;
+export const { PROT_READ, PROT_WRITE, PROT_EXEC } = c;
 
-export const MADV_NORMAL: number = c.MADV_NORMAL!;
-export const MADV_RANDOM: number = c.MADV_RANDOM!;
-export const MADV_SEQUENTIAL: number = c.MADV_SEQUENTIAL!;
-export const MADV_WILLNEED: number = c.MADV_WILLNEED!;
-export const MADV_DONTNEED: number = c.MADV_DONTNEED!;
-export const MADV_FREE: number | undefined = c.MADV_FREE;
-export const MADV_REMOVE: number | undefined = c.MADV_REMOVE;
-export const MADV_DONTFORK: number | undefined = c.MADV_DONTFORK;
-export const MADV_DOFORK: number | undefined = c.MADV_DOFORK;
-export const MADV_MERGEABLE: number | undefined = c.MADV_MERGEABLE;
-export const MADV_UNMERGEABLE: number | undefined = c.MADV_UNMERGEABLE;
-export const MADV_HUGEPAGE: number | undefined = c.MADV_HUGEPAGE;
-export const MADV_NOHUGEPAGE: number | undefined = c.MADV_NOHUGEPAGE;
-export const MADV_DONTDUMP: number | undefined = c.MADV_DONTDUMP;
-export const MADV_DODUMP: number | undefined = c.MADV_DODUMP;
-export const MADV_HWPOISON: number | undefined = c.MADV_HWPOISON;
-export const MADV_SOFT_OFFLINE: number | undefined = c.MADV_SOFT_OFFLINE;
-// macOS only (CPython exports the last two there since 3.8).
-export const MADV_ZERO_WIRED_PAGES: number | undefined = c.MADV_ZERO_WIRED_PAGES;
-export const MADV_FREE_REUSABLE: number | undefined = c.MADV_FREE_REUSABLE;
-export const MADV_FREE_REUSE: number | undefined = c.MADV_FREE_REUSE;
+export const { MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_ANON } = c;
+export const {
+  MAP_DENYWRITE, MAP_EXECUTABLE, MAP_POPULATE, MAP_STACK, MAP_NORESERVE, MAP_32BIT,
+  // macOS's own flags (CPython 3.13), where the SDK defines them.
+  MAP_NOEXTEND, MAP_HASSEMAPHORE, MAP_NOCACHE, MAP_JIT, MAP_RESILIENT_CODESIGN, MAP_RESILIENT_MEDIA,
+  MAP_TRANSLATED_ALLOW_EXECUTE, MAP_UNIX03, MAP_TPRO,
+} = optional;
 
-export const MS_ASYNC: number = c.MS_ASYNC!;
-export const MS_INVALIDATE: number = c.MS_INVALIDATE!;
-export const MS_SYNC: number = c.MS_SYNC!;
+export const { MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED } = c;
+export const {
+  MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_HUGEPAGE,
+  MADV_NOHUGEPAGE, MADV_DONTDUMP, MADV_DODUMP, MADV_HWPOISON, MADV_SOFT_OFFLINE,
+  // macOS only (CPython exports them there since 3.8).
+  MADV_ZERO_WIRED_PAGES, MADV_FREE_REUSABLE, MADV_FREE_REUSE,
+} = optional;
+
+export const { MS_ASYNC, MS_INVALIDATE, MS_SYNC } = c;
 
 // MAP_FIXED and MAP_FIXED_NOREPLACE are not offered (memmap chooses the address); the addon
 // reports them only so that flags carrying them can be refused with a clear message.
