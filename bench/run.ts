@@ -10,6 +10,7 @@
  *   BENCH_NO_INSTALL=1   do not install missing peers (they are skipped)
  *   BENCH_OUT=DIR        where to write the results (default: bench/results for a full run,
  *                        a folder under the system's temporary directory otherwise)
+ *   BENCH_PYTHON=PATH    the CPython to compare with (default: python3.13, else python3)
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
@@ -153,8 +154,8 @@ async function main(): Promise<void> {
       ops: s.ops, stride: s.stride, writeChunk: s.writeChunk, scanChunk: s.scanChunk, seed: s.seed,
     });
     const python = findPython();
-    if (python === null) {
-      skipped.CPython = 'no CPython 3.13 or newer found (python3.13, python3)';
+    if ('error' in python) {
+      skipped.CPython = python.error;
     } else {
       versions.CPython = python.version;
       const p = await startWorker('CPython', python.cmd, [...python.args, join(benchDir, 'peer_cpython.py')], config('CPython'), python.env);
@@ -166,11 +167,12 @@ async function main(): Promise<void> {
       if (typeof p === 'string') skipped['Bun.mmap'] = p;
       else participants.push(p);
     }
-    const limits = compileLimits(join(benchDir, 'limits.c'), files.dir);
+    const limits = compileLimits(join(benchDir, 'limits.c'));
     if ('error' in limits) {
       skipped.C = limits.error;
     } else {
-      versions.C = machine.cc;
+      versions.C = machine.cc || 'build/bench/limits (built before; no compiler here)';
+      if (limits.note) log(`note: ${limits.note}`);
       const args = [
         `lines=${files.lines}`, `write=${files.write}`, `big=${files.big}`, `small=${files.small}`, `flush=${files.flush.C}`,
         `mapOps=${s.ops.map}`, `byteOps=${s.ops.byte}`, `sliceOps=${s.ops.slice}`, `randomOps=${s.ops.random}`,
