@@ -39,8 +39,8 @@ interface Plan {
   mapOps: number;
   /** fs reads at most this many bytes per point of map_close_size (so 1 GiB is read a few times, not thousands). */
   fsBudget: number;
+  /** The numbers of maps alive at which the mean creation time since the previous point is reported. */
   livePoints: number[];
-  liveBatch: number;
   randomSizes: number[];
   hotOps: number;
   coldOps: number;
@@ -53,14 +53,14 @@ function plan(quick: boolean): Plan {
   if (quick) {
     return {
       mapSizes: [4 * KiB, 64 * KiB, MiB, 16 * MiB, 64 * MiB], mapOps: 300, fsBudget: 64 * MiB,
-      livePoints: [0, 1000, 2000, 5000], liveBatch: 200,
+      livePoints: [500, 1000, 2000, 5000],
       randomSizes: [16 * MiB, 64 * MiB], hotOps: 50_000, coldOps: 1000,
       findSizes: [4 * KiB, 64 * KiB, MiB, 16 * MiB, 64 * MiB], findBudget: 64 * MiB, findMaxReps: 5000,
     };
   }
   return {
     mapSizes: [4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, MiB, 4 * MiB, 16 * MiB, 64 * MiB, 256 * MiB, GiB], mapOps: 2000, fsBudget: 512 * MiB,
-    livePoints: [0, 1000, 2000, 5000, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000], liveBatch: 500,
+    livePoints: [500, 1000, 2000, 5000, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000],
     randomSizes: [16 * MiB, 64 * MiB, 256 * MiB, GiB, 4 * GiB], hotOps: 200_000, coldOps: 5000,
     findSizes: [4 * KiB, 64 * KiB, MiB, 16 * MiB, 256 * MiB, GiB], findBudget: GiB, findMaxReps: 100_000,
   };
@@ -72,8 +72,8 @@ const NEEDLE = 'NEEDLE_AT_END__'; // absent from the data: every find scans the 
 
 export interface CurveSeries {
   participant: FreshName;
-  /** random_read: 'hot' or 'cold'. */
-  mode?: 'hot' | 'cold';
+  /** random_read: 'hot' or 'cold'; live_maps: 'trackfd: false' for maps that hold no dup() of the fd. */
+  mode?: 'hot' | 'cold' | 'trackfd: false';
   points: Array<{ x: number; ns: number; ops: number; check: number; y: number; resident?: number }>;
   stop?: { at: number; reason: string };
   error?: string;
@@ -156,7 +156,7 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
     // Every process starts with some maps of its own (a Node process: a few hundred to a few
     // thousand); leave room for them and for the runtime's growth.
     if (maxMapCount !== null) {
-      const room = maxMapCount - Math.max(4000, 2 * ownMaps()) - p.liveBatch;
+      const room = maxMapCount - Math.max(4000, 2 * ownMaps());
       const cut = p.livePoints.filter((n) => n > room);
       if (cut.length > 0) notes.push(`live maps: points ${cut.join(', ')} left out (vm.max_map_count is ${maxMapCount})`);
       p.livePoints = p.livePoints.filter((n) => n <= room);
@@ -174,7 +174,7 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
       log(`${id}: ${c.seconds.toFixed(1)} s`);
     };
     const usable = (who: FreshName) => peers.command[who];
-    const addSeries = (c: CurveResult, who: FreshName, r: FreshResult, y: (pt: { x: number; ns: number; ops: number }) => number, mode?: 'hot' | 'cold') => {
+    const addSeries = (c: CurveResult, who: FreshName, r: FreshResult, y: (pt: { x: number; ns: number; ops: number }) => number, mode?: CurveSeries['mode']) => {
       let s = c.series.find((x) => x.participant === who && x.mode === mode);
       if (!s) {
         s = { participant: who, ...(mode ? { mode } : {}), points: [] };
@@ -205,20 +205,30 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
       }
     });
 
-    await run('live_maps', 'creating a map against the number of maps alive', 'maps alive', 'time to create one more (ns)', {
-      memmap: '`new Mmap(fd, 4096, { access: ACCESS_READ })`, all kept alive',
-      CPython: '`mmap.mmap(fd, 4096, access=ACCESS_READ)`, all kept alive (each holds a dup of the fd, as memmap\'s do)',
+    await run('live_maps', 'creating a map against the number of maps alive', 'maps alive', 'mean time per creation since the previous point (ns)', {
+      memmap: '`new Mmap(fd, 4096, { access: ACCESS_READ })`, all kept alive (each holds a dup() of the fd); dashed: with `trackfd: false` (no dup)',
+      CPython: '`mmap.mmap(fd, 4096, access=ACCESS_READ)`, all kept alive (each holds a dup() of the fd); dashed: `trackfd=False` (3.13 and newer)',
       fs: '`fs.openSync(path, \'r\')`, all kept open (against the number of open files)',
       C: '`mmap(4096, PROT_READ, MAP_SHARED)`, never unmapped',
     }, async (c) => {
       for (const who of PARTS) {
         const cmd = usable(who);
         if (typeof cmd === 'string') continue;
-        const r = await runFresh(cmd, 'live_maps', { file, points: p.livePoints.join(','), batch: p.liveBatch }, { raiseFiles: true });
-        const s = addSeries(c, who, r, perOp);
+        const cfg = { file, points: p.livePoints.join(',') };
+        const s = addSeries(c, who, await runFresh(cmd, 'live_maps', cfg, { raiseFiles: true }), perOp);
         if (s.stop) c.notes.push(`${who} stopped at ${s.stop.at} live: ${s.stop.reason}`);
+        if (who !== 'memmap' && who !== 'CPython') continue;
+        // The same without a dup() per map: the map's own cost, not capped by the limit of open files.
+        const r = await runFresh(cmd, 'live_maps', { ...cfg, trackfd: 0 }, { raiseFiles: true });
+        if (r.skip !== null) {
+          c.notes.push(`${who} with trackfd false: ${r.skip}`);
+          continue;
+        }
+        const t = addSeries(c, who, r, perOp, 'trackfd: false');
+        if (t.stop) c.notes.push(`${who} (trackfd: false) stopped at ${t.stop.at} live: ${t.stop.reason}`);
       }
-      c.notes.push(`each point: the time of ${p.liveBatch} more creations ÷ ${p.liveBatch}; ` +
+      c.notes.push('each point: the mean time of the creations since the previous point (from 0 for the first), after 500 ' +
+        'created and closed untimed; ' +
         `every process starts with its limit of open files raised to the hard limit (${machine.openFilesHardLimit})`);
     });
 
@@ -380,7 +390,7 @@ export function curveSvg(r: CurvesReport, c: CurveResult): string {
   const series: Series[] = c.series.filter((s) => s.points.length > 0).map((s) => ({
     name: seriesName(s),
     color: COLORS[s.participant] ?? '#666',
-    dashed: s.mode === 'cold',
+    dashed: s.mode === 'cold' || s.mode === 'trackfd: false',
     points: s.points.map((pt) => ({ x: pt.x, y: pt.y })),
   }));
   const m = r.machine;

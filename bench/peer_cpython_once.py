@@ -131,17 +131,26 @@ def curve(row, cfg):
         except (ImportError, ValueError, OSError):
             pass
         fd = os.open(path, os.O_RDONLY)
-        batch = int(cfg["batch"])
         page = mmap.PAGESIZE
+        # trackfd=0: no dup() of the descriptor per map (CPython 3.13 and newer)
+        kw = {"access": mmap.ACCESS_READ}
+        if cfg.get("trackfd") == "0":
+            kw["trackfd"] = False
+            try:
+                mmap.mmap(fd, page, **kw).close()
+            except TypeError:
+                print(f"skip {row} this CPython ({sys.version.split()[0]}) has no trackfd", flush=True)
+                return
+        for _ in range(500):  # warm-up, none kept
+            mmap.mmap(fd, page, **kw).close()
         live = []
         try:
             for at in numbers(cfg["points"]):
-                while len(live) < at:
-                    live.append(mmap.mmap(fd, page, access=mmap.ACCESS_READ))
+                start = len(live)
                 t0 = now()
-                for _ in range(batch):
-                    live.append(mmap.mmap(fd, page, access=mmap.ACCESS_READ))
-                print(f"point {at} {now() - t0} {batch} {len(live)}", flush=True)
+                while len(live) < at:
+                    live.append(mmap.mmap(fd, page, **kw))
+                print(f"point {at} {now() - t0} {at - start} {len(live)}", flush=True)
         except OSError as e:
             print(f"stop {len(live)} {type(e).__name__}: {e.strerror or e}", flush=True)
     elif row == "random_read":
