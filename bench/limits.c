@@ -122,7 +122,7 @@ static int run_once(int argc, char **argv) {
     const char *sizes = cfg(argc, argv, "sizes");
     long ops = atol(cfg(argc, argv, "ops"));
     for (size_t size; next_number(&sizes, &size);) {
-      for (long i = 0; i < ops / 10 + 1; i++) munmap(map_or_die(size, PROT_READ, fd), size); /* warm-up */
+      for (long i = 0; i < ops; i++) munmap(map_or_die(size, PROT_READ, fd), size); /* warm-up */
       uint64_t t0 = now_ns();
       for (long i = 0; i < ops; i++) munmap(map_or_die(size, PROT_READ, fd), size);
       printf("point %zu %llu %ld %ld\n", size, (unsigned long long)(now_ns() - t0), ops, ops);

@@ -117,7 +117,7 @@ def curve(row, cfg):
         fd = os.open(path, os.O_RDONLY)
         ops = int(cfg["ops"])
         for size in numbers(cfg["sizes"]):
-            for _ in range(ops // 10 + 1):
+            for _ in range(ops):  # warm-up
                 mmap.mmap(fd, size, access=mmap.ACCESS_READ).close()
             t0 = now()
             for _ in range(ops):
