@@ -26,7 +26,7 @@ const LINE = 80;
 const FLUSHERS = ['memmap', 'CPython', 'mmap-io', '@riaskov/mmap-io', 'C'];
 const BLOCK_LINES = 13_107; // 80 · 13107 = 1 MiB - 16: a block of whole lines
 
-function writeFile(path: string, size: number, block: (offset: number) => Buffer): void {
+export function writeFile(path: string, size: number, block: (offset: number) => Buffer): void {
   const fd = openSync(path, 'w');
   try {
     for (let offset = 0; offset < size;) {
@@ -76,4 +76,16 @@ export function makeDataFiles(s: Sizes): DataFiles {
   for (const path of Object.values(files.flush)) writeFile(path, s.flushBytes, () => filler);
   writeFile(files.small, s.smallBytes, () => filler);
   return files;
+}
+
+/** A block of whole 80-byte lines: all `a` (as the lines file), or each line of one letter,
+ * `a` to `z` in turn (as the large file). */
+export function linesBlock(varied: boolean): Buffer {
+  if (!varied) return Buffer.alloc(LINE * BLOCK_LINES, 'a'.repeat(LINE - 1) + '\n');
+  const b = Buffer.alloc(LINE * BLOCK_LINES);
+  for (let i = 0; i < BLOCK_LINES; i++) {
+    b.fill(97 + (i % 26), i * LINE, i * LINE + LINE - 1);
+    b[i * LINE + LINE - 1] = 10;
+  }
+  return b;
 }

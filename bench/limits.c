@@ -6,7 +6,11 @@
  *   argv: KEY=VALUE pairs (file paths, sizes, operation counts; see bench/config.ts)
  *   stdin:  "run ROW\n"      stdout: "ok ROW NANOSECONDS CHECK\n" or "skip ROW REASON\n"
  *   stdin:  "quit\n"
- * Built at bench time with `cc -O2`.
+ * Built at bench time with `cc -O2` into build/bench/limits.
+ *
+ * One job per process, for the short-script mode and the cost curves (bench/fresh.ts):
+ *   limits once ROW KEY=VALUE...   prints "ok ROW NANOSECONDS CHECK", or for a curve one
+ *   "point X NANOSECONDS OPS CHECK" line per point (and "stop N REASON" where it had to stop).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -71,7 +75,138 @@ static unsigned prefault(struct map *m, int write) {
 
 static volatile unsigned sink;
 
+/* The next comma-separated number of a list into *out, advancing *list; 0 at its end. */
+static int next_number(const char **list, size_t *out) {
+  if (**list == '\0') return 0;
+  char *end;
+  *out = (size_t)strtoull(*list, &end, 10);
+  *list = *end == ',' ? end + 1 : end;
+  return 1;
+}
+
+/* 48 pseudo-random bits from two steps of the LCG every participant uses (bench/fresh.ts). */
+static uint64_t next48(uint32_t *x) {
+  *x = *x * 1664525u + 1013904223u;
+  uint64_t hi = *x >> 8;
+  *x = *x * 1664525u + 1013904223u;
+  return hi * 16777216u + (*x >> 8);
+}
+
+static int open_file(const char *path, int writable) {
+  int fd = open(path, writable ? O_RDWR : O_RDONLY);
+  if (fd < 0) die(path);
+  return fd;
+}
+
+static void *map_or_die(size_t len, int prot, int fd) {
+  void *p = mmap(NULL, len, prot, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) die("mmap");
+  return p;
+}
+
+static int run_once(int argc, char **argv) {
+  const char *row = argv[2];
+  const char *path = cfg(argc, argv, "file");
+  long page = sysconf(_SC_PAGESIZE);
+  if (strcmp(row, "map_close") == 0) {
+    /* The short-script row: map + close of the whole file, read-write like the other peers. */
+    int fd = open_file(path, 1);
+    struct stat st;
+    if (fstat(fd, &st) != 0) die("fstat");
+    long ops = atol(cfg(argc, argv, "ops"));
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < ops; i++) munmap(map_or_die((size_t)st.st_size, PROT_READ | PROT_WRITE, fd), (size_t)st.st_size);
+    printf("ok %s %llu %ld\n", row, (unsigned long long)(now_ns() - t0), ops);
+  } else if (strcmp(row, "map_close_size") == 0) {
+    int fd = open_file(path, 0);
+    const char *sizes = cfg(argc, argv, "sizes");
+    long ops = atol(cfg(argc, argv, "ops"));
+    for (size_t size; next_number(&sizes, &size);) {
+      for (long i = 0; i < ops; i++) munmap(map_or_die(size, PROT_READ, fd), size); /* warm-up */
+      uint64_t t0 = now_ns();
+      for (long i = 0; i < ops; i++) munmap(map_or_die(size, PROT_READ, fd), size);
+      printf("point %zu %llu %ld %ld\n", size, (unsigned long long)(now_ns() - t0), ops, ops);
+      fflush(stdout);
+    }
+  } else if (strcmp(row, "live_maps") == 0) {
+    int fd = open_file(path, 0);
+    const char *points = cfg(argc, argv, "points");
+    size_t live = 0;
+    for (size_t at; next_number(&points, &at);) {
+      size_t from = live;
+      uint64_t t0 = now_ns();
+      for (; live < at; live++) {
+        if (mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED) {
+          printf("stop %zu mmap: %s\n", live, strerror(errno));
+          return 0;
+        }
+      }
+      printf("point %zu %llu %zu %zu\n", at, (unsigned long long)(now_ns() - t0), at - from, live);
+      fflush(stdout);
+    }
+  } else if (strcmp(row, "random_read") == 0) {
+    int fd = open_file(path, 0);
+    size_t size = (size_t)strtoull(cfg(argc, argv, "size"), NULL, 10);
+    long ops = atol(cfg(argc, argv, "ops"));
+    uint32_t x = (uint32_t)strtoul(cfg(argc, argv, "seed"), NULL, 10);
+    int warm = atoi(cfg(argc, argv, "warm"));
+    unsigned char *p = map_or_die(size, PROT_READ, fd);
+    uint64_t *offsets = malloc(sizeof(uint64_t) * (size_t)ops);
+    for (long i = 0; i < ops; i++) offsets[i] = next48(&x) % (size / 64) * 64;
+    if (warm) for (size_t i = 0; i < size; i += (size_t)page) sink += p[i];
+    unsigned char buf[64];
+    unsigned sum = 0;
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < ops; i++) {
+      memcpy(buf, p + offsets[i], 64);
+      sum += ((volatile unsigned char *)buf)[0];
+    }
+    printf("point %zu %llu %ld %u\n", size, (unsigned long long)(now_ns() - t0), ops, sum);
+  } else if (strcmp(row, "find") == 0) {
+    int fd = open_file(path, 0);
+    const char *sizes = cfg(argc, argv, "sizes");
+    const char *needle = cfg(argc, argv, "needle");
+    size_t budget = (size_t)strtoull(cfg(argc, argv, "budget"), NULL, 10);
+    long max_reps = atol(cfg(argc, argv, "maxReps"));
+    for (size_t size; next_number(&sizes, &size);) {
+      unsigned char *p = map_or_die(size, PROT_READ, fd);
+      for (size_t i = 0; i < size; i += (size_t)page) sink += p[i];
+      long reps = (long)(budget / size);
+      if (reps < 3) reps = 3;
+      if (reps > max_reps) reps = max_reps;
+      long found = 0;
+      uint64_t t0 = now_ns();
+      for (long i = 0; i < reps; i++) {
+        unsigned char *at = memmem(p, size, needle, strlen(needle));
+        found = at ? (long)(at - p) : -1;
+      }
+      printf("point %zu %llu %ld %ld\n", size, (unsigned long long)(now_ns() - t0), reps, found);
+      fflush(stdout);
+      munmap(p, size);
+    }
+  } else if (strcmp(row, "drop") == 0) {
+    /* Drops the file's clean pages from the page cache; prints the pages still resident. */
+    int fd = open_file(path, 0);
+    struct stat st;
+    if (fstat(fd, &st) != 0) die("fstat");
+    int err = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    if (err != 0) {
+      printf("skip drop posix_fadvise: %s\n", strerror(err));
+      return 0;
+    }
+    size_t len = (size_t)st.st_size, pages = (len + (size_t)page - 1) / (size_t)page, resident = 0;
+    unsigned char *p = map_or_die(len, PROT_READ, fd), *vec = malloc(pages);
+    if (mincore(p, len, vec) != 0) die("mincore");
+    for (size_t i = 0; i < pages; i++) resident += vec[i] & 1;
+    printf("ok drop 0 %zu\n", resident);
+  } else {
+    printf("skip %s no such row\n", row);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 2 && strcmp(argv[1], "once") == 0) return run_once(argc, argv);
   struct map lines = map_file(cfg(argc, argv, "lines"), 0);
   struct map out = map_file(cfg(argc, argv, "write"), 1);
   struct map big = map_file(cfg(argc, argv, "big"), 0);

