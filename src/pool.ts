@@ -48,6 +48,15 @@ function newPool(): ArrayBuffer {
   return ab;
 }
 
+/**
+ * A Buffer over `length` bytes of `ab` from `offset`, made directly with the runtime's Buffer
+ * class: `buf.subarray()` reaches the same class through `Symbol.species` lookups and costs
+ * about twice as much (measured on Node 20 and 24), which matters to `lines()` and `view()`.
+ */
+export const bufferOver: (ab: ArrayBufferLike, offset: number, length: number) => Buffer = FastBuffer !== null
+  ? (ab, offset, length) => new FastBuffer(ab, offset, length)
+  : (ab, offset, length) => Buffer.from(ab, offset, length);
+
 let pool = newPool();
 let used = 0;
 
