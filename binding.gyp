@@ -4,12 +4,12 @@
       "target_name": "memmap",
       "sources": ["native/binding.c"],
       "conditions": [
-        # One platform per OS behind native/platform.h. guard.c and signals.c are POSIX (the
-        # SIGBUS guard and its libuv watcher).
+        # One platform per OS behind native/platform.h. guard.c is the fault guard's table,
+        # portable; sigbus.c (its SIGBUS handler) and signals.c (its libuv watcher) are POSIX.
         # -z nodelete: a worker that loaded the addon unloads it when it exits, but the SIGBUS
         # guard's handler and memmap's signal-watcher thread live in it for the whole process.
         ["OS=='linux'", {
-          "sources": ["native/posix.c", "native/linux.c", "native/guard.c", "native/signals.c"],
+          "sources": ["native/posix.c", "native/linux.c", "native/guard.c", "native/sigbus.c", "native/signals.c"],
           "ldflags": ["-Wl,-z,nodelete"]
         }],
         # macOS (not built here: no SDK). Mach-O has no -z nodelete; darwin.c pins its own image
@@ -17,7 +17,7 @@
         # macOS from xcode_settings, not cflags. _DARWIN_C_SOURCE keeps Darwin's own names
         # (MAP_ANON, MADV_FREE, F_FULLFSYNC, ...) visible whatever else is defined.
         ["OS=='mac'", {
-          "sources": ["native/posix.c", "native/darwin.c", "native/guard.c", "native/signals.c"],
+          "sources": ["native/posix.c", "native/darwin.c", "native/guard.c", "native/sigbus.c", "native/signals.c"],
           "defines": ["_DARWIN_C_SOURCE"],
           "xcode_settings": {
             "GCC_C_LANGUAGE_STANDARD": "c11",

@@ -3,7 +3,7 @@
 # build: no macOS SDK or kernel is involved, and passing says nothing about Apple's headers or
 # XNU's behaviour. Two steps:
 #
-#   1. Syntax: darwin.c, posix.c and guard.c compiled with gcc -fsyntax-only, glibc's headers
+#   1. Syntax: darwin.c, posix.c, guard.c and sigbus.c compiled with gcc -fsyntax-only, glibc's headers
 #      overlaid with Darwin's values (scripts/darwin-on-linux/darwin-values.h, mach/). Catches
 #      typos, type errors against platform.h/posix.h, and colliding MADV_* case labels.
 #   2. Logic: the addon built with darwin.c in place of linux.c, against Linux's kernel and values
@@ -20,8 +20,8 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 shim="$root/scripts/darwin-on-linux"
 
-echo "test-darwin-logic: syntax of darwin.c, posix.c, guard.c with Darwin's values"
-for f in darwin posix guard; do
+echo "test-darwin-logic: syntax of darwin.c, posix.c, guard.c, sigbus.c with Darwin's values"
+for f in darwin posix guard sigbus; do
   gcc -std=c11 -Wall -Wextra -Wno-unused-parameter -Werror -D_GNU_SOURCE -fsyntax-only \
     -I"$shim" -include "$shim/darwin-values.h" "$root/native/$f.c"
 done
