@@ -24,10 +24,11 @@
             "OTHER_CFLAGS": ["-Wall", "-Wextra", "-Wno-unused-parameter"]
           }
         }],
-        # windows.c holds the whole platform, including what guard.h and signals.h declare
-        # (there is no SIGBUS on Windows). MSVC needs C11 atomics switched on for binding.c.
+        # windows.c holds the whole platform, including the guard's exception handler and
+        # what signals.h declares (there is no SIGBUS on Windows). MSVC needs C11 atomics
+        # switched on for binding.c and guard.c.
         ["OS=='win'", {
-          "sources": ["native/windows.c"],
+          "sources": ["native/windows.c", "native/guard.c"],
           "libraries": ["psapi.lib"],
           "msvs_settings": {
             "VCCLCompilerTool": {"AdditionalOptions": ["/std:c11", "/experimental:c11atomics"]}
