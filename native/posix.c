@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "posix.h"
 
 /* No named mapping objects on POSIX (shared memory is shared by descriptor). */
@@ -65,30 +66,12 @@ int mm_file_size(int fd, int64_t *size, int *regular) {
   return 0;
 }
 
-/* CPython's checks of a regular file's size (other files are left to mmap). */
+/* CPython's checks of a regular file's size (other files are left to mmap). POSIX never
+ * extends the file (Windows does). */
 static int check_file_size(const mm_request *req, uint64_t *length, mm_failure *failure) {
   struct stat st;
   if (req->fd == -1 || fstat(req->fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
-  uint64_t size = (uint64_t)st.st_size, offset = (uint64_t)req->offset;
-  if (*length == 0) {
-    if (size == 0) {
-      failure->code = "ERR_MMAP_EMPTY_FILE";
-      failure->message = "cannot mmap an empty file";
-      return 1;
-    }
-    if (offset >= size) {
-      failure->code = "ERR_OUT_OF_RANGE";
-      failure->message = "mmap offset is greater than file size";
-      return 1;
-    }
-    *length = size - offset;
-  } else if (offset > size || size - offset < *length) {
-    /* POSIX never extends the file (Windows does). */
-    failure->code = "ERR_OUT_OF_RANGE";
-    failure->message = "mmap length is greater than file size";
-    return 1;
-  }
-  return 0;
+  return mm_check_file_size((uint64_t)st.st_size, (uint64_t)req->offset, length, 0, failure);
 }
 
 int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
@@ -265,12 +248,7 @@ int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, in
 }
 
 int mm_touch_pages(void *addr, uint64_t length) {
-  const volatile uint8_t *p = (const volatile uint8_t *)addr;
-  uint64_t page = (uint64_t)mm_page_size();
-  uint8_t sink = 0;
-  for (uint64_t at = 0; at < length; at += page) sink ^= p[at];
-  (void)sink;
-  return 0;
+  return mm_read_each_page(addr, length, (uint64_t)mm_page_size());
 }
 
 #if !defined(__linux__)

@@ -55,6 +55,7 @@
 #include <node_api.h>
 
 #include "platform.h"
+#include "common.h"
 #include "guard.h"
 #include "signals.h"
 
@@ -382,21 +383,9 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
         failure->syscall = "GetFileSize";
         return 1;
       }
-      uint64_t size = (uint64_t)li.QuadPart, offset = (uint64_t)req->offset;
-      if (length == 0) {
-        if (size == 0) {
-          failure->code = "ERR_MMAP_EMPTY_FILE";
-          failure->message = "cannot mmap an empty file";
-          return 1;
-        }
-        if (offset >= size) {
-          failure->code = "ERR_OUT_OF_RANGE";
-          failure->message = "mmap offset is greater than file size";
-          return 1;
-        }
-        length = size - offset;
-      }
       /* A longer length extends the file (the section is offset + length long). */
+      if (mm_check_file_size((uint64_t)li.QuadPart, (uint64_t)req->offset, &length, 1, failure))
+        return 1;
     }
     if (length == 0) {
       failure->err = EINVAL;
@@ -577,12 +566,7 @@ int64_t mm_now_ns(void) {
 }
 
 int mm_touch_pages(void *addr, uint64_t length) {
-  const volatile uint8_t *p = (const volatile uint8_t *)addr;
-  uint64_t page = (uint64_t)mm_page_size();
-  uint8_t sink = 0;
-  for (uint64_t at = 0; at < length; at += page) sink ^= p[at];
-  (void)sink;
-  return 0;
+  return mm_read_each_page(addr, length, (uint64_t)mm_page_size());
 }
 
 /* Resident, as POSIX's fallback does it: a read of one byte per page (PrefetchVirtualMemory is
