@@ -29,7 +29,11 @@ done
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/memmap-darwin-XXXXXX")
 cleanup() { [ "${DARWIN_KEEP:-0}" = 1 ] || rm -rf "$scratch"; }
 trap cleanup EXIT
-tar -C "$root" --exclude=./node_modules --exclude=./build --exclude=./dist --exclude=./.git -cf - . | tar -C "$scratch" -xf -
+# Not copied: what is built or fetched, and the other scripts' scratch folders (.windows holds a
+# Wine prefix whose temporary directory can hold tens of GB of sparse test files).
+tar -C "$root" --exclude=./node_modules --exclude=./build --exclude=./dist --exclude=./.git \
+  --exclude=./.windows --exclude=./.runtimes --exclude=./prebuilds --exclude=./bench/.peers \
+  -cf - . | tar -C "$scratch" -xf -
 ln -s "$root/node_modules" "$scratch/node_modules"
 cd "$scratch"
 
