@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mach/mach.h>
@@ -299,4 +300,17 @@ int mm_advice_allowed(int advice) {
        * MADV_ZERO is newer than the man page, and anything unknown may make pages fault. */
       return 0;
   }
+}
+
+/* Waiting on a word of a map across processes needs an OS call that keys the word by file:
+ * macOS has os_sync_wait_on_address with OS_SYNC_WAIT_ON_ADDRESS_SHARED (14.4+), or
+ * __ulock_wait with UL_COMPARE_AND_WAIT_SHARED; not done yet. Prefetching reads a byte of
+ * each page (no MADV_POPULATE_READ). */
+int mm_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns, int *result) { return ENOTSUP; }
+int mm_wake(uint32_t *addr, int count, int *woken) { return ENOTSUP; }
+int mm_prefetch(void *addr, uint64_t length) { return mm_touch_pages(addr, length); }
+int64_t mm_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

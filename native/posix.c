@@ -4,7 +4,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -251,16 +250,3 @@ int mm_touch_pages(void *addr, uint64_t length) {
   return mm_read_each_page(addr, length, (uint64_t)mm_page_size());
 }
 
-#if !defined(__linux__)
-/* Waiting on a word of a map across processes needs an OS call that keys the word by file:
- * macOS has os_sync_wait_on_address with OS_SYNC_WAIT_ON_ADDRESS_SHARED (14.4+), or
- * __ulock_wait with UL_COMPARE_AND_WAIT_SHARED; not done yet. */
-int mm_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns, int *result) { return ENOTSUP; }
-int mm_wake(uint32_t *addr, int count, int *woken) { return ENOTSUP; }
-int mm_prefetch(void *addr, uint64_t length) { return mm_touch_pages(addr, length); }
-int64_t mm_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-#endif

@@ -55,10 +55,14 @@ madvise passes on only advice that cannot make the map fault
 at the map limit the process can still allocate before it frees a map (memmap stops short of it)
 mapping until vm.max_map_count refuses: ENOMEM, the process goes on, closing maps makes mapping work again
 at the map limit a runtime with thousands of mappings of its own (as on a 16-core machine) stays alive: ENOMEM, and the count returns to the baseline
-random operation sequences agree with the model (every access mode, file and anonymous)'
+random operation sequences agree with the model (every access mode, file and anonymous)
+wait / waitAsync / notify
+examples/residency.ts'
 # setName: ENOTSUP on macOS. madvise: Darwin's allow-list, not Linux's values. Map limit (three
 # tests): Linux's vm.max_map_count, which macOS lacks, so darwin.c keeps no headroom and the
-# runtime may run out of mappings first here (these may pass or fail). The model: it reads /proc/self/fd/<mm.fd> of anonymous memory mapped
+# runtime may run out of mappings first here (these may pass or fail). wait/notify: ENOTSUP on
+# macOS (docs/api.md, "Other platforms"). examples/residency.ts: its --evict passes Linux's
+# MADV_PAGEOUT (21), which Darwin's allow-list refuses. The model: it reads /proc/self/fd/<mm.fd> of anonymous memory mapped
 # privately, which has no descriptor where memory files map only MAP_SHARED.
 status=0
 sed -n 's/^not ok [0-9]* - //p' tap.log >failed.txt
