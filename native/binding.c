@@ -171,6 +171,19 @@ static mapping *get_mapping(napi_env env, napi_value v) {
   return (mapping *)data;
 }
 
+/* The calls whose first argument is a handle: reads argc arguments (argv[0], the handle, is
+ * unwrapped into the result); NULL with an exception pending otherwise. */
+static mapping *get_handle_args(napi_env env, napi_callback_info info, size_t argc,
+                                napi_value *argv) {
+  return get_args(env, info, argc, argv) ? get_mapping(env, argv[0]) : NULL;
+}
+
+/* The calls that take only a handle. */
+static mapping *get_handle(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  return get_handle_args(env, info, 1, argv);
+}
+
 /* offset/length inside the live mapping, computed without overflow. */
 static bool in_range(napi_env env, mapping *m, int64_t offset, int64_t length) {
   if (m->live == NULL) {
@@ -185,16 +198,54 @@ static bool in_range(napi_env env, mapping *m, int64_t offset, int64_t length) {
   return true;
 }
 
-/* The shape of buffer/sync/advise/lock/residency calls: (handle, offset, length, extra...).
- * Checks that the range lies inside the live mapping. */
-static mapping *get_range(napi_env env, napi_callback_info info, size_t argc, napi_value *argv,
-                          int64_t *offset, int64_t *length) {
-  if (!get_args(env, info, argc, argv) || !get_i64(env, argv[1], offset) ||
-      !get_i64(env, argv[2], length))
-    return NULL;
-  mapping *m = get_mapping(env, argv[0]);
-  if (m == NULL || !in_range(env, m, *offset, *length)) return NULL;
-  return m;
+/* The arguments of buffer/sync/advise/lock/residency/prefetch calls: (handle, offset, length)
+ * and, for all but prefetch, one more. */
+typedef struct range_call {
+  mapping *m;
+  uint8_t *addr;    /* the live mapping's address + offset */
+  uint64_t length;
+  napi_value extra; /* the fourth argument */
+} range_call;
+
+/* Reads a range call's arguments (argc: 3 or 4) and checks that the range lies inside the live
+ * mapping; false with an exception pending otherwise. */
+static bool get_range(napi_env env, napi_callback_info info, size_t argc, range_call *call) {
+  napi_value argv[4];
+  int64_t offset, length;
+  mapping *m = get_handle_args(env, info, argc, argv);
+  if (m == NULL || !get_i64(env, argv[1], &offset) || !get_i64(env, argv[2], &length) ||
+      !in_range(env, m, offset, length))
+    return false;
+  call->m = m;
+  call->addr = m->live->addr + offset;
+  call->length = (uint64_t)length;
+  call->extra = argc > 3 ? argv[3] : NULL;
+  return true;
+}
+
+/* get_range whose fourth argument is an int32 (msync flags, madvise advice). */
+static bool get_range_i32(napi_env env, napi_callback_info info, range_call *call, int32_t *extra) {
+  return get_range(env, info, 4, call) && get_i32(env, call->extra, extra);
+}
+
+/* Creates a promise and queues `execute` then `complete` on the thread pool with data; false
+ * (with an exception pending, nothing queued) on failure. */
+static bool queue_work(napi_env env, const char *name, napi_async_execute_callback execute,
+                       napi_async_complete_callback complete, void *data,
+                       napi_async_work *work, napi_deferred *deferred, napi_value *promise) {
+  napi_value resource_name;
+  if (napi_create_promise(env, deferred, promise) != napi_ok ||
+      napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
+      napi_create_async_work(env, NULL, resource_name, execute, complete, data, work) != napi_ok) {
+    throw_internal(env, "memmap: could not start work on the thread pool");
+    return false;
+  }
+  if (napi_queue_async_work(env, *work) != napi_ok) {
+    napi_delete_async_work(env, *work);
+    throw_internal(env, "memmap: could not queue work on the thread pool");
+    return false;
+  }
+  return true;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -367,8 +418,7 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
  * detached its internal ArrayBuffers; public ones keep the region reserved (zero pages). */
 static napi_value js_unmap(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  mapping *m = get_mapping(env, argv[0]);
+  mapping *m = get_handle_args(env, info, 1, argv);
   if (m == NULL) return NULL;
   if (m->busy > 0) {
     m->unmap_requested = true;
@@ -421,9 +471,8 @@ static int remap_mapping(void *ctx, uint64_t new_length, const char **syscall) {
 static napi_value js_resize(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int64_t new_length;
-  if (!get_args(env, info, 2, argv) || !get_i64(env, argv[1], &new_length)) return NULL;
-  mapping *m = get_mapping(env, argv[0]);
-  if (m == NULL) return NULL;
+  mapping *m = get_handle_args(env, info, 2, argv);
+  if (m == NULL || !get_i64(env, argv[1], &new_length)) return NULL;
   if (m->live == NULL || m->unmap_requested) {
     napi_throw_error(env, "ERR_MMAP_CLOSED", "mmap closed or invalid");
     return NULL;
@@ -441,18 +490,16 @@ static napi_value js_resize(napi_env env, napi_callback_info info) {
  * (zero-copy). A public buffer (a view for JavaScript) pins the region until V8 frees it; an
  * internal one pins nothing and must be detached before the region is unmapped or moved. */
 static napi_value js_buffer(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  int64_t offset, length;
-  mapping *m = get_range(env, info, 4, argv, &offset, &length);
-  if (m == NULL) return NULL;
-  if (length == 0) return throw_internal(env, "memmap: empty buffer requested");
+  range_call call;
+  if (!get_range(env, info, 4, &call)) return NULL;
+  if (call.length == 0) return throw_internal(env, "memmap: empty buffer requested");
   bool is_public = false;
-  if (napi_get_value_bool(env, argv[3], &is_public) != napi_ok)
+  if (napi_get_value_bool(env, call.extra, &is_public) != napi_ok)
     return throw_internal(env, "memmap: expected a boolean in the native binding");
 
-  region *r = m->live;
+  region *r = call.m->live;
   napi_value ab;
-  if (napi_create_external_arraybuffer(env, r->addr + offset, (size_t)length,
+  if (napi_create_external_arraybuffer(env, call.addr, (size_t)call.length,
                                        is_public ? finalize_view : NULL, is_public ? r : NULL,
                                        &ab) != napi_ok)
     return throw_internal(env, "memmap: could not create an ArrayBuffer over the mapping");
@@ -478,12 +525,10 @@ static napi_value js_detach(napi_env env, napi_callback_info info) {
 
 
 static napi_value js_sync(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  int64_t offset, length;
+  range_call call;
   int32_t flags;
-  mapping *m = get_range(env, info, 4, argv, &offset, &length);
-  if (m == NULL || !get_i32(env, argv[3], &flags)) return NULL;
-  int err = mm_sync(m->live->addr + offset, (uint64_t)length, flags, m->fd);
+  if (!get_range_i32(env, info, &call, &flags)) return NULL;
+  int err = mm_sync(call.addr, call.length, flags, call.m->fd);
   if (err) return throw_sys(env, err, "msync");
   return NULL;
 }
@@ -528,11 +573,10 @@ static void sync_complete(napi_env env, napi_status status, void *data) {
 /* syncAsync(handle, offset, length, flags) -> Promise: msync on the thread pool. The mapping
  * stays mapped until the promise settles, even if close() is called meanwhile. */
 static napi_value js_sync_async(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  int64_t offset, length;
+  range_call call;
   int32_t flags;
-  mapping *m = get_range(env, info, 4, argv, &offset, &length);
-  if (m == NULL || !get_i32(env, argv[3], &flags)) return NULL;
+  if (!get_range_i32(env, info, &call, &flags)) return NULL;
+  mapping *m = call.m;
   if (m->unmap_requested) {
     napi_throw_error(env, "ERR_MMAP_CLOSED", "mmap closed or invalid");
     return NULL;
@@ -541,23 +585,16 @@ static napi_value js_sync_async(napi_env env, napi_callback_info info) {
   sync_work *w = calloc(1, sizeof *w);
   if (w == NULL) return throw_sys(env, ENOMEM, "msync");
   w->m = m;
-  w->addr = m->live->addr + offset;
-  w->length = (uint64_t)length;
+  w->addr = call.addr;
+  w->length = call.length;
   w->flags = flags;
   w->fd = m->fd;
 
-  napi_value promise, name;
-  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "memmap:flushAsync", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, sync_execute, sync_complete, w, &w->work) !=
-          napi_ok) {
+  napi_value promise;
+  if (!queue_work(env, "memmap:flushAsync", sync_execute, sync_complete, w, &w->work,
+                  &w->deferred, &promise)) {
     free(w);
-    return throw_internal(env, "memmap: could not start an asynchronous flush");
-  }
-  if (napi_queue_async_work(env, w->work) != napi_ok) {
-    napi_delete_async_work(env, w->work);
-    free(w);
-    return throw_internal(env, "memmap: could not queue an asynchronous flush");
+    return NULL;
   }
   m->refs++;
   m->busy++;
@@ -565,11 +602,9 @@ static napi_value js_sync_async(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_advise(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  int64_t offset, length;
+  range_call call;
   int32_t advice;
-  mapping *m = get_range(env, info, 4, argv, &offset, &length);
-  if (m == NULL || !get_i32(env, argv[3], &advice)) return NULL;
+  if (!get_range_i32(env, info, &call, &advice)) return NULL;
   if (!mm_advice_allowed(advice)) {
     char message[128];
     snprintf(message, sizeof message,
@@ -577,20 +612,18 @@ static napi_value js_advise(napi_env env, napi_callback_info info) {
              "fault is passed on", (int)advice);
     return throw_code(env, "ERR_INVALID_ARG_VALUE", message);
   }
-  int err = mm_advise(m->live->addr + offset, (uint64_t)length, advice);
+  int err = mm_advise(call.addr, call.length, advice);
   if (err) return throw_sys(env, err, "madvise");
   return NULL;
 }
 
 static napi_value js_lock(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  int64_t offset, length;
+  range_call call;
   bool lock = false;
-  mapping *m = get_range(env, info, 4, argv, &offset, &length);
-  if (m == NULL) return NULL;
-  napi_get_value_bool(env, argv[3], &lock);
-  int err = mm_lock(m->live->addr + offset, (uint64_t)length, lock);
-  if (err == 0 && lock) m->locked = true;
+  if (!get_range(env, info, 4, &call)) return NULL;
+  napi_get_value_bool(env, call.extra, &lock);
+  int err = mm_lock(call.addr, call.length, lock);
+  if (err == 0 && lock) call.m->locked = true;
   if (err) return throw_sys(env, err, lock ? "mlock" : "munlock");
   return NULL;
 }
@@ -598,18 +631,16 @@ static napi_value js_lock(napi_env env, napi_callback_info info) {
 /* residency(handle, offset, length, out) fills out (one byte per page, 1 = resident).
  * offset is page-aligned by the caller. */
 static napi_value js_residency(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  int64_t offset, length;
-  mapping *m = get_range(env, info, 4, argv, &offset, &length);
-  if (m == NULL) return NULL;
+  range_call call;
+  if (!get_range(env, info, 4, &call)) return NULL;
   void *out = NULL;
   size_t out_length = 0;
-  if (napi_get_typedarray_info(env, argv[3], NULL, &out_length, &out, NULL, NULL) != napi_ok)
+  if (napi_get_typedarray_info(env, call.extra, NULL, &out_length, &out, NULL, NULL) != napi_ok)
     return throw_internal(env, "memmap: expected a Uint8Array");
-  int64_t page = mm_page_size();
-  if ((uint64_t)out_length < ((uint64_t)length + (uint64_t)page - 1) / (uint64_t)page)
+  uint64_t page = (uint64_t)mm_page_size();
+  if ((uint64_t)out_length < (call.length + page - 1) / page)
     return throw_internal(env, "memmap: residency buffer too small");
-  int err = mm_residency(m->live->addr + offset, (uint64_t)length, out);
+  int err = mm_residency(call.addr, call.length, out);
   if (err) return throw_sys(env, err, "mincore");
   unsigned char *bytes = out;
   for (size_t i = 0; i < out_length; i++) bytes[i] &= 1;
@@ -636,22 +667,30 @@ static int64_t timeout_ns(double ms) {
   return ns >= 4e18 ? -1 : (int64_t)ns;
 }
 
-/* The shape of wait/waitAsync: (handle, offset, expected, timeoutMs). */
-static uint32_t *get_wait_args(napi_env env, napi_callback_info info, napi_value *argv, size_t argc,
-                               uint32_t *expected, int64_t *ns, mapping **out) {
+/* The arguments of wait/waitAsync: (handle, offset, expected, timeoutMs[, cancel]). */
+typedef struct wait_call {
+  mapping *m;
+  uint32_t *word;
+  uint32_t expected;
+  int64_t ns; /* the timeout (-1: none) */
+} wait_call;
+
+/* Reads them (argc: 4 or 5, into argv); false with an exception pending otherwise. */
+static bool get_wait_args(napi_env env, napi_callback_info info, size_t argc, napi_value *argv,
+                          wait_call *call) {
   int64_t offset;
   double ms;
-  if (!get_args(env, info, argc, argv) || !get_i64(env, argv[1], &offset)) return NULL;
-  if (napi_get_value_uint32(env, argv[2], expected) != napi_ok ||
+  mapping *m = get_handle_args(env, info, argc, argv);
+  if (m == NULL || !get_i64(env, argv[1], &offset)) return false;
+  if (napi_get_value_uint32(env, argv[2], &call->expected) != napi_ok ||
       napi_get_value_double(env, argv[3], &ms) != napi_ok) {
     throw_internal(env, "memmap: expected a number in the native binding");
-    return NULL;
+    return false;
   }
-  mapping *m = get_mapping(env, argv[0]);
-  if (m == NULL) return NULL;
-  *ns = timeout_ns(ms);
-  *out = m;
-  return word_at(env, m, offset);
+  call->m = m;
+  call->ns = timeout_ns(ms);
+  call->word = word_at(env, m, offset);
+  return call->word != NULL;
 }
 
 /* A wait that a signal interrupted resumes with what is left of its timeout. */
@@ -674,13 +713,10 @@ static int wait_word(uint32_t *word, uint32_t expected, int64_t ns, int *result)
  * calling thread, as Atomics.wait does. */
 static napi_value js_wait(napi_env env, napi_callback_info info) {
   napi_value argv[4];
-  uint32_t expected;
-  int64_t ns;
-  mapping *m;
-  uint32_t *word = get_wait_args(env, info, argv, 4, &expected, &ns, &m);
-  if (word == NULL) return NULL;
+  wait_call call;
+  if (!get_wait_args(env, info, 4, argv, &call)) return NULL;
   int result = 0;
-  int err = wait_word(word, expected, ns, &result);
+  int err = wait_word(call.word, call.expected, call.ns, &result);
   if (err) return throw_sys(env, err, "futex");
   napi_value out;
   napi_create_int32(env, result, &out);
@@ -692,10 +728,8 @@ static napi_value js_notify(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   int64_t offset;
   int32_t count;
-  if (!get_args(env, info, 3, argv) || !get_i64(env, argv[1], &offset) || !get_i32(env, argv[2], &count))
-    return NULL;
-  mapping *m = get_mapping(env, argv[0]);
-  if (m == NULL) return NULL;
+  mapping *m = get_handle_args(env, info, 3, argv);
+  if (m == NULL || !get_i64(env, argv[1], &offset) || !get_i32(env, argv[2], &count)) return NULL;
   uint32_t *word = word_at(env, m, offset);
   if (word == NULL) return NULL;
   int woken = 0;
@@ -826,11 +860,8 @@ static void wait_settle(napi_env env, napi_value js_cb, void *context, void *dat
  * under the waiter); close() sets cancel[0] and wakes the word. */
 static napi_value js_wait_async(napi_env env, napi_callback_info info) {
   napi_value argv[5];
-  uint32_t expected;
-  int64_t ns;
-  mapping *m;
-  uint32_t *word = get_wait_args(env, info, argv, 5, &expected, &ns, &m);
-  if (word == NULL) return NULL;
+  wait_call call;
+  if (!get_wait_args(env, info, 5, argv, &call)) return NULL;
   napi_typedarray_type type;
   size_t length = 0;
   void *cancel = NULL;
@@ -841,10 +872,10 @@ static napi_value js_wait_async(napi_env env, napi_callback_info info) {
   wait_work *w = calloc(1, sizeof *w);
   if (w == NULL) return throw_sys(env, ENOMEM, "futex");
   w->cancel = (int32_t *)cancel;
-  w->word = word;
-  w->expected = expected;
-  w->ns = ns;
-  w->r = m->live;
+  w->word = call.word;
+  w->expected = call.expected;
+  w->ns = call.ns;
+  w->r = call.m->live;
   napi_value promise, name;
   if (napi_create_reference(env, argv[4], 1, &w->cancel_ref) != napi_ok) {
     free(w);
@@ -906,26 +937,18 @@ static void prefetch_complete(napi_env env, napi_status status, void *data) {
  * offset is page-aligned by the caller. The region is pinned meanwhile: close() cannot free the
  * addresses under it (they become zero pages, which it then touches harmlessly). */
 static napi_value js_prefetch_async(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  int64_t offset, length;
-  mapping *m = get_range(env, info, 3, argv, &offset, &length);
-  if (m == NULL) return NULL;
+  range_call call;
+  if (!get_range(env, info, 3, &call)) return NULL;
   prefetch_work *w = calloc(1, sizeof *w);
   if (w == NULL) return throw_sys(env, ENOMEM, "madvise");
-  w->r = m->live;
-  w->addr = m->live->addr + offset;
-  w->length = (uint64_t)length;
-  napi_value promise, name;
-  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "memmap:prefetch", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, prefetch_execute, prefetch_complete, w, &w->work) != napi_ok) {
+  w->r = call.m->live;
+  w->addr = call.addr;
+  w->length = call.length;
+  napi_value promise;
+  if (!queue_work(env, "memmap:prefetch", prefetch_execute, prefetch_complete, w, &w->work,
+                  &w->deferred, &promise)) {
     free(w);
-    return throw_internal(env, "memmap: could not start a prefetch");
-  }
-  if (napi_queue_async_work(env, w->work) != napi_ok) {
-    napi_delete_async_work(env, w->work);
-    free(w);
-    return throw_internal(env, "memmap: could not queue a prefetch");
+    return NULL;
   }
   w->r->pins++;
   return promise;
@@ -938,9 +961,7 @@ static napi_value js_prefetch_async(napi_env env, napi_callback_info info) {
  * handed to JavaScript (mm.fd is a duplicate), so nothing a caller does can make this stat
  * another file. */
 static napi_value js_file_size(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  mapping *m = get_mapping(env, argv[0]);
+  mapping *m = get_handle(env, info);
   if (m == NULL) return NULL;
   int64_t size = 0;
   int regular = 0;
@@ -952,9 +973,7 @@ static napi_value js_file_size(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_exposed_fd(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  mapping *m = get_mapping(env, argv[0]);
+  mapping *m = get_handle(env, info);
   if (m == NULL) return NULL;
   napi_value out;
   if (m->live == NULL || m->fd < 0) {
@@ -976,8 +995,7 @@ static napi_value js_exposed_fd(napi_env env, napi_callback_info info) {
 static napi_value js_set_name(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   char name[96];
-  if (!get_args(env, info, 2, argv)) return NULL;
-  mapping *m = get_mapping(env, argv[0]);
+  mapping *m = get_handle_args(env, info, 2, argv);
   if (m == NULL || !in_range(env, m, 0, 0)) return NULL;
   if (napi_get_value_string_utf8(env, argv[1], name, sizeof name, NULL) != napi_ok)
     return throw_internal(env, "memmap: expected a string");
@@ -998,9 +1016,7 @@ static napi_value js_reinstall_guard(napi_env env, napi_callback_info info) {
 
 /* faults(handle) -> how many pages of this mapping were replaced by zeros after a SIGBUS. */
 static napi_value js_faults(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  mapping *m = get_mapping(env, argv[0]);
+  mapping *m = get_handle(env, info);
   if (m == NULL) return NULL;
   napi_value out;
   napi_create_double(env, (double)(m->live == NULL ? 0 : guard_faults(m->live->guard)), &out);

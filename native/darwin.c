@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mach/mach.h>
@@ -95,6 +96,18 @@ int mm_relocate(void *addr, uint64_t old_length, uint64_t new_length, int fd, in
   return mm_map_copy(addr, old_length, new_length, fd, prot, flags, offset, out);
 }
 
+/* The task's VM map entry at or after *address (a submap counts as one): its start in *address,
+ * its size and what mach_vm_region_recurse says of it. 0 past the last entry
+ * (KERN_INVALID_ADDRESS) or on failure. */
+static int next_region(mach_vm_address_t *address, mach_vm_size_t *size,
+                       vm_region_submap_info_data_64_t *info) {
+  natural_t depth = 0;
+  mach_msg_type_number_t count = VM_REGION_SUBMAP_INFO_COUNT_64;
+  *size = 0;
+  return mach_vm_region_recurse(mach_task_self(), address, size, &depth,
+                                (vm_region_recurse_info_t)info, &count) == KERN_SUCCESS;
+}
+
 /*
  * mincore cannot tell locked pages on macOS, but the Mach VM can: mlock wires the pages, which
  * splits the map entry at the locked range's edges, and each entry reports its user wire count
@@ -106,13 +119,9 @@ int mm_copy_locks(void *old_addr, uint64_t old_length, void *new_addr, uint64_t 
   int err = 0;
   for (mach_vm_address_t at = from; at < to;) {
     mach_vm_address_t address = at;
-    mach_vm_size_t size = 0;
-    natural_t depth = 0;
+    mach_vm_size_t size;
     vm_region_submap_info_data_64_t info;
-    mach_msg_type_number_t count = VM_REGION_SUBMAP_INFO_COUNT_64;
-    kern_return_t kr = mach_vm_region_recurse(mach_task_self(), &address, &size, &depth,
-                                              (vm_region_recurse_info_t)&info, &count);
-    if (kr != KERN_SUCCESS || size == 0) break; /* KERN_INVALID_ADDRESS: nothing at or after `at` */
+    if (!next_region(&address, &size, &info) || size == 0) break; /* nothing at or after `at` */
     if (address >= to) break;
     mach_vm_address_t lo = address > from ? address : from;
     mach_vm_address_t hi = address + size < to ? address + size : to;
@@ -151,13 +160,9 @@ int64_t mm_map_count(void) {
   int64_t entries = 0;
   mach_vm_address_t address = 0;
   for (;;) {
-    mach_vm_size_t size = 0;
-    natural_t depth = 0;
+    mach_vm_size_t size;
     vm_region_submap_info_data_64_t info;
-    mach_msg_type_number_t count = VM_REGION_SUBMAP_INFO_COUNT_64;
-    kern_return_t kr = mach_vm_region_recurse(mach_task_self(), &address, &size, &depth,
-                                              (vm_region_recurse_info_t)&info, &count);
-    if (kr != KERN_SUCCESS) break; /* KERN_INVALID_ADDRESS: past the last entry */
+    if (!next_region(&address, &size, &info)) break; /* past the last entry */
     entries++;
     if (size == 0 || address + size < address) break;
     address += size;
@@ -243,33 +248,9 @@ int mm_set_name(void *addr, uint64_t length, const char *name) {
   return ENOTSUP;
 }
 
-int mm_advice_allowed(int advice) {
-  switch (advice) {
-    /* madvise(2) on macOS: hints about reading ahead and keeping pages, and MADV_DONTNEED,
-     * MADV_FREE (the contents may become zeros, the range stays valid) and
-     * MADV_ZERO_WIRED_PAGES (zero wired pages when the range is unmapped). */
-    case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
-    case MADV_DONTNEED: case MADV_FREE: case MADV_ZERO_WIRED_PAGES:
-    /* Not in the man page, but exported by CPython on macOS and used by its malloc: mark
-     * anonymous pages reusable (their contents may go) and take them back; other memory
-     * answers an error. Neither can make a page fault. */
-    case MADV_FREE_REUSABLE: case MADV_FREE_REUSE:
-      return 1;
-    default:
-      /* MADV_CAN_REUSE and MADV_PAGEOUT are internal ("page out now (internal only)"),
-       * MADV_ZERO is newer than the man page, and anything unknown may make pages fault. */
-      return 0;
-  }
-}
-
-#define C(name) {#name, name}
+#define C MM_C
 const mm_constant mm_constants[] = {
-  C(PROT_READ), C(PROT_WRITE), C(PROT_EXEC),
-  C(MAP_SHARED), C(MAP_PRIVATE), C(MAP_ANONYMOUS), {"MAP_ANON", MAP_ANON},
-  C(MAP_NORESERVE),
-#ifdef MAP_32BIT
-  C(MAP_32BIT),
-#endif
+  MM_POSIX_CONSTANTS,
   /* The macOS flags CPython 3.13 exposes, where this SDK defines them. */
 #ifdef MAP_NOEXTEND
   C(MAP_NOEXTEND),
@@ -298,10 +279,38 @@ const mm_constant mm_constants[] = {
 #ifdef MAP_TPRO
   C(MAP_TPRO),
 #endif
-  C(MADV_NORMAL), C(MADV_RANDOM), C(MADV_SEQUENTIAL), C(MADV_WILLNEED), C(MADV_DONTNEED),
   C(MADV_FREE), C(MADV_ZERO_WIRED_PAGES), C(MADV_FREE_REUSABLE), C(MADV_FREE_REUSE),
-  C(MS_ASYNC), C(MS_INVALIDATE), C(MS_SYNC),
-  /* Not offered: memmap chooses the address. Listed so the TypeScript layer can refuse it. */
-  C(MAP_FIXED),
   {NULL, 0},
 };
+
+int mm_advice_allowed(int advice) {
+  switch (advice) {
+    /* madvise(2) on macOS: hints about reading ahead and keeping pages, and MADV_DONTNEED,
+     * MADV_FREE (the contents may become zeros, the range stays valid) and
+     * MADV_ZERO_WIRED_PAGES (zero wired pages when the range is unmapped). */
+    case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
+    case MADV_DONTNEED: case MADV_FREE: case MADV_ZERO_WIRED_PAGES:
+    /* Not in the man page, but exported by CPython on macOS and used by its malloc: mark
+     * anonymous pages reusable (their contents may go) and take them back; other memory
+     * answers an error. Neither can make a page fault. */
+    case MADV_FREE_REUSABLE: case MADV_FREE_REUSE:
+      return 1;
+    default:
+      /* MADV_CAN_REUSE and MADV_PAGEOUT are internal ("page out now (internal only)"),
+       * MADV_ZERO is newer than the man page, and anything unknown may make pages fault. */
+      return 0;
+  }
+}
+
+/* Waiting on a word of a map across processes needs an OS call that keys the word by file:
+ * macOS has os_sync_wait_on_address with OS_SYNC_WAIT_ON_ADDRESS_SHARED (14.4+), or
+ * __ulock_wait with UL_COMPARE_AND_WAIT_SHARED; not done yet. Prefetching reads a byte of
+ * each page (no MADV_POPULATE_READ). */
+int mm_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns, int *result) { return ENOTSUP; }
+int mm_wake(uint32_t *addr, int count, int *woken) { return ENOTSUP; }
+int mm_prefetch(void *addr, uint64_t length) { return mm_touch_pages(addr, length); }
+int64_t mm_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}

@@ -250,15 +250,10 @@ int mm_advice_allowed(int advice) {
   }
 }
 
-#define C(name) {#name, name}
+#define C MM_C
 const mm_constant mm_constants[] = {
-  C(PROT_READ), C(PROT_WRITE), C(PROT_EXEC),
-  C(MAP_SHARED), C(MAP_PRIVATE), C(MAP_ANONYMOUS), {"MAP_ANON", MAP_ANONYMOUS},
-  C(MAP_DENYWRITE), C(MAP_EXECUTABLE), C(MAP_POPULATE), C(MAP_STACK), C(MAP_NORESERVE),
-#ifdef MAP_32BIT
-  C(MAP_32BIT),
-#endif
-  C(MADV_NORMAL), C(MADV_RANDOM), C(MADV_SEQUENTIAL), C(MADV_WILLNEED), C(MADV_DONTNEED),
+  MM_POSIX_CONSTANTS,
+  C(MAP_DENYWRITE), C(MAP_EXECUTABLE), C(MAP_POPULATE), C(MAP_STACK),
 #ifdef MADV_FREE
   C(MADV_FREE),
 #endif
@@ -267,9 +262,7 @@ const mm_constant mm_constants[] = {
 #ifdef MADV_SOFT_OFFLINE
   C(MADV_SOFT_OFFLINE),
 #endif
-  C(MS_ASYNC), C(MS_INVALIDATE), C(MS_SYNC),
-  /* Not offered: memmap chooses the address. Listed so the TypeScript layer can refuse them. */
-  C(MAP_FIXED),
+  /* Not offered, as MAP_FIXED (posix.h): listed so the TypeScript layer can refuse it. */
 #ifdef MAP_FIXED_NOREPLACE
   C(MAP_FIXED_NOREPLACE),
 #endif

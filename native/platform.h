@@ -3,7 +3,8 @@
  *
  * Every function returns 0 on success or a positive errno value on failure; nothing here
  * touches Node-API, so a new platform is one new file implementing these functions. This
- * header holds only what binding.c calls; helpers shared by the POSIX files are in posix.h.
+ * header holds only what binding.c calls; helpers shared by the POSIX files are in posix.h,
+ * portable ones shared by every platform file in common.h.
  * Sizes and offsets are 64-bit everywhere.
  */
 #ifndef MEMMAP_PLATFORM_H

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "posix.h"
 
 /* No named mapping objects on POSIX (shared memory is shared by descriptor). */
@@ -65,30 +65,12 @@ int mm_file_size(int fd, int64_t *size, int *regular) {
   return 0;
 }
 
-/* CPython's checks of a regular file's size (other files are left to mmap). */
+/* CPython's checks of a regular file's size (other files are left to mmap). POSIX never
+ * extends the file (Windows does). */
 static int check_file_size(const mm_request *req, uint64_t *length, mm_failure *failure) {
   struct stat st;
   if (req->fd == -1 || fstat(req->fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
-  uint64_t size = (uint64_t)st.st_size, offset = (uint64_t)req->offset;
-  if (*length == 0) {
-    if (size == 0) {
-      failure->code = "ERR_MMAP_EMPTY_FILE";
-      failure->message = "cannot mmap an empty file";
-      return 1;
-    }
-    if (offset >= size) {
-      failure->code = "ERR_OUT_OF_RANGE";
-      failure->message = "mmap offset is greater than file size";
-      return 1;
-    }
-    *length = size - offset;
-  } else if (offset > size || size - offset < *length) {
-    /* POSIX never extends the file (Windows does). */
-    failure->code = "ERR_OUT_OF_RANGE";
-    failure->message = "mmap length is greater than file size";
-    return 1;
-  }
-  return 0;
+  return mm_check_file_size((uint64_t)st.st_size, (uint64_t)req->offset, length, 0, failure);
 }
 
 int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
@@ -265,24 +247,6 @@ int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, in
 }
 
 int mm_touch_pages(void *addr, uint64_t length) {
-  const volatile uint8_t *p = (const volatile uint8_t *)addr;
-  uint64_t page = (uint64_t)mm_page_size();
-  uint8_t sink = 0;
-  for (uint64_t at = 0; at < length; at += page) sink ^= p[at];
-  (void)sink;
-  return 0;
+  return mm_read_each_page(addr, length, (uint64_t)mm_page_size());
 }
 
-#if !defined(__linux__)
-/* Waiting on a word of a map across processes needs an OS call that keys the word by file:
- * macOS has os_sync_wait_on_address with OS_SYNC_WAIT_ON_ADDRESS_SHARED (14.4+), or
- * __ulock_wait with UL_COMPARE_AND_WAIT_SHARED; not done yet. */
-int mm_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns, int *result) { return ENOTSUP; }
-int mm_wake(uint32_t *addr, int count, int *woken) { return ENOTSUP; }
-int mm_prefetch(void *addr, uint64_t length) { return mm_touch_pages(addr, length); }
-int64_t mm_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-#endif

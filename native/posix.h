@@ -1,10 +1,12 @@
 /*
  * What the POSIX platform files (posix.c, and linux.c or another Unix's file) share beyond
- * platform.h: the calls posix.c builds mm_open and the portable remap from, and the one each
- * Unix provides its own way (a memory file).
+ * platform.h: the calls posix.c builds mm_open and the portable remap from, the ones each Unix
+ * provides its own way (a memory file), and the constants every Unix has.
  */
 #ifndef MEMMAP_POSIX_H
 #define MEMMAP_POSIX_H
+
+#include <sys/mman.h>
 
 #include "platform.h"
 
@@ -39,5 +41,23 @@ void mm_prepare_file(int fd);
 /* After msync succeeded on a map of fd: what else a synchronous flush needs to reach the disk
  * (macOS: F_FULLFSYNC, since its msync leaves data in the drive's cache); elsewhere nothing. */
 int mm_sync_file(int fd, int flags);
+
+/*
+ * The first entries of each POSIX platform's mm_constants: the names every POSIX system has
+ * (and MAP_32BIT where it exists), with that system's values. MAP_FIXED is not
+ * offered (memmap chooses the address): it is listed so the TypeScript layer can refuse it.
+ */
+#define MM_C(name) {#name, name}
+#ifdef MAP_32BIT
+#define MM_MAP_32BIT MM_C(MAP_32BIT),
+#else
+#define MM_MAP_32BIT
+#endif
+#define MM_POSIX_CONSTANTS                                                                    \
+  MM_C(PROT_READ), MM_C(PROT_WRITE), MM_C(PROT_EXEC),                                         \
+  MM_C(MAP_SHARED), MM_C(MAP_PRIVATE), MM_C(MAP_ANONYMOUS), {"MAP_ANON", MAP_ANONYMOUS},      \
+  MM_C(MAP_NORESERVE), MM_C(MAP_FIXED), MM_MAP_32BIT                                          \
+  MM_C(MADV_NORMAL), MM_C(MADV_RANDOM), MM_C(MADV_SEQUENTIAL), MM_C(MADV_WILLNEED),           \
+  MM_C(MADV_DONTNEED), MM_C(MS_ASYNC), MM_C(MS_INVALIDATE), MM_C(MS_SYNC)
 
 #endif

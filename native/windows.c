@@ -30,10 +30,12 @@
  *     returns ENOTSUP, and binding.c then keeps a closed or moved view mapped (its file's
  *     bytes, never another mapping's) until the last ArrayBuffer over it is freed. The file
  *     stays open, and cannot shrink, until then;
- *   - the SIGBUS guard: a file cannot shrink under a view on Windows (ERROR_USER_MAPPED_FILE),
- *     so there is nothing to rescue. An EXCEPTION_IN_PAGE_ERROR (a read error on a network or
- *     removable drive) is not caught: it ends the process, as any unhandled exception does.
- *     CPython 3.13 catches it only inside its own copy loops; JavaScript reads a view directly.
+ *   - the fault guard: a file cannot shrink under a view on Windows (ERROR_USER_MAPPED_FILE),
+ *     but a page can still fail to be read in (EXCEPTION_IN_PAGE_ERROR: a network or
+ *     removable drive). A vectored exception handler over guard.c's table rescues such a
+ *     fault inside memmap's ranges by replacing the whole view with zeros (see "the guard"
+ *     below). CPython 3.13 catches the exception only inside its own copy loops; JavaScript
+ *     reads a view directly, so memmap catches it wherever it happens;
  *   - madvise: WILLNEED prefetches (PrefetchVirtualMemory), DONTNEED drops the pages from the
  *     working set (VirtualUnlock on unlocked pages; the bytes are kept, as Linux keeps a shared
  *     file map's); any other advice is refused by mm_advice_allowed;
@@ -53,6 +55,7 @@
 #include <node_api.h>
 
 #include "platform.h"
+#include "common.h"
 #include "guard.h"
 #include "signals.h"
 
@@ -380,21 +383,9 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
         failure->syscall = "GetFileSize";
         return 1;
       }
-      uint64_t size = (uint64_t)li.QuadPart, offset = (uint64_t)req->offset;
-      if (length == 0) {
-        if (size == 0) {
-          failure->code = "ERR_MMAP_EMPTY_FILE";
-          failure->message = "cannot mmap an empty file";
-          return 1;
-        }
-        if (offset >= size) {
-          failure->code = "ERR_OUT_OF_RANGE";
-          failure->message = "mmap offset is greater than file size";
-          return 1;
-        }
-        length = size - offset;
-      }
       /* A longer length extends the file (the section is offset + length long). */
+      if (mm_check_file_size((uint64_t)li.QuadPart, (uint64_t)req->offset, &length, 1, failure))
+        return 1;
     }
     if (length == 0) {
       failure->err = EINVAL;
@@ -575,12 +566,7 @@ int64_t mm_now_ns(void) {
 }
 
 int mm_touch_pages(void *addr, uint64_t length) {
-  const volatile uint8_t *p = (const volatile uint8_t *)addr;
-  uint64_t page = (uint64_t)mm_page_size();
-  uint8_t sink = 0;
-  for (uint64_t at = 0; at < length; at += page) sink ^= p[at];
-  (void)sink;
-  return 0;
+  return mm_read_each_page(addr, length, (uint64_t)mm_page_size());
 }
 
 /* Resident, as POSIX's fallback does it: a read of one byte per page (PrefetchVirtualMemory is
@@ -656,16 +642,100 @@ int mm_copy_locks(void *old_addr, uint64_t old_length, void *new_addr, uint64_t 
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* the guard (guard.h): nothing to guard on Windows (see the top of this file) */
+/* the guard (guard.h): a vectored exception handler over guard.c's table */
 
-static int32_t fault_counter;
+/*
+ * A page of a view that cannot be read in raises EXCEPTION_IN_PAGE_ERROR: a read error on a
+ * network or removable drive, or a file shrunk under the view by something that is not
+ * Windows (Wine reports that one, a SIGBUS on its Unix side, as EXCEPTION_ACCESS_VIOLATION on
+ * a page it holds as committed and accessible). Inside one of memmap's ranges the handler
+ * replaces the view by zeros and lets the access run again, and the next Mmap call throws
+ * ERR_MMAP_TRUNCATED, as the SIGBUS guard does on POSIX. Any other exception, and any fault
+ * outside memmap's ranges, is left to the handlers after it.
+ *
+ * Unlike POSIX, the whole view becomes zeros, also the pages before the fault: a view is
+ * unmapped only whole, and without placeholders (VirtualAlloc2/MapViewOfFile3, which Wine 8
+ * lacks) zeros can take its place only by UnmapViewOfFile then VirtualAlloc at the same
+ * address. Between the two another thread's allocation could take the addresses. Then the
+ * range is marked lost and the exception goes on to the default handling (the process ends,
+ * as it would have without memmap): views would otherwise reach someone else's memory.
+ * Other threads that fault in the view meanwhile find the rescue claimed and run their
+ * access again until it is done.
+ */
 
-void guard_install(void) {}
-void guard_install_over_runtime(void) {}
-guard_range *guard_add(void *addr, uint64_t length) { return NULL; }
-void guard_remove(guard_range *range) {}
-uint64_t guard_faults(const guard_range *range) { return 0; }
-int32_t *guard_fault_counter(void) { return &fault_counter; }
+static uint64_t guard_page;
+
+/* guard_rescue's way of putting zeros over the view that starts at addr (on_exception claims
+ * from offset 0: the whole view). */
+static guard_zero_result replace_view(void *addr, uint64_t length) {
+  MEMORY_BASIC_INFORMATION info;
+  /* Only a view of ours, still mapped: never unmap what is not a view starting there. */
+  if (VirtualQuery(addr, &info, sizeof info) == 0 || info.AllocationBase != addr ||
+      info.Type != MEM_MAPPED)
+    return GUARD_UNCHANGED;
+  if (!UnmapViewOfFile(addr)) return GUARD_UNCHANGED;
+  if (VirtualAlloc(addr, (SIZE_T)length, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE) != addr)
+    return GUARD_LOST; /* another thread took the addresses: see above */
+  return GUARD_ZEROED;
+}
+
+/* Whether protect lets the access (0 read, 1 write) through: then an access violation there
+ * is no protection fault, but a page that vanished under Wine or a rescue in progress. */
+static int allows(DWORD protect, ULONG_PTR access) {
+  if (protect & (PAGE_GUARD | PAGE_NOACCESS)) return 0;
+  DWORD base = protect & 0xff;
+  if (access == 1)
+    return base == PAGE_READWRITE || base == PAGE_WRITECOPY || base == PAGE_EXECUTE_READWRITE ||
+           base == PAGE_EXECUTE_WRITECOPY;
+  return base != 0;
+}
+
+static LONG CALLBACK on_exception(EXCEPTION_POINTERS *pointers) {
+  const EXCEPTION_RECORD *rec = pointers->ExceptionRecord;
+  DWORD code = rec->ExceptionCode;
+  if ((code != EXCEPTION_IN_PAGE_ERROR && code != EXCEPTION_ACCESS_VIOLATION) ||
+      rec->NumberParameters < 2)
+    return EXCEPTION_CONTINUE_SEARCH;
+  ULONG_PTR access = rec->ExceptionInformation[0]; /* 0 read, 1 write, 8 execute (DEP) */
+  uintptr_t address = (uintptr_t)rec->ExceptionInformation[1];
+  if (access != 0 && access != 1) return EXCEPTION_CONTINUE_SEARCH;
+  guard_range *range = guard_lookup(address);
+  if (range == NULL) return EXCEPTION_CONTINUE_SEARCH;
+  uintptr_t start = guard_start(range);
+  if (start == 0 || address < start) return EXCEPTION_CONTINUE_SEARCH;
+  if (code == EXCEPTION_ACCESS_VIOLATION) {
+    /* Ours only where the page's protection allows the access (a vanished page under Wine,
+     * or the zeros a finished rescue left), or where no page is (a rescue between its unmap
+     * and its VirtualAlloc: guard_rescue then finds it claimed; unclaimed, replace_view finds
+     * no view and refuses). A protection fault (a page someone made PAGE_NOACCESS) is not. */
+    MEMORY_BASIC_INFORMATION info;
+    if (VirtualQuery((void *)address, &info, sizeof info) == 0) return EXCEPTION_CONTINUE_SEARCH;
+    if (info.State == MEM_COMMIT && !allows(info.Protect, access)) return EXCEPTION_CONTINUE_SEARCH;
+  }
+  return guard_rescue(range, start, 0, guard_page, replace_view) ? EXCEPTION_CONTINUE_EXECUTION
+                                                                  : EXCEPTION_CONTINUE_SEARCH;
+}
+
+static INIT_ONCE guard_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK install_once(PINIT_ONCE once, PVOID param, PVOID *context) {
+  guard_page = (uint64_t)mm_page_size();
+  /* The handler lives in this DLL for the rest of the process: a worker that loaded the addon
+   * unloads it when it exits (Node closes an environment's addons), so the DLL is pinned
+   * first; if it cannot be, no handler is installed (a dangling one would crash). */
+  HMODULE self;
+  if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
+                          (LPCWSTR)(void *)on_exception, &self))
+    return TRUE;
+  /* First in the chain, so a handler that does not know these ranges (the runtime's) never
+   * sees a fault the guard repairs; it still sees every other exception. */
+  AddVectoredExceptionHandler(1, on_exception);
+  return TRUE;
+}
+
+/* Installed once per process; later calls (each environment that loads the addon) find it. */
+void guard_install(void) { InitOnceExecuteOnce(&guard_once, install_once, NULL, NULL); }
+void guard_install_over_runtime(void) { guard_install(); }
 
 /* signals.h: there is no SIGBUS to hold. */
 napi_value signals_js_hold_sigbus(napi_env env, napi_callback_info info) {

@@ -8,6 +8,10 @@
 # versions pinned below, into .windows/ (git-ignored). Node 24 for Windows aborts at start-up
 # under Wine 8, so it is not run here.
 #
+# Besides memmap.node it builds a test-only addon, test/fixtures/windows-fault.c, for
+# test/94-windows-faults: it raises exceptions inside maps and shrinks a mapped file from Wine's
+# Unix side (with /usr/bin/truncate), which Windows itself refuses.
+#
 # Environment: WINDOWS_NODE="20.18.0 22.22.2" picks the runtimes; WINDOWS_TESTS="dist/test/a.test.js"
 # runs only those files.
 set -eu
@@ -55,10 +59,22 @@ npm run compile --silent
 stage="$work/stage"
 rm -rf "$stage"
 mkdir -p "$stage/build/Release"
+# The sources are binding.gyp's for Windows.
+sources=$(node -e '
+  const gyp = JSON.parse(require("fs").readFileSync("binding.gyp", "utf8").replace(/^\s*#.*$/gm, "")).targets[0];
+  const win = gyp.conditions.find(([c]) => c.replace(/\s/g, "") === "OS==\x27win\x27")[1];
+  console.log([...gyp.sources, ...win.sources].join(" "));')
+# shellcheck disable=SC2086
 x86_64-w64-mingw32-gcc -shared -std=c11 -O2 -Wall -Wextra -Wno-unused-parameter -Werror \
   -DNAPI_VERSION=8 -DNODE_GYP_MODULE_NAME=memmap -I"$hdr/include" \
-  native/binding.c native/windows.c -L"$work/lib" -lnode_api -luv_node -lpsapi -static-libgcc -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic \
+  $sources -L"$work/lib" -lnode_api -luv_node -lpsapi -static-libgcc -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic \
   -o "$stage/build/Release/memmap.node"
+# The test-only addon test/94-windows-faults loads (RaiseException, and a truncation from Wine's
+# Unix side); never part of the package.
+mkdir -p "$stage/build/test"
+x86_64-w64-mingw32-gcc -shared -std=c11 -O2 -Wall -Wextra -Wno-unused-parameter -Werror \
+  -DNAPI_VERSION=8 -I"$hdr/include" test/fixtures/windows-fault.c -L"$work/lib" -lnode_api \
+  -o "$stage/build/test/windows-fault.node"
 
 # 3. A package root of its own (the Linux build/ stays where it is): package.json, the built
 # JavaScript and the runtime dependencies the tests use.
@@ -72,6 +88,10 @@ if [ ! -f "$WINEPREFIX/.memmap-win10" ]; then
   "$wine" winecfg /v win10 >"$work/prefix.log" 2>&1
   touch "$WINEPREFIX/.memmap-win10"
 fi
+
+# What earlier runs left in the prefix's temporary directory: Windows cannot delete a file while
+# a view of it lives, so the tests leave such files behind (sparse, but up to 5 GiB each).
+rm -rf "$WINEPREFIX"/drive_c/users/*/Temp/memmap-*
 
 # 5. The suite and the examples under each runtime. node.exe under Wine fails with EBADF when
 # its stdout or stderr is a pipe: both go to a file.

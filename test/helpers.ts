@@ -131,11 +131,10 @@ export function skipIf(cond: boolean, reason: string): { skip?: string } {
 export const WINDOWS = {
   flags: 'Windows: no MAP_*/PROT_* flags (CPython has no flags/prot there; access only)',
   memoryFile: 'Windows: anonymous memory is a paging-file section with no descriptor (mm.fd is -1; tagname shares it)',
-  sigbus: 'Windows: no SIGBUS; a file cannot shrink under a mapped view',
+  sigbus: 'Windows: no SIGBUS; a file cannot shrink under a mapped view (the guard on Windows is tested in test/94-windows-faults)',
   madvise: 'Windows: madvise takes only MADV_WILLNEED and MADV_DONTNEED',
   msync: 'Windows: flush() takes no MS_* flags (FlushViewOfFile has none)',
   setName: 'Windows: mappings have no names (setName needs Linux prctl)',
-  inheritedFd: 'Windows (run under Wine only): the child maps its inherited fd 3 with EBADF in this test (the file-backed one passes); not yet explained',
   zeroInPlace: 'Windows: without placeholders a closed map stays mapped (its file bytes) while views live',
   shrinkWithViews: 'Windows: the file cannot shrink while a view of it lives',
   python: 'Windows: the CPython differential runs on POSIX',
