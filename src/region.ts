@@ -149,31 +149,35 @@ export function regionOf(handle: Handle, length: number): Region {
 
 /** A map covered by one internal Buffer (and one public one that views are cut from). */
 class WholeRegion extends Region {
-  /** The internal Buffer over the whole map, made with the region: a detached region is
-   * never used again, so the hot paths need not ask whether it exists. */
-  readonly #buf: Buffer = internalBuffer(this.handle, 0, this.length);
+  /** The internal Buffer over the whole map, made on first use (`#bytes`): a map that is
+   * only opened and closed, or only viewed, never pays for it (about a third of map + close). */
+  #buf: Buffer | null = null;
   /** The public Buffer views are cut from, made on first use. */
   #view: Buffer | null = null;
 
+  #bytes(): Buffer {
+    return this.#buf ?? (this.#buf = internalBuffer(this.handle, 0, this.length));
+  }
+
   byteAt(i: number): number {
-    return this.#buf[i]!;
+    return this.#bytes()[i]!;
   }
 
   setByteAt(i: number, value: number): void {
-    this.#buf[i] = value;
+    this.#bytes()[i] = value;
   }
 
   copyOut(offset: number, length: number): Buffer {
-    return length === 0 ? Buffer.alloc(0) : copyOf(this.#buf.buffer, offset, length);
+    return length === 0 ? Buffer.alloc(0) : copyOf(this.#bytes().buffer, offset, length);
   }
 
   lineEnd(offset: number): number {
-    const at = this.#buf.indexOf(NEWLINE, offset);
+    const at = this.#bytes().indexOf(NEWLINE, offset);
     return at < 0 ? this.length : at + 1;
   }
 
   copyInto(target: Uint8Array, targetOffset: number, offset: number, count: number): void {
-    const b = this.#buf;
+    const b = this.#bytes();
     if (count <= 16) {
       for (let i = 0; i < count; i++) target[targetOffset + i] = b[offset + i]!;
     } else {
@@ -184,15 +188,15 @@ class WholeRegion extends Region {
   }
 
   copyIn(offset: number, src: Uint8Array): void {
-    if (lengthOf(src) !== 0) this.#buf.set(src, offset);
+    if (lengthOf(src) !== 0) this.#bytes().set(src, offset);
   }
 
   move(dest: number, src: number, count: number): void {
-    this.#buf.copyWithin(dest, src, src + count);
+    this.#bytes().copyWithin(dest, src, src + count);
   }
 
   find(needle: Uint8Array, start: number, end: number, last: boolean): number {
-    const b = this.#buf;
+    const b = this.#bytes();
     // A one-byte needle is a memchr; an unbounded forward search needs no subarray.
     const value = needle.length === 1 ? needle[0]! : needle;
     if (!last && end === this.length) return b.indexOf(value, start);
@@ -210,18 +214,19 @@ class WholeRegion extends Region {
   }
 
   latin1(start: number, end: number): string {
-    return this.#buf.toString('latin1', start, end);
+    return this.#bytes().toString('latin1', start, end);
   }
 
   override gather(first: number, step: number, count: number): Buffer {
-    const b = this.#buf;
+    const b = this.#bytes();
     const out = Buffer.allocUnsafe(count);
     for (let i = 0, at = first; i < count; i++, at += step) out[i] = b[at]!;
     return out;
   }
 
   detach(): void {
-    native.detach(this.#buf.buffer as ArrayBuffer);
+    if (this.#buf !== null) native.detach(this.#buf.buffer as ArrayBuffer);
+    this.#buf = null;
     this.#view = null;
   }
 }
