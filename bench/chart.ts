@@ -41,12 +41,17 @@ function ticks(lo: number, hi: number, log: boolean, base: number): number[] {
   return out;
 }
 
-/** The axis range: whole decades on a log axis (a bit of room on a linear one). */
-function range(values: number[], log: boolean, zero: boolean): [number, number] {
+/**
+ * The axis range: whole decades on a log axis, or with `margin`, the points' own range widened
+ * by that factor at each end (a size axis: 4 KiB to 1 GiB, not 1 KiB to 4 GiB with empty ticks
+ * at both ends); a bit of room on a linear one.
+ */
+function range(values: number[], log: boolean, zero: boolean, margin?: number): [number, number] {
   const finite = values.filter((v) => Number.isFinite(v) && (!log || v > 0));
   if (finite.length === 0) return log ? [1, 10] : [0, 1];
   let lo = Math.min(...finite);
   let hi = Math.max(...finite);
+  if (log && margin !== undefined) return [lo / margin, hi === lo ? hi * margin * 10 : hi * margin];
   if (log) {
     lo = 10 ** Math.floor(Math.log10(lo));
     hi = 10 ** Math.ceil(Math.log10(hi));
@@ -68,7 +73,7 @@ export function lineChart(o: ChartOptions): string {
   const plotW = width - left - right;
   const plotH = height - top - bottom;
   const all = o.series.flatMap((s) => s.points);
-  const [x0, x1] = range(all.map((p) => p.x), o.xLog, true);
+  const [x0, x1] = range(all.map((p) => p.x), o.xLog, true, 1.6);
   const [y0, y1] = range(all.map((p) => p.y), o.yLog, true);
   const fx = (x: number) => left + (o.xLog ? Math.log(x / x0) / Math.log(x1 / x0) : (x - x0) / (x1 - x0)) * plotW;
   const fy = (y: number) => top + plotH - (o.yLog ? Math.log(y / y0) / Math.log(y1 / y0) : (y - y0) / (y1 - y0)) * plotH;

@@ -11,7 +11,7 @@
  * untimed warm-up (or prefaults its pages) before its timed loop.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -74,7 +74,9 @@ export interface CurveSeries {
   participant: FreshName;
   /** random_read: 'hot' or 'cold'; live_maps: 'trackfd: false' for maps that hold no dup() of the fd. */
   mode?: 'hot' | 'cold' | 'trackfd: false';
-  points: Array<{ x: number; ns: number; ops: number; check: number; y: number; resident?: number }>;
+  /** random_read, cold: `resident`, the share of the range in the page cache just before the job (0 is the goal);
+   *  `residentAfter`, just after it (how much of the range the job's reads brought in). */
+  points: Array<{ x: number; ns: number; ops: number; check: number; y: number; resident?: number; residentAfter?: number }>;
   stop?: { at: number; reason: string };
   error?: string;
 }
@@ -96,7 +98,7 @@ export interface CurvesReport {
   date: string;
   quick: boolean;
   runtime: RuntimeInfo & { label: string };
-  machine: Machine & { maxMapCount: number | null; openFilesHardLimit: string };
+  machine: Machine & { maxMapCount: number | null; openFilesHardLimit: string; readAheadKb: number | null };
   versions: Record<string, string>;
   skipped: Record<string, string>;
   dataFileBytes: number;
@@ -151,7 +153,7 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
     writeFile(file, dataBytes, () => block);
 
     const maxMapCount = readNumber('/proc/sys/vm/max_map_count');
-    const machine = { ...describeMachine(dir), maxMapCount, openFilesHardLimit: openFilesHard() };
+    const machine = { ...describeMachine(dir), maxMapCount, openFilesHardLimit: openFilesHard(), readAheadKb: readAheadKb(file) };
     const runtime = describeRuntime();
     // Every process starts with some maps of its own (a Node process: a few hundred to a few
     // thousand); leave room for them and for the runtime's growth.
@@ -191,7 +193,7 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
     };
     const perOp = (pt: { ns: number; ops: number }) => pt.ns / pt.ops;
 
-    await run('map_close_size', 'map + close against the map\'s size', 'map size', 'time per map + close (ns)', {
+    await run('map_close_size', 'map + close against the map\'s size', 'map size', 'time per map + close', {
       memmap: '`new Mmap(fd, size, { access: ACCESS_READ }).close()`',
       CPython: '`mmap.mmap(fd, size, access=ACCESS_READ).close()`',
       fs: '`fs.readSync(fd, buffer, 0, size, 0)` into one preallocated Buffer: the cost of getting the same bytes without a map',
@@ -205,7 +207,7 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
       }
     });
 
-    await run('live_maps', 'creating a map against the number of maps alive', 'maps alive', 'mean time per creation since the previous point (ns)', {
+    await run('live_maps', 'creating a map against the number of maps alive', 'maps alive', 'mean time per creation since the previous point', {
       memmap: '`new Mmap(fd, 4096, { access: ACCESS_READ })`, all kept alive (each holds a dup() of the fd); dashed: with `trackfd: false` (no dup)',
       CPython: '`mmap.mmap(fd, 4096, access=ACCESS_READ)`, all kept alive (each holds a dup() of the fd); dashed: `trackfd=False` (3.13 and newer)',
       fs: '`fs.openSync(path, \'r\')`, all kept open (against the number of open files)',
@@ -232,7 +234,7 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
         `every process starts with its limit of open files raised to the hard limit (${machine.openFilesHardLimit})`);
     });
 
-    await run('random_read', 'random 64-byte reads against the file\'s size', 'file size (map length)', 'time per 64-byte read (ns)', {
+    await run('random_read', 'random 64-byte reads against the file\'s size', 'file size (map length)', 'time per 64-byte read', {
       memmap: '`mm.readInto(record, 0, 64, offset)` into one preallocated Buffer',
       CPython: '`m[a:a + 64]`',
       fs: '`fs.readSync(fd, record, 0, 64, offset)` into one preallocated Buffer',
@@ -256,7 +258,9 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
           const ops = Math.max(1, Math.min(p.coldOps, Math.floor(size / 4096 / 4)));
           const s = addSeries(c, who, await runFresh(cmd, 'random_read', { ...base, ops, warm: 0 }), perOp, 'cold');
           const last = s.points[s.points.length - 1];
+          const after = residentFraction(file, size);
           if (last && last.x === size && resident !== null) last.resident = resident;
+          if (last && last.x === size && after !== null) last.residentAfter = after;
         }
       }
       if (typeof peers.drop === 'string') c.notes.push(`no cold series: ${peers.drop}`);
@@ -266,10 +270,18 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
           `posix_fadvise(POSIX_FADV_DONTNEED) dropped the file from the page cache (${peers.drop.file}), in a fresh process ` +
           'whose map has no pages yet (what madvise(MADV_DONTNEED) would do to a map that had them). ' +
           'The share of the range still resident after the drop is in the JSON (`resident`).');
+        // A fault on a map reads ahead around the page (up to the device's read_ahead_kb), a
+        // 64-byte pread far less: how much of the range each cold job brought into the page cache.
+        const after = c.series.filter((s) => s.mode === 'cold').map((s) => `${seriesName(s)} ` +
+          s.points.map((pt) => `${bytesText(pt.x)} ${pt.residentAfter === undefined ? '?' : `${Math.round(pt.residentAfter * 100)}%`}`).join(', '));
+        if (after.length > 0) {
+          c.notes.push(`the share of the range in the page cache after each cold job (the device's read_ahead_kb: ` +
+            `${machine.readAheadKb ?? 'unknown'}): ${after.join('; ')}`);
+        }
       }
     });
 
-    await run('find', 'find() throughput against the map\'s size', 'map size', 'throughput (GB/s)', {
+    await run('find', 'find() throughput against the map\'s size', 'map size', 'throughput', {
       memmap: `\`mm.find('${NEEDLE}')\` (absent: scans the whole map)`,
       CPython: `\`m.find(b'${NEEDLE}')\``,
       fs: '`fs.readSync` in 1 MiB chunks + `Buffer.indexOf` (the chunks overlap by the needle\'s length less one)',
@@ -337,6 +349,26 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
     if (opts.quick) log('(a quick run: its figures are for checking the suite only)');
   } finally {
     cleanup();
+  }
+}
+
+/**
+ * The read-ahead of the block device that holds `file` (Linux: /sys/dev/block/MAJOR:MINOR, the
+ * disk's queue for a partition), or null. A fault on a file map reads around the page by up to
+ * this much, so it shapes the cold random-read points.
+ */
+function readAheadKb(file: string): number | null {
+  try {
+    const dev = statSync(file).dev;
+    const major = Math.floor(dev / 256) & 0xfff;
+    const minor = (dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00);
+    for (const q of ['queue', '../queue']) {
+      const n = readNumber(`/sys/dev/block/${major}:${minor}/${q}/read_ahead_kb`);
+      if (n !== null && Number.isFinite(n)) return n;
+    }
+    return readNumber(`/sys/class/bdi/${major}:${minor}/read_ahead_kb`);
+  } catch {
+    return null;
   }
 }
 
@@ -411,7 +443,8 @@ export function curvesMarkdown(r: CurvesReport, tag: string): string {
   const m = r.machine;
   const lines: string[] = [];
   lines.push(`# memmap cost curves on ${r.runtime.label}${r.quick ? ' (quick run: not figures)' : ''}`, '');
-  lines.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os} ${m.kernel}, data on ${m.filesystem || 'unknown fs'}; ` +
+  lines.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os} ${m.kernel}, data on ${m.filesystem || 'unknown fs'} ` +
+    `(read_ahead_kb ${m.readAheadKb ?? 'unknown'}); ` +
     `vm.max_map_count ${m.maxMapCount ?? 'unknown'}, open files hard limit ${m.openFilesHardLimit}; load average ` +
     `${m.loadAtStart.join(' ')} at the start${m.loadAtEnd ? `, ${m.loadAtEnd.join(' ')} at the end` : ''}.`);
   lines.push('', `Runtime: ${r.runtime.label} (\`${r.runtime.execPath}\`). Versions: ` +
