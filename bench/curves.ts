@@ -21,7 +21,7 @@ import { linesBlock, writeFile } from './data.js';
 import {
   bytesText, freshPeers, runFresh, sig, type FreshName, type FreshResult,
 } from './fresh.js';
-import { describeRuntime, root, runtimeLabel, runtimeTag, type RuntimeInfo } from './runtime.js';
+import { describeRuntime, root, runtimeLabel, runtimeTag, shownPath, type RuntimeInfo } from './runtime.js';
 import { describeMachine, type Machine } from './setup.js';
 
 const KiB = 1024;
@@ -267,7 +267,7 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
       else {
         c.notes.push(`hot: ${p.hotOps.toLocaleString('en-US')} reads after the range was read once, untimed. ` +
           `cold: up to ${p.coldOps.toLocaleString('en-US')} reads (at most one per 4 pages of the range) right after ` +
-          `posix_fadvise(POSIX_FADV_DONTNEED) dropped the file from the page cache (${peers.drop.file}), in a fresh process ` +
+          `posix_fadvise(POSIX_FADV_DONTNEED) dropped the file from the page cache (${shownPath(peers.drop.file)}), in a fresh process ` +
           'whose map has no pages yet (what madvise(MADV_DONTNEED) would do to a map that had them). ' +
           'The share of the range still resident after the drop is in the JSON (`resident`).');
         // A fault on a map reads ahead around the page (up to the device's read_ahead_kb), a

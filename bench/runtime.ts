@@ -5,8 +5,8 @@
  * path runs that binary as it is (for a machine with no network).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -24,6 +24,7 @@ export interface RuntimeInfo {
   name: string;
   version: string;
   v8: string;
+  /** The binary, as shownPath prints it. */
   execPath: string;
 }
 
@@ -32,7 +33,28 @@ export function describeRuntime(): RuntimeInfo {
   const version = kind === 'bun' ? g.Bun!.version : kind === 'deno' ? g.Deno!.version.deno : process.version.replace(/^v/, '');
   const v8 = kind === 'deno' ? g.Deno!.version.v8 : process.versions.v8 ?? '';
   const name = process.env.BENCH_RUNTIME_NAME || (kind === 'node' ? `node${version.split('.')[0]}` : kind);
-  return { kind, name, version, v8, execPath: process.execPath };
+  return { kind, name, version, v8, execPath: shownPath(process.execPath) };
+}
+
+/**
+ * A path as the results print it: relative to the checkout when it lies in it or in its
+ * `.runtimes/` (which may be a link to another checkout's), so that committed results do not
+ * carry one machine's folders; any other path as it is.
+ */
+export function shownPath(path: string): string {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const target = real(path);
+  for (const [base, prefix] of [[join(root, '.runtimes'), '.runtimes'], [root, '']] as const) {
+    const rel = relative(real(base), target);
+    if (rel && !rel.startsWith('..') && !rel.startsWith(sep)) return prefix ? `${prefix}/${rel}` : rel;
+  }
+  return path;
 }
 
 /** `node 24.22.3 (V8 12.4...)`: the runtime as the results print it. */
