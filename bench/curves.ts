@@ -22,7 +22,7 @@ import {
   bytesText, freshPeers, runFresh, sig, type FreshName, type FreshResult,
 } from './fresh.js';
 import { describeRuntime, root, runtimeLabel, runtimeTag, shownPath, type RuntimeInfo } from './runtime.js';
-import { describeMachine, type Machine } from './setup.js';
+import { describeMachine, machineLabel, type Machine } from './setup.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -428,7 +428,7 @@ export function curveSvg(r: CurvesReport, c: CurveResult): string {
   const m = r.machine;
   return lineChart({
     title: `${c.title}${r.quick ? ' (quick run: not figures)' : ''}`,
-    subtitle: `${r.date.slice(0, 10)}: ${m.cpus} × ${m.cpuModel}, ${m.os} ${m.kernel}, ${r.runtime.label}, CPython ${r.versions.CPython ?? 'not run'}`,
+    subtitle: `${r.date.slice(0, 10)}: ${machineLabel(m)}${m.cpus} × ${m.cpuModel}, ${m.os} ${m.kernel}, ${r.runtime.label}, CPython ${r.versions.CPython ?? 'not run'}`,
     xLabel: c.xLabel,
     yLabel: c.yLabel,
     xLog: c.id !== 'live_maps',
@@ -443,7 +443,7 @@ export function curvesMarkdown(r: CurvesReport, tag: string): string {
   const m = r.machine;
   const lines: string[] = [];
   lines.push(`# memmap cost curves on ${r.runtime.label}${r.quick ? ' (quick run: not figures)' : ''}`, '');
-  lines.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os} ${m.kernel}, data on ${m.filesystem || 'unknown fs'} ` +
+  lines.push(`Machine: ${machineLabel(m)}${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os} ${m.kernel}, data on ${m.filesystem || 'unknown fs'} ` +
     `(read_ahead_kb ${m.readAheadKb ?? 'unknown'}); ` +
     `vm.max_map_count ${m.maxMapCount ?? 'unknown'}, open files hard limit ${m.openFilesHardLimit}; load average ` +
     `${m.loadAtStart.join(' ')} at the start${m.loadAtEnd ? `, ${m.loadAtEnd.join(' ')} at the end` : ''}.`);

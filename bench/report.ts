@@ -3,7 +3,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { NOTES, PARTICIPANTS, TARGETS, type ParticipantName, type Sizes, type Unit } from './config.js';
-import type { Machine } from './setup.js';
+import { machineLabel, type Machine } from './setup.js';
 
 export interface RowResult {
   id: string;
@@ -158,7 +158,7 @@ export function markdown(report: Report): string {
   const m = report.machine;
   const lines: string[] = [];
   lines.push(`# memmap benchmark (${report.mode} run)`, '');
-  lines.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os} ${m.kernel}, ` +
+  lines.push(`Machine: ${machineLabel(m)}${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os} ${m.kernel}, ` +
     `${m.runtime}, data on ${m.filesystem || 'unknown fs'}; load average ${m.loadAtStart.join(' ')} at the start` +
     (m.loadAtEnd ? `, ${m.loadAtEnd.join(' ')} at the end` : '') + '.');
   lines.push('');

@@ -177,6 +177,8 @@ function firstLine(cmd: string, args: string[]): string {
 }
 
 export interface Machine {
+  /** What the person running the bench says of the machine (`BENCH_MACHINE`), e.g. that it is shared. */
+  label?: string;
   cpus: number;
   cpuModel: string;
   memoryGiB: number;
@@ -191,11 +193,17 @@ export interface Machine {
   loadAtEnd?: number[];
 }
 
+/** `BENCH_MACHINE`'s text and a colon, to go before the machine's figures in the results, or nothing. */
+export function machineLabel(m: Machine): string {
+  return m.label ? `${m.label}: ` : '';
+}
+
 export function describeMachine(dataDir: string): Machine {
   const list = cpus();
   const df = spawnSync('df', ['-T', dataDir], { encoding: 'utf8' });
   const fsType = df.status === 0 ? (String(df.stdout).trim().split('\n')[1] ?? '').split(/\s+/)[1] ?? '' : '';
   return {
+    ...(process.env.BENCH_MACHINE ? { label: process.env.BENCH_MACHINE } : {}),
     cpus: list.length,
     cpuModel: list[0]?.model ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),

@@ -12,7 +12,7 @@ import {
   freshPeers, median, ratioText, runFresh, sig, type FreshName,
 } from './fresh.js';
 import { describeRuntime, root, runtimeLabel, runtimeTag, type RuntimeInfo } from './runtime.js';
-import { describeMachine, type Machine } from './setup.js';
+import { describeMachine, machineLabel, type Machine } from './setup.js';
 
 const MiB = 1024 * 1024;
 
@@ -216,7 +216,7 @@ export function shortMarkdown(r: ShortReport): string {
   const m = r.machine;
   const lines: string[] = [];
   lines.push(`# memmap short-script figures on ${r.runtime.label}${r.quick ? ' (quick run: not figures)' : ''}`, '');
-  lines.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os} ${m.kernel}; load average ` +
+  lines.push(`Machine: ${machineLabel(m)}${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os} ${m.kernel}; load average ` +
     `${m.loadAtStart.join(' ')} at the start${m.loadAtEnd ? `, ${m.loadAtEnd.join(' ')} at the end` : ''}.`);
   lines.push('', `Runtime: ${r.runtime.label} (\`${r.runtime.execPath}\`). ` +
     `Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join('; ')}.`);
