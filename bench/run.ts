@@ -40,7 +40,7 @@ import {
 import { runCurves } from './curves.js';
 import { freshPeers } from './fresh.js';
 import { describeRuntime, resolveRuntime, runtimeLabel, runUnder } from './runtime.js';
-import { compileLimits, describeMachine, findPython, preparePeers } from './setup.js';
+import { compileLimits, describeMachine, findPython, peersFolder, preparePeers } from './setup.js';
 import { runShort } from './short.js';
 import { SkipRow, startWorker } from './workers.js';
 
@@ -143,7 +143,7 @@ async function fullBench(): Promise<void> {
   const outDir = process.env.BENCH_OUT || (quick || partial ? join(tmpdir(), 'memmap-bench-results') : join(benchDir, 'results'));
   if (!gc) log('note: run with node --expose-gc so collections happen between samples, not inside them');
 
-  const peers = preparePeers(join(benchDir, '.peers'), process.env.BENCH_NO_INSTALL !== '1', log);
+  const peers = preparePeers(join(benchDir, '.peers', peersFolder()), process.env.BENCH_NO_INSTALL !== '1', log);
   const skipped: Record<string, string> = { ...peers.skipped };
   const versions: Record<string, string> = { memmap: 'this tree', ...peers.versions };
 

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 
 import type { MmapIo } from './participants.js';
 import { describeRuntime, runtimeLabel } from './runtime.js';
@@ -37,6 +37,38 @@ function firstLineOf(text: string): string {
 
 function packageName(spec: string): string {
   return spec.slice(0, spec.lastIndexOf('@'));
+}
+
+/**
+ * The folder of bench/.peers for this runtime's addons: mmap-io and @riaskov/mmap-io are native
+ * addons built for one ABI (`node-v137` is Node 24's), so each runtime gets its own install.
+ */
+export function peersFolder(): string {
+  const g = globalThis as { Bun?: unknown; Deno?: unknown };
+  const kind = g.Bun ? 'bun' : g.Deno ? 'deno' : 'node';
+  return `${kind}-v${process.versions.modules ?? 'unknown'}`;
+}
+
+/**
+ * npm's environment for building the addons for the runtime that runs the bench, not for the
+ * Node that runs npm (under `--runtime node24`, /usr/bin/npm's Node may be 20): that runtime's
+ * folder first on PATH (npm, node-gyp and node-pre-gyp then run on it and build for its ABI),
+ * and its own headers as node-gyp's `nodedir` where it ships them (no download).
+ */
+function npmEnv(): NodeJS.ProcessEnv {
+  // The addons' own flags ask for an older C++ than the runtime's headers need: C++17 for Node
+  // 20 and 22's, C++20 for Node 24's and later (V8's headers fail to compile as C++17).
+  const major = Number(process.versions.node?.split('.')[0] ?? 0);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CXXFLAGS: `${process.env.CXXFLAGS ?? ''} -std=${major >= 23 ? 'c++20' : 'c++17'}`.trim(),
+  };
+  const g = globalThis as { Bun?: unknown; Deno?: unknown };
+  if (g.Bun || g.Deno) return env;
+  env.PATH = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
+  const prefix = dirname(dirname(process.execPath));
+  if (existsSync(join(prefix, 'include', 'node', 'node_version.h'))) env.npm_config_nodedir = prefix;
+  return env;
 }
 
 /** Loads each peer, installing it first into `peersDir` when it is missing (unless `install` is
@@ -73,8 +105,7 @@ export function preparePeers(peersDir: string, install: boolean, log: (line: str
       '--loglevel=error', ...specs], {
       encoding: 'utf8',
       timeout: 600_000,
-      // mmap-io's C++ needs C++17 to compile against Node 20's headers.
-      env: { ...process.env, CXXFLAGS: `${process.env.CXXFLAGS ?? ''} -std=c++17`.trim() },
+      env: npmEnv(),
     });
     return r.status === 0 ? null : `npm install failed: ${lastLines(String(r.stderr ?? '') + String(r.error ?? ''))}`;
   };
