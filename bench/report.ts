@@ -248,12 +248,16 @@ export function svgChart(report: Report): string {
       const x0 = x(1);
       const x1 = x(r);
       parts.push(`<rect x="${Math.min(x0, x1).toFixed(1)}" y="${yy}" width="${Math.max(1, Math.abs(x1 - x0)).toFixed(1)}" height="${bar}" fill="${COLORS[p] ?? '#666'}"><title>${esc(`${row.id} vs ${p}: ${round(r)}×`)}</title></rect>`);
-      parts.push(`<text x="${(Math.max(x0, x1) + 4).toFixed(1)}" y="${yy + bar - 1}" font-size="9" fill="#333">${esc(round(r))}×</text>`);
       const t = targets.get(`${row.id}|${p}`);
+      // The figure goes right of the bar, and of the target's tick where the tick is past the
+      // bar's end (or just short of it), so the tick never strikes through the text.
+      let textX = Math.max(x0, x1) + 4;
       if (t !== undefined) {
         const tx = x(t);
         parts.push(`<path d="M${tx.toFixed(1)} ${yy - 1} v${bar + 2}" stroke="#000" stroke-width="2"><title>target ${esc(String(t))}×</title></path>`);
+        if (tx + 3 > textX - 4 && tx - 30 < textX) textX = tx + 4;
       }
+      parts.push(`<text x="${textX.toFixed(1)}" y="${yy + bar - 1}" font-size="9" fill="#333">${esc(round(r))}×</text>`);
     });
     y += h;
   }
@@ -273,7 +277,7 @@ export function svgChart(report: Report): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + plotW + right}" height="${height}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="10" y="20" font-size="14" font-weight="bold">${esc(`memmap's speed ÷ each peer's (log scale; right of 1× = memmap faster; black ticks = targets)`)}</text>`,
-    `<text x="10" y="36" font-size="11" fill="#555">${esc(`${report.mode} run ${report.date.slice(0, 10)}: ${m.cpus} × ${m.cpuModel}, Linux ${m.kernel}, ${m.runtime}; medians of ${report.sizes.rounds} rounds`)}</text>`,
+    `<text x="10" y="36" font-size="11" fill="#555">${esc(`${report.mode} run ${report.date.slice(0, 10)}: ${machineLabel(m)}${m.cpus} × ${m.cpuModel}, Linux ${m.kernel}, ${m.runtime}; medians of ${report.sizes.rounds} rounds`)}</text>`,
     ...legend,
     ...grid,
     ...parts,
