@@ -42,8 +42,9 @@ const FAULTED = 2;
 type State = typeof OPEN | typeof CLOSED | typeof FAULTED;
 /** A fault mark the counter never matches: it counts up from 0, so it would take 2^32 faults. */
 const NO_MARK = -1;
+/** What `#bytes` holds until the region has a Buffer over the whole map. */
+const NO_BYTES = new Uint8Array(0);
 
-const NEWLINE = Buffer.of(0x0a);
 const NAME_PREFIX = 'memmap:';
 const MAX_NAME_BYTES = 66; // CPython's limit, so names that work there work here
 
@@ -100,6 +101,11 @@ const mapOut = new Float64Array(4);
 export class Mmap implements Iterable<number>, Disposable {
   /** The mapped memory; null once closed (or if mapping failed). */
   #region: Region | null = null;
+  /** The region's own Buffer over the whole map once it has made one (`Region.wholeBytes`),
+   * else an empty one (before the first byte access, for a windowed map, after close or
+   * resize). get/set/readByte/writeByte index it directly, one load from the map's bytes, and
+   * ask the region when the index falls outside it. Never leaves this object. */
+  #bytes: Uint8Array = NO_BYTES;
   #state: State = CLOSED;
   /** The fault counter when this map last checked it (a change means some map faulted since),
    * or NO_MARK once the map is closed or faulted: then the guards' one compare fails too. */
@@ -295,6 +301,7 @@ export class Mmap implements Iterable<number>, Disposable {
     this.#cancelWaits(region.handle);
     region.detach();
     this.#region = null;
+    this.#bytes = NO_BYTES;
     this.#state = CLOSED;
     this.#faultMark = NO_MARK;
     this.#hasFd = false;
@@ -368,8 +375,18 @@ export class Mmap implements Iterable<number>, Disposable {
   /** Returns the byte at index `i` (negative counts from the end): Python's `m[i]`. */
   get(index: number): number {
     Mmap.#enter(this, 'get');
+    // A typed array read is undefined for anything but an integer index inside it: negative
+    // indices, the region's first access, windowed maps and bad arguments take the slow path.
+    const value = typeof index === 'number' ? this.#bytes[index] : undefined;
+    if (value === undefined) return this.#getSlowly(index);
+    this.#checkFaults('get');
+    return value;
+  }
+
+  #getSlowly(index: unknown): number {
     const region = this.#region!;
     const value = region.byteAt(itemIndex(index, region.length, 'mmap indices must be integers', 'get'));
+    this.#bytes = region.wholeBytes();
     this.#checkFaults('get');
     return value;
   }
@@ -386,7 +403,13 @@ export class Mmap implements Iterable<number>, Disposable {
     if (value < 0 || value > 255) {
       throw rangeError('ERR_OUT_OF_RANGE', 'mmap item value must be in range(0, 256)', this.set);
     }
-    region.setByteAt(i, value);
+    const bytes = this.#bytes;
+    if (i < bytes.length) {
+      bytes[i] = value;
+    } else {
+      region.setByteAt(i, value);
+      this.#bytes = region.wholeBytes();
+    }
     this.#checkFaults('set');
   }
 
@@ -457,10 +480,10 @@ export class Mmap implements Iterable<number>, Disposable {
     // The receiver is checked now, not at the first step: a generator would read this.length
     // from whatever `this` is (a revoked Proxy throws a TypeError with no code).
     Mmap.#requireMmap(this, 'Symbol.iterator', Mmap.prototype[Symbol.iterator]);
-    return this.#bytes();
+    return this.#eachByte();
   }
 
-  *#bytes(): IterableIterator<number> {
+  *#eachByte(): IterableIterator<number> {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }
 
@@ -484,10 +507,14 @@ export class Mmap implements Iterable<number>, Disposable {
   /** Returns the byte at the position and advances it by one. */
   readByte(): number {
     Mmap.#enter(this, 'readByte');
-    const region = this.#region!;
     const pos = this.#pos;
-    if (pos >= region.length) throw rangeError('ERR_OUT_OF_RANGE', 'read byte out of range', this.readByte);
-    const value = region.byteAt(pos);
+    let value = this.#bytes[pos];
+    if (value === undefined) {
+      const region = this.#region!;
+      if (pos >= region.length) throw rangeError('ERR_OUT_OF_RANGE', 'read byte out of range', this.readByte);
+      value = region.byteAt(pos);
+      this.#bytes = region.wholeBytes();
+    }
     this.#checkFaults('readByte');
     this.#pos = pos + 1;
     return value;
@@ -556,7 +583,7 @@ export class Mmap implements Iterable<number>, Disposable {
       const region = this.#region!;
       const e = Math.min(end, region.length); // a resize() between steps ends the range there
       if (at >= e) return;
-      const nl = region.find(NEWLINE, at, e, false);
+      const nl = region.lineBreak(at, e);
       const stop = nl < 0 ? e : nl;
       const line = region.view(at, stop - at, Mmap.prototype.lines);
       at = stop === e ? e : stop + 1;
@@ -592,10 +619,16 @@ export class Mmap implements Iterable<number>, Disposable {
     if (byte > 255) throw rangeError('ERR_OUT_OF_RANGE', 'unsigned byte integer is greater than maximum', this.writeByte);
     if (byte < 0) throw rangeError('ERR_OUT_OF_RANGE', 'unsigned byte integer is less than minimum', this.writeByte);
     if (this.#readonly) throw readonlyError(this.writeByte);
-    const region = this.#region!;
     const pos = this.#pos;
-    if (pos >= region.length) throw rangeError('ERR_OUT_OF_RANGE', 'write byte out of range', this.writeByte);
-    region.setByteAt(pos, byte);
+    const bytes = this.#bytes;
+    if (pos < bytes.length) {
+      bytes[pos] = byte;
+    } else {
+      const region = this.#region!;
+      if (pos >= region.length) throw rangeError('ERR_OUT_OF_RANGE', 'write byte out of range', this.writeByte);
+      region.setByteAt(pos, byte);
+      this.#bytes = region.wholeBytes();
+    }
     this.#checkFaults('writeByte');
     this.#pos = pos + 1;
   }
@@ -791,6 +824,7 @@ export class Mmap implements Iterable<number>, Disposable {
       throw systemError(error, this.resize);
     } finally {
       this.#region = regionOf(handle, resized ? size : length); // the old one's Buffers are detached
+      this.#bytes = NO_BYTES;
     }
   }
 
