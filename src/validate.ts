@@ -8,16 +8,21 @@ import { argTypeError, rangeError, describe } from './errors.js';
 /** Any integer a JS number holds exactly (|n| <= 2^53 - 1); -0 counts as 0. */
 export function validateInteger(value: unknown, name: string, from: Function,
   min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+  // The passing case alone, so that hot callers (readInto, view, read) get it inlined.
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) {
+    return value === 0 ? 0 : value;
+  }
+  throw integerError(value, name, from, min, max);
+}
+
+function integerError(value: unknown, name: string, from: Function, min: number, max: number): Error {
   // A fraction, NaN or Infinity is a TypeError, as CPython's "'float' object cannot be
   // interpreted as an integer": the argument is not an integer at all.
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw argTypeError(name, typeof value === 'number' ? 'an integer' : 'of type number', value, from);
+    return argTypeError(name, typeof value === 'number' ? 'an integer' : 'of type number', value, from);
   }
-  if (value < min || value > max) {
-    throw rangeError('ERR_OUT_OF_RANGE',
-      `The value of "${name}" is out of range. It must be >= ${min} and <= ${max}. Received ${describe(value)}`, from);
-  }
-  return value === 0 ? 0 : value;
+  return rangeError('ERR_OUT_OF_RANGE',
+    `The value of "${name}" is out of range. It must be >= ${min} and <= ${max}. Received ${describe(value)}`, from);
 }
 
 /** Like validateInteger, with `undefined` (and `null`, Python's None) meaning the default. */
@@ -133,9 +138,16 @@ export function toBytes(value: unknown, name: string, from: Function): Uint8Arra
  * `setBytes` and index stores, which run none); other views get a Uint8Array over their bytes.
  */
 export function targetBytes(value: unknown, name: string, from: Function): Uint8Array {
+  // The common case alone (small enough to be inlined into readInto); the rest below.
   if (ArrayBuffer.isView(value)) {
     const proto = Object.getPrototypeOf(value);
     if (proto === Buffer.prototype || proto === Uint8Array.prototype) return value as Uint8Array;
+  }
+  return otherTargetBytes(value, name, from);
+}
+
+function otherTargetBytes(value: unknown, name: string, from: Function): Uint8Array {
+  if (ArrayBuffer.isView(value)) {
     let buffer: ArrayBufferLike, offset: number, length: number;
     if (typedArrayTag.call(value) !== undefined) {
       buffer = typedArrayBuffer.call(value) as ArrayBufferLike;
