@@ -12,16 +12,28 @@ const check = process.argv.includes('--check');
 const root = new URL('..', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
 
-const prettier = spawnSync(process.execPath, [
-  require.resolve('prettier/bin/prettier.cjs'), check ? '--check' : '--write', '--log-level', 'warn',
-  '**/*.{ts,mts,cts,js,mjs,cjs}',
-], { cwd: root, stdio: 'inherit' });
+const prettier = spawnSync(
+  process.execPath,
+  [
+    require.resolve('prettier/bin/prettier.cjs'),
+    check ? '--check' : '--write',
+    '--log-level',
+    'warn',
+    '**/*.{ts,mts,cts,js,mjs,cjs}',
+  ],
+  { cwd: root, stdio: 'inherit' },
+);
 let failed = prettier.status !== 0;
 
 const cFiles = ['native', join('test', 'fixtures')].flatMap((dir) =>
-  readdirSync(join(root, dir)).filter((f) => /\.[ch]$/.test(f)).map((f) => join(dir, f)));
-const clang = spawnSync('clang-format', check ? ['--dry-run', '-Werror', ...cFiles] : ['-i', ...cFiles],
-  { cwd: root, stdio: 'inherit' });
+  readdirSync(join(root, dir))
+    .filter((f) => /\.[ch]$/.test(f))
+    .map((f) => join(dir, f)),
+);
+const clang = spawnSync('clang-format', check ? ['--dry-run', '-Werror', ...cFiles] : ['-i', ...cFiles], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (clang.error) {
   console.log(`clang-format not found: ${cFiles.length} C files not ${check ? 'checked' : 'formatted'}`);
 } else if (clang.status !== 0) {

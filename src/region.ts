@@ -226,7 +226,8 @@ class WholeRegion extends Region {
     // Made again if a caller detached it (transfer() where the runtime allows it); the map is
     // never empty, so length 0 means detached.
     let v = this.#view;
-    if (v === null || v.byteLength === 0) v = this.#view = publicBuffer(this.handle, 0, this.length).buffer as ArrayBuffer;
+    if (v === null || v.byteLength === 0)
+      v = this.#view = publicBuffer(this.handle, 0, this.length).buffer as ArrayBuffer;
     return bufferOver(v, offset, length);
   }
 
@@ -318,7 +319,11 @@ class WindowedRegion extends Region {
   copyOut(offset: number, length: number, from: Function): Buffer {
     if (length === 0) return Buffer.alloc(0);
     if (length > bufferConstants.MAX_LENGTH) {
-      throw rangeError('ERR_OUT_OF_RANGE', `Cannot read ${length} bytes into one Buffer (the limit is ${bufferConstants.MAX_LENGTH})`, from);
+      throw rangeError(
+        'ERR_OUT_OF_RANGE',
+        `Cannot read ${length} bytes into one Buffer (the limit is ${bufferConstants.MAX_LENGTH})`,
+        from,
+      );
     }
     const out = Buffer.allocUnsafe(length);
     this.#pieces(offset, length, (b, at, mapOffset, n) => out.set(b.subarray(at, at + n), mapOffset - offset));
@@ -337,7 +342,9 @@ class WindowedRegion extends Region {
     if (lengthOf(src) === 0) return;
     src = ownView(src);
     if (this.#viewBuffers.has(src.buffer)) src = copyBytes(src); // a copy, so the windows can be written in any order
-    this.#pieces(offset, src.length, (b, at, mapOffset, n) => b.set(src.subarray(mapOffset - offset, mapOffset - offset + n), at));
+    this.#pieces(offset, src.length, (b, at, mapOffset, n) =>
+      b.set(src.subarray(mapOffset - offset, mapOffset - offset + n), at),
+    );
   }
 
   /** Pieces small enough that source and destination share a window when they overlap, copied
@@ -412,7 +419,9 @@ class WindowedRegion extends Region {
 
   latin1(start: number, end: number): string {
     let text = '';
-    this.#pieces(start, end - start, (b, at, _mapOffset, n) => { text += b.toString('latin1', at, at + n); });
+    this.#pieces(start, end - start, (b, at, _mapOffset, n) => {
+      text += b.toString('latin1', at, at + n);
+    });
     return text;
   }
 
