@@ -35,6 +35,7 @@ import {
   systemError,
   typeError,
 } from './errors.js';
+import { copyOf } from './pool.js';
 import { mapArguments, openArguments, type MmapOptions, type OpenOptions } from './options.js';
 import { regionOf, type Region } from './region.js';
 import {
@@ -60,8 +61,9 @@ const FAULTED = 2;
 type State = typeof OPEN | typeof CLOSED | typeof FAULTED;
 /** A fault mark the counter never matches: it counts up from 0, so it would take 2^32 faults. */
 const NO_MARK = -1;
+const NEWLINE = 0x0a;
 /** What `#bytes` holds until the region has a Buffer over the whole map. */
-const NO_BYTES = new Uint8Array(0);
+const NO_BYTES = Buffer.alloc(0);
 
 const NAME_PREFIX = 'memmap:';
 const MAX_NAME_BYTES = 66; // CPython's limit, so names that work there work here
@@ -144,7 +146,7 @@ export class Mmap implements Iterable<number>, Disposable {
    * else an empty one (before the first byte access, for a windowed map, after close or
    * resize). get/set/readByte/writeByte index it directly, one load from the map's bytes, and
    * ask the region when the index falls outside it. Never leaves this object. */
-  #bytes: Uint8Array = NO_BYTES;
+  #bytes: Buffer = NO_BYTES;
   #state: State = CLOSED;
   /** The fault counter when this map last checked it (a change means some map faulted since),
    * or NO_MARK once the map is closed or faulted: then the guards' one compare fails too. */
@@ -587,12 +589,23 @@ export class Mmap implements Iterable<number>, Disposable {
   /** Reads from the position up to and including the next `\n` (or to the end). */
   readLine(): Buffer {
     Mmap.#enter(this, 'readLine');
-    const region = this.#region!;
     const pos = this.#pos;
-    const length = region.length;
-    if (pos >= length) return Buffer.alloc(0);
-    const end = region.lineEnd(pos);
-    const out = region.copyOut(pos, end - pos, Mmap.prototype.readLine);
+    const bytes = this.#bytes;
+    let out: Buffer;
+    let end: number;
+    if (pos < bytes.length) {
+      // The whole-map Buffer at hand: one memchr and one copy, with no call into the region
+      // (a call chain that deep is not inlined, and costs about 10% per line).
+      const at = bytes.indexOf(NEWLINE, pos);
+      end = at < 0 ? bytes.length : at + 1;
+      out = copyOf(bytes.buffer, pos, end - pos);
+    } else {
+      const region = this.#region!;
+      if (pos >= region.length) return Buffer.alloc(0);
+      end = region.lineEnd(pos);
+      out = region.copyOut(pos, end - pos, Mmap.prototype.readLine);
+      this.#bytes = region.wholeBytes();
+    }
     this.#checkFaults('readLine');
     this.#pos = end;
     return out;

@@ -40,7 +40,7 @@ export const SAFE_LIMIT = Math.min(bufferConstants.MAX_LENGTH, 2 ** 32 - 2 ** 16
 
 const NEWLINE = 0x0a;
 const NEWLINE_BYTES = Buffer.of(NEWLINE);
-const NO_BYTES = new Uint8Array(0);
+const NO_BYTES = Buffer.alloc(0);
 
 /** Maps longer than this are windowed; a test hook may lower it to exercise the windows. */
 let windowLimit = SAFE_LIMIT;
@@ -103,9 +103,9 @@ export abstract class Region {
 
   abstract byteAt(i: number): number;
   /** The internal Buffer over the whole map, if the region has made one (a whole-map region
-   * after its first byte access), else an empty Uint8Array. For Mmap's per-byte fast path:
+   * after its first byte access), else an empty Buffer. For Mmap's per-byte fast path:
    * it must never leave Mmap, and it is detached with the region. */
-  abstract wholeBytes(): Uint8Array;
+  abstract wholeBytes(): Buffer;
   abstract setByteAt(i: number, value: number): void;
   /** A new Buffer holding a copy of [offset, offset + length). */
   abstract copyOut(offset: number, length: number, from: Function): Buffer;
@@ -174,7 +174,7 @@ class WholeRegion extends Region {
     return this.#bytes()[i]!;
   }
 
-  wholeBytes(): Uint8Array {
+  wholeBytes(): Buffer {
     return this.#buf ?? NO_BYTES;
   }
 
@@ -302,7 +302,7 @@ class WindowedRegion extends Region {
     }
   }
 
-  wholeBytes(): Uint8Array {
+  wholeBytes(): Buffer {
     return NO_BYTES; // no Buffer covers the whole map: every byte goes through its window
   }
 
