@@ -140,14 +140,7 @@ int mm_copy_locks(void *old_addr, uint64_t old_length, void *new_addr, uint64_t 
 /* No kcmp: the same device and inode is the closest macOS can tell (the same file, perhaps
  * through another open file description). */
 int mm_same_file(int a, int b, int *same) {
-  struct stat sa, sb;
-  if (fstat(a, &sa) != 0) return errno;
-  if (fstat(b, &sb) != 0) {
-    *same = 0;
-    return 0;
-  }
-  *same = sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-  return 0;
+  return mm_same_inode(a, b, same);
 }
 
 /* XNU has no documented per-process limit on the number of mappings (Linux's
@@ -293,15 +286,10 @@ const mm_constant mm_constants[] = {
 };
 
 int mm_advice_allowed(int advice) {
+  if (mm_posix_advice_allowed(advice)) return 1;
   switch (advice) {
-  /* madvise(2) on macOS: hints about reading ahead and keeping pages, and MADV_DONTNEED,
-   * MADV_FREE (the contents may become zeros, the range stays valid) and
-   * MADV_ZERO_WIRED_PAGES (zero wired pages when the range is unmapped). */
-  case MADV_NORMAL:
-  case MADV_RANDOM:
-  case MADV_SEQUENTIAL:
-  case MADV_WILLNEED:
-  case MADV_DONTNEED:
+  /* madvise(2) on macOS, beyond POSIX's: MADV_FREE (the contents may become zeros, the range
+   * stays valid) and MADV_ZERO_WIRED_PAGES (zero wired pages when the range is unmapped). */
   case MADV_FREE:
   case MADV_ZERO_WIRED_PAGES:
   /* Not in the man page, but exported by CPython on macOS and used by its malloc: mark

@@ -153,14 +153,7 @@ int mm_same_file(int a, int b, int *same) {
   }
   /* ENOSYS or EPERM (a kernel without kcmp, or a sandbox that forbids it): compare inodes. */
 #endif
-  struct stat sa, sb;
-  if (fstat(a, &sa) != 0) return errno;
-  if (fstat(b, &sb) != 0) {
-    *same = 0;
-    return 0;
-  }
-  *same = sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-  return 0;
+  return mm_same_inode(a, b, same);
 }
 
 int mm_map_limit(void) {
@@ -237,12 +230,8 @@ int mm_set_name(void *addr, uint64_t length, const char *name) {
 }
 
 int mm_advice_allowed(int advice) {
+  if (mm_posix_advice_allowed(advice)) return 1;
   switch (advice) {
-  case MADV_NORMAL:
-  case MADV_RANDOM:
-  case MADV_SEQUENTIAL:
-  case MADV_WILLNEED:
-  case MADV_DONTNEED:
   case MADV_REMOVE:
   case MADV_DONTFORK:
   case MADV_DOFORK:

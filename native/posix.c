@@ -264,3 +264,27 @@ int mm_remap_by_mapping(void *addr, uint64_t old_length, uint64_t new_length, in
 int mm_touch_pages(void *addr, uint64_t length) {
   return mm_read_each_page(addr, length, (uint64_t)mm_page_size());
 }
+
+int mm_same_inode(int a, int b, int *same) {
+  struct stat sa, sb;
+  if (fstat(a, &sa) != 0) return errno;
+  if (fstat(b, &sb) != 0) {
+    *same = 0;
+    return 0;
+  }
+  *same = sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  return 0;
+}
+
+int mm_posix_advice_allowed(int advice) {
+  switch (advice) {
+  case MADV_NORMAL:
+  case MADV_RANDOM:
+  case MADV_SEQUENTIAL:
+  case MADV_WILLNEED:
+  case MADV_DONTNEED:
+    return 1;
+  default:
+    return 0;
+  }
+}

@@ -42,6 +42,14 @@ void mm_prepare_file(int fd);
  * (macOS: F_FULLFSYNC, since its msync leaves data in the drive's cache); elsewhere nothing. */
 int mm_sync_file(int fd, int flags);
 
+/* Whether advice is one of POSIX's (posix_madvise's NORMAL, RANDOM, SEQUENTIAL, WILLNEED and
+ * DONTNEED): hints that never make a page fault. Each Unix's mm_advice_allowed adds its own. */
+int mm_posix_advice_allowed(int advice);
+
+/* mm_same_file by device and inode: whether a and b name the same file (perhaps through two
+ * open file descriptions). 0 or the errno of fstat(a); b closed counts as not the same. */
+int mm_same_inode(int a, int b, int *same);
+
 /*
  * The first entries of each POSIX platform's mm_constants: the names every POSIX system has
  * (and MAP_32BIT where it exists), with that system's values. MAP_FIXED is not
