@@ -662,7 +662,14 @@ export class Mmap implements Iterable<number>, Disposable {
       const region = this.#region!;
       const e = Math.min(end, region.length); // a resize() between steps ends the range there
       if (at >= e) return;
-      const nl = region.lineBreak(at, e);
+      const bytes = this.#bytes;
+      let nl: number;
+      if (e === bytes.length) {
+        nl = bytes.indexOf(NEWLINE, at); // the whole-map Buffer at hand: one memchr, no call chain
+      } else {
+        nl = region.lineBreak(at, e);
+        this.#bytes = region.wholeBytes();
+      }
       const stop = nl < 0 ? e : nl;
       const line = region.view(at, stop - at, Mmap.prototype.lines);
       at = stop === e ? e : stop + 1;
