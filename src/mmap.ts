@@ -657,8 +657,11 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   *#linesFrom(at: number, end: number): IterableIterator<Buffer> {
+    // Errors of a later step take this generator as their stack anchor: lines() itself is no
+    // longer running then, and anchoring to it would leave the stack empty.
+    const step = this.#linesFrom;
     while (true) {
-      Mmap.#enter(this, 'lines');
+      if (faultCounter[0] !== this.#faultMark) this.#requireUsable(step);
       const region = this.#region!;
       const e = Math.min(end, region.length); // a resize() between steps ends the range there
       if (at >= e) return;
@@ -673,7 +676,7 @@ export class Mmap implements Iterable<number>, Disposable {
       const stop = nl < 0 ? e : nl;
       const line = region.view(at, stop - at, Mmap.prototype.lines);
       at = stop === e ? e : stop + 1;
-      this.#checkFaults('lines');
+      if (faultCounter[0] !== this.#faultMark) this.#requireUsable(step);
       yield line;
     }
   }
