@@ -164,7 +164,7 @@ export class Mmap implements Iterable<number>, Disposable {
   #private = false;
   #pendingFlushes = 0;
   /** waitAsync() calls in flight: each one's cancel flag and word offset (close() wakes them). */
-  #waits = new Map<Int32Array, number>();
+  #waits: Map<Int32Array, number> | null = null; // made by the first waitAsync(): most maps never wait
 
   /**
    * Maps `length` bytes of the file open as `fileno`, from `options.offset` (CPython's
@@ -903,7 +903,7 @@ export class Mmap implements Iterable<number>, Disposable {
     if (this.#pendingFlushes > 0) {
       throw stateError('ERR_MMAP_BUSY', "mmap can't resize while a flushAsync() is in flight", this.resize);
     }
-    if (this.#waits.size > 0) {
+    if (this.#waits !== null && this.#waits.size > 0) {
       throw stateError('ERR_MMAP_BUSY', "mmap can't resize while a waitAsync() is pending", this.resize);
     }
     if (!this.#trackfd) throw stateError('ERR_MMAP_TRACKFD', "mmap can't resize with trackfd=False.", this.resize);
@@ -1116,18 +1116,18 @@ export class Mmap implements Iterable<number>, Disposable {
       Mmap.#enter(this, 'waitAsync');
       const [o, value, ms] = this.#waitArgs(byteOffset, expected, timeoutMs, this.waitAsync);
       pending = native.waitAsync(this.#region!.handle, o, value, ms, cancel);
-      this.#waits.set(cancel, o);
+      (this.#waits ??= new Map()).set(cancel, o);
     } catch (error) {
       return Promise.reject(systemError(error, this.waitAsync));
     }
     return pending.then(
       (result) => {
-        this.#waits.delete(cancel);
+        this.#waits!.delete(cancel);
         if (result === 3) throw closedError(this.waitAsync);
         return WAIT_RESULTS[result]!;
       },
       (error: unknown) => {
-        this.#waits.delete(cancel);
+        this.#waits!.delete(cancel);
         throw systemError(error, this.waitAsync);
       },
     );
@@ -1195,6 +1195,7 @@ export class Mmap implements Iterable<number>, Disposable {
 
   /** close(): wakes this map's pending waitAsync() calls, which then reject as closed. */
   #cancelWaits(handle: Handle): void {
+    if (this.#waits === null) return;
     for (const [cancel, offset] of this.#waits) {
       Atomics.store(cancel, 0, 1);
       try {
