@@ -73,10 +73,20 @@ export function lineChart(o: ChartOptions): string {
   const plotW = width - left - right;
   const plotH = height - top - bottom;
   const all = o.series.flatMap((s) => s.points);
-  const [x0, x1] = range(all.map((p) => p.x), o.xLog, true, 1.6);
-  const [y0, y1] = range(all.map((p) => p.y), o.yLog, true);
+  const [x0, x1] = range(
+    all.map((p) => p.x),
+    o.xLog,
+    true,
+    1.6,
+  );
+  const [y0, y1] = range(
+    all.map((p) => p.y),
+    o.yLog,
+    true,
+  );
   const fx = (x: number) => left + (o.xLog ? Math.log(x / x0) / Math.log(x1 / x0) : (x - x0) / (x1 - x0)) * plotW;
-  const fy = (y: number) => top + plotH - (o.yLog ? Math.log(y / y0) / Math.log(y1 / y0) : (y - y0) / (y1 - y0)) * plotH;
+  const fy = (y: number) =>
+    top + plotH - (o.yLog ? Math.log(y / y0) / Math.log(y1 / y0) : (y - y0) / (y1 - y0)) * plotH;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">`);
   parts.push('<rect width="100%" height="100%" fill="#fff"/>');
@@ -87,25 +97,37 @@ export function lineChart(o: ChartOptions): string {
   for (const t of xTicks) {
     const x = fx(t).toFixed(1);
     parts.push(`<line x1="${x}" x2="${x}" y1="${top}" y2="${top + plotH}" stroke="#e4e4e4"/>`);
-    parts.push(`<text x="${x}" y="${top + plotH + 16}" text-anchor="middle" font-size="11">${esc(o.xFormat(t))}</text>`);
+    parts.push(
+      `<text x="${x}" y="${top + plotH + 16}" text-anchor="middle" font-size="11">${esc(o.xFormat(t))}</text>`,
+    );
   }
   for (const t of ticks(y0, y1, o.yLog, 10)) {
     const y = fy(t).toFixed(1);
     parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${y}" y2="${y}" stroke="#e4e4e4"/>`);
-    parts.push(`<text x="${left - 6}" y="${(fy(t) + 4).toFixed(1)}" text-anchor="end" font-size="11">${esc(o.yFormat(t))}</text>`);
+    parts.push(
+      `<text x="${left - 6}" y="${(fy(t) + 4).toFixed(1)}" text-anchor="end" font-size="11">${esc(o.yFormat(t))}</text>`,
+    );
   }
   parts.push(`<rect x="${left}" y="${top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`);
-  parts.push(`<text x="${left + plotW / 2}" y="${height - 16}" text-anchor="middle" font-size="12">${esc(o.xLabel)}${o.xLog ? ' (log scale)' : ''}</text>`);
-  parts.push(`<text transform="translate(18 ${top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(o.yLabel)}${o.yLog ? ' (log scale)' : ''}</text>`);
+  parts.push(
+    `<text x="${left + plotW / 2}" y="${height - 16}" text-anchor="middle" font-size="12">${esc(o.xLabel)}${o.xLog ? ' (log scale)' : ''}</text>`,
+  );
+  parts.push(
+    `<text transform="translate(18 ${top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(o.yLabel)}${o.yLog ? ' (log scale)' : ''}</text>`,
+  );
   o.series.forEach((s, i) => {
     const pts = s.points.filter((p) => Number.isFinite(p.y) && (!o.yLog || p.y > 0));
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     if (pts.length > 1) {
-      parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${pts.map((p) => `${fx(p.x).toFixed(1)},${fy(p.y).toFixed(1)}`).join(' ')}"/>`);
+      parts.push(
+        `<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${pts.map((p) => `${fx(p.x).toFixed(1)},${fy(p.y).toFixed(1)}`).join(' ')}"/>`,
+      );
     }
     for (const p of pts) {
-      parts.push(`<circle cx="${fx(p.x).toFixed(1)}" cy="${fy(p.y).toFixed(1)}" r="3" fill="${s.dashed ? '#fff' : s.color}" stroke="${s.color}" stroke-width="1.5">` +
-        `<title>${esc(`${s.name}: ${o.xFormat(p.x)} → ${o.yFormat(p.y)}`)}</title></circle>`);
+      parts.push(
+        `<circle cx="${fx(p.x).toFixed(1)}" cy="${fy(p.y).toFixed(1)}" r="3" fill="${s.dashed ? '#fff' : s.color}" stroke="${s.color}" stroke-width="1.5">` +
+          `<title>${esc(`${s.name}: ${o.xFormat(p.x)} → ${o.yFormat(p.y)}`)}</title></circle>`,
+      );
     }
     const ly = top + 8 + i * 20;
     const lx = left + plotW + 14;

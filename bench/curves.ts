@@ -18,9 +18,7 @@ import { join } from 'node:path';
 import { ACCESS_READ, Mmap } from '../src/index.js';
 import { lineChart, type Series } from './chart.js';
 import { linesBlock, writeFile } from './data.js';
-import {
-  bytesText, freshPeers, runFresh, sig, type FreshName, type FreshResult,
-} from './fresh.js';
+import { bytesText, freshPeers, runFresh, sig, type FreshName, type FreshResult } from './fresh.js';
 import { describeRuntime, root, runtimeLabel, runtimeTag, shownPath, type RuntimeInfo } from './runtime.js';
 import { describeMachine, machineLabel, type Machine } from './setup.js';
 
@@ -52,17 +50,29 @@ interface Plan {
 function plan(quick: boolean): Plan {
   if (quick) {
     return {
-      mapSizes: [4 * KiB, 64 * KiB, MiB, 16 * MiB, 64 * MiB], mapOps: 300, fsBudget: 64 * MiB,
+      mapSizes: [4 * KiB, 64 * KiB, MiB, 16 * MiB, 64 * MiB],
+      mapOps: 300,
+      fsBudget: 64 * MiB,
       livePoints: [500, 1000, 2000, 5000],
-      randomSizes: [16 * MiB, 64 * MiB], hotOps: 50_000, coldOps: 1000,
-      findSizes: [4 * KiB, 64 * KiB, MiB, 16 * MiB, 64 * MiB], findBudget: 64 * MiB, findMaxReps: 5000,
+      randomSizes: [16 * MiB, 64 * MiB],
+      hotOps: 50_000,
+      coldOps: 1000,
+      findSizes: [4 * KiB, 64 * KiB, MiB, 16 * MiB, 64 * MiB],
+      findBudget: 64 * MiB,
+      findMaxReps: 5000,
     };
   }
   return {
-    mapSizes: [4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, MiB, 4 * MiB, 16 * MiB, 64 * MiB, 256 * MiB, GiB], mapOps: 2000, fsBudget: 512 * MiB,
+    mapSizes: [4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, MiB, 4 * MiB, 16 * MiB, 64 * MiB, 256 * MiB, GiB],
+    mapOps: 2000,
+    fsBudget: 512 * MiB,
     livePoints: [500, 1000, 2000, 5000, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000],
-    randomSizes: [16 * MiB, 64 * MiB, 256 * MiB, GiB, 4 * GiB], hotOps: 200_000, coldOps: 5000,
-    findSizes: [4 * KiB, 64 * KiB, MiB, 16 * MiB, 256 * MiB, GiB], findBudget: GiB, findMaxReps: 100_000,
+    randomSizes: [16 * MiB, 64 * MiB, 256 * MiB, GiB, 4 * GiB],
+    hotOps: 200_000,
+    coldOps: 5000,
+    findSizes: [4 * KiB, 64 * KiB, MiB, 16 * MiB, 256 * MiB, GiB],
+    findBudget: GiB,
+    findMaxReps: 100_000,
   };
 }
 
@@ -76,7 +86,15 @@ export interface CurveSeries {
   mode?: 'hot' | 'cold' | 'trackfd: false';
   /** random_read, cold: `resident`, the share of the range in the page cache just before the job (0 is the goal);
    *  `residentAfter`, just after it (how much of the range the job's reads brought in). */
-  points: Array<{ x: number; ns: number; ops: number; check: number; y: number; resident?: number; residentAfter?: number }>;
+  points: Array<{
+    x: number;
+    ns: number;
+    ops: number;
+    check: number;
+    y: number;
+    resident?: number;
+    residentAfter?: number;
+  }>;
   stop?: { at: number; reason: string };
   error?: string;
 }
@@ -128,11 +146,15 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
   const p = plan(opts.quick);
   const dir = mkdtempSync(join(tmpdir(), 'memmap-curves-'));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
-  process.once('SIGINT', () => { cleanup(); process.exit(130); });
+  process.once('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
   try {
     const peers = freshPeers();
     const skipped: Record<string, string> = {};
-    for (const [name, c] of Object.entries(peers.command)) if (typeof c === 'string' && name !== 'runtime') skipped[name] = c;
+    for (const [name, c] of Object.entries(peers.command))
+      if (typeof c === 'string' && name !== 'runtime') skipped[name] = c;
     for (const [k, v] of Object.entries(skipped)) log(`skipped ${k}: ${v}`);
 
     // One data file of 80-byte lines for every curve; as large as the largest point that leaves
@@ -143,7 +165,10 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
     const fits = (n: number) => n <= free / 2;
     for (const key of ['mapSizes', 'randomSizes', 'findSizes'] as const) {
       const dropped = p[key].filter((n) => !fits(n));
-      if (dropped.length > 0) notes.push(`${key}: ${dropped.map(bytesText).join(', ')} left out (${bytesText(Math.floor(free / MiB) * MiB)} of disk free)`);
+      if (dropped.length > 0)
+        notes.push(
+          `${key}: ${dropped.map(bytesText).join(', ')} left out (${bytesText(Math.floor(free / MiB) * MiB)} of disk free)`,
+        );
       p[key] = p[key].filter(fits);
     }
     const dataBytes = Math.max(...p.mapSizes, ...p.randomSizes, ...p.findSizes);
@@ -153,20 +178,32 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
     writeFile(file, dataBytes, () => block);
 
     const maxMapCount = readNumber('/proc/sys/vm/max_map_count');
-    const machine = { ...describeMachine(dir), maxMapCount, openFilesHardLimit: openFilesHard(), readAheadKb: readAheadKb(file) };
+    const machine = {
+      ...describeMachine(dir),
+      maxMapCount,
+      openFilesHardLimit: openFilesHard(),
+      readAheadKb: readAheadKb(file),
+    };
     const runtime = describeRuntime();
     // Every process starts with some maps of its own (a Node process: a few hundred to a few
     // thousand); leave room for them and for the runtime's growth.
     if (maxMapCount !== null) {
       const room = maxMapCount - Math.max(4000, 2 * ownMaps());
       const cut = p.livePoints.filter((n) => n > room);
-      if (cut.length > 0) notes.push(`live maps: points ${cut.join(', ')} left out (vm.max_map_count is ${maxMapCount})`);
+      if (cut.length > 0)
+        notes.push(`live maps: points ${cut.join(', ')} left out (vm.max_map_count is ${maxMapCount})`);
       p.livePoints = p.livePoints.filter((n) => n <= room);
     }
 
     const curves: CurveResult[] = [];
-    const run = async (id: string, title: string, xLabel: string, yLabel: string, what: Record<string, string>,
-      body: (c: CurveResult) => Promise<void>) => {
+    const run = async (
+      id: string,
+      title: string,
+      xLabel: string,
+      yLabel: string,
+      what: Record<string, string>,
+      body: (c: CurveResult) => Promise<void>,
+    ) => {
       const t0 = Date.now();
       log(`${id} ...`);
       const c: CurveResult = { id, title, xLabel, yLabel, what, series: [], notes: [], seconds: 0 };
@@ -176,7 +213,13 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
       log(`${id}: ${c.seconds.toFixed(1)} s`);
     };
     const usable = (who: FreshName) => peers.command[who];
-    const addSeries = (c: CurveResult, who: FreshName, r: FreshResult, y: (pt: { x: number; ns: number; ops: number }) => number, mode?: CurveSeries['mode']) => {
+    const addSeries = (
+      c: CurveResult,
+      who: FreshName,
+      r: FreshResult,
+      y: (pt: { x: number; ns: number; ops: number }) => number,
+      mode?: CurveSeries['mode'],
+    ) => {
       let s = c.series.find((x) => x.participant === who && x.mode === mode);
       if (!s) {
         s = { participant: who, ...(mode ? { mode } : {}), points: [] };
@@ -193,109 +236,168 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
     };
     const perOp = (pt: { ns: number; ops: number }) => pt.ns / pt.ops;
 
-    await run('map_close_size', 'map + close against the map\'s size', 'map size', 'time per map + close', {
-      memmap: '`new Mmap(fd, size, { access: ACCESS_READ }).close()`',
-      CPython: '`mmap.mmap(fd, size, access=ACCESS_READ).close()`',
-      fs: '`fs.readSync(fd, buffer, 0, size, 0)` into one preallocated Buffer: the cost of getting the same bytes without a map',
-      C: '`mmap(PROT_READ, MAP_SHARED)` + `munmap`',
-    }, async (c) => {
-      for (const who of PARTS) {
-        const cmd = usable(who);
-        if (typeof cmd === 'string') continue;
-        const r = await runFresh(cmd, 'map_close_size', { file, sizes: p.mapSizes.join(','), ops: p.mapOps, fsBudget: p.fsBudget });
-        addSeries(c, who, r, perOp);
-      }
-    });
-
-    await run('live_maps', 'creating a map against the number of maps alive', 'maps alive', 'mean time per creation since the previous point', {
-      memmap: '`new Mmap(fd, 4096, { access: ACCESS_READ })`, all kept alive (each holds a dup() of the fd); dashed: with `trackfd: false` (no dup)',
-      CPython: '`mmap.mmap(fd, 4096, access=ACCESS_READ)`, all kept alive (each holds a dup() of the fd); dashed: `trackfd=False` (3.13 and newer)',
-      fs: '`fs.openSync(path, \'r\')`, all kept open (against the number of open files)',
-      C: '`mmap(4096, PROT_READ, MAP_SHARED)`, never unmapped',
-    }, async (c) => {
-      for (const who of PARTS) {
-        const cmd = usable(who);
-        if (typeof cmd === 'string') continue;
-        const cfg = { file, points: p.livePoints.join(',') };
-        const s = addSeries(c, who, await runFresh(cmd, 'live_maps', cfg, { raiseFiles: true }), perOp);
-        if (s.stop) c.notes.push(`${who} stopped at ${s.stop.at} live: ${s.stop.reason}`);
-        if (who !== 'memmap' && who !== 'CPython') continue;
-        // The same without a dup() per map: the map's own cost, not capped by the limit of open files.
-        const r = await runFresh(cmd, 'live_maps', { ...cfg, trackfd: 0 }, { raiseFiles: true });
-        if (r.skip !== null) {
-          c.notes.push(`${who} with trackfd false: ${r.skip}`);
-          continue;
-        }
-        const t = addSeries(c, who, r, perOp, 'trackfd: false');
-        if (t.stop) c.notes.push(`${who} (trackfd: false) stopped at ${t.stop.at} live: ${t.stop.reason}`);
-      }
-      c.notes.push('each point: the mean time of the creations since the previous point (from 0 for the first), after 500 ' +
-        'created and closed untimed; ' +
-        `every process starts with its limit of open files raised to the hard limit (${machine.openFilesHardLimit})`);
-    });
-
-    await run('random_read', 'random 64-byte reads against the file\'s size', 'file size (map length)', 'time per 64-byte read', {
-      memmap: '`mm.readInto(record, 0, 64, offset)` into one preallocated Buffer',
-      CPython: '`m[a:a + 64]`',
-      fs: '`fs.readSync(fd, record, 0, 64, offset)` into one preallocated Buffer',
-      C: '`memcpy` of 64 bytes from the map',
-    }, async (c) => {
-      for (const size of p.randomSizes) {
+    await run(
+      'map_close_size',
+      "map + close against the map's size",
+      'map size',
+      'time per map + close',
+      {
+        memmap: '`new Mmap(fd, size, { access: ACCESS_READ }).close()`',
+        CPython: '`mmap.mmap(fd, size, access=ACCESS_READ).close()`',
+        fs: '`fs.readSync(fd, buffer, 0, size, 0)` into one preallocated Buffer: the cost of getting the same bytes without a map',
+        C: '`mmap(PROT_READ, MAP_SHARED)` + `munmap`',
+      },
+      async (c) => {
         for (const who of PARTS) {
           const cmd = usable(who);
           if (typeof cmd === 'string') continue;
-          const base = { file, size, seed: 12345 };
-          // hot: the whole range read (or its pages touched) first, untimed
-          addSeries(c, who, await runFresh(cmd, 'random_read', { ...base, ops: p.hotOps, warm: 1 }), perOp, 'hot');
-          // cold: the file's pages dropped from the page cache just before a fresh process maps it
-          if (typeof peers.drop === 'string') continue;
-          const dropped = await runFresh(peers.drop, 'drop', { file });
-          if (dropped.ok === null) {
-            c.notes.push(`cold: could not drop the page cache: ${dropped.skip ?? dropped.error}`);
+          const r = await runFresh(cmd, 'map_close_size', {
+            file,
+            sizes: p.mapSizes.join(','),
+            ops: p.mapOps,
+            fsBudget: p.fsBudget,
+          });
+          addSeries(c, who, r, perOp);
+        }
+      },
+    );
+
+    await run(
+      'live_maps',
+      'creating a map against the number of maps alive',
+      'maps alive',
+      'mean time per creation since the previous point',
+      {
+        memmap:
+          '`new Mmap(fd, 4096, { access: ACCESS_READ })`, all kept alive (each holds a dup() of the fd); dashed: with `trackfd: false` (no dup)',
+        CPython:
+          '`mmap.mmap(fd, 4096, access=ACCESS_READ)`, all kept alive (each holds a dup() of the fd); dashed: `trackfd=False` (3.13 and newer)',
+        fs: "`fs.openSync(path, 'r')`, all kept open (against the number of open files)",
+        C: '`mmap(4096, PROT_READ, MAP_SHARED)`, never unmapped',
+      },
+      async (c) => {
+        for (const who of PARTS) {
+          const cmd = usable(who);
+          if (typeof cmd === 'string') continue;
+          const cfg = { file, points: p.livePoints.join(',') };
+          const s = addSeries(c, who, await runFresh(cmd, 'live_maps', cfg, { raiseFiles: true }), perOp);
+          if (s.stop) c.notes.push(`${who} stopped at ${s.stop.at} live: ${s.stop.reason}`);
+          if (who !== 'memmap' && who !== 'CPython') continue;
+          // The same without a dup() per map: the map's own cost, not capped by the limit of open files.
+          const r = await runFresh(cmd, 'live_maps', { ...cfg, trackfd: 0 }, { raiseFiles: true });
+          if (r.skip !== null) {
+            c.notes.push(`${who} with trackfd false: ${r.skip}`);
             continue;
           }
-          const resident = residentFraction(file, size);
-          const ops = Math.max(1, Math.min(p.coldOps, Math.floor(size / 4096 / 4)));
-          const s = addSeries(c, who, await runFresh(cmd, 'random_read', { ...base, ops, warm: 0 }), perOp, 'cold');
-          const last = s.points[s.points.length - 1];
-          const after = residentFraction(file, size);
-          if (last && last.x === size && resident !== null) last.resident = resident;
-          if (last && last.x === size && after !== null) last.residentAfter = after;
+          const t = addSeries(c, who, r, perOp, 'trackfd: false');
+          if (t.stop) c.notes.push(`${who} (trackfd: false) stopped at ${t.stop.at} live: ${t.stop.reason}`);
         }
-      }
-      if (typeof peers.drop === 'string') c.notes.push(`no cold series: ${peers.drop}`);
-      else {
-        c.notes.push(`hot: ${p.hotOps.toLocaleString('en-US')} reads after the range was read once, untimed. ` +
-          `cold: up to ${p.coldOps.toLocaleString('en-US')} reads (at most one per 4 pages of the range) right after ` +
-          `posix_fadvise(POSIX_FADV_DONTNEED) dropped the file from the page cache (${shownPath(peers.drop.file)}), in a fresh process ` +
-          'whose map has no pages yet (what madvise(MADV_DONTNEED) would do to a map that had them). ' +
-          'The share of the range still resident after the drop is in the JSON (`resident`).');
-        // A fault on a map reads ahead around the page (up to the device's read_ahead_kb), a
-        // 64-byte pread far less: how much of the range each cold job brought into the page cache.
-        const after = c.series.filter((s) => s.mode === 'cold').map((s) => `${seriesName(s)} ` +
-          s.points.map((pt) => `${bytesText(pt.x)} ${pt.residentAfter === undefined ? '?' : `${Math.round(pt.residentAfter * 100)}%`}`).join(', '));
-        if (after.length > 0) {
-          c.notes.push(`the share of the range in the page cache after each cold job (the device's read_ahead_kb: ` +
-            `${machine.readAheadKb ?? 'unknown'}): ${after.join('; ')}`);
-        }
-      }
-    });
+        c.notes.push(
+          'each point: the mean time of the creations since the previous point (from 0 for the first), after 500 ' +
+            'created and closed untimed; ' +
+            `every process starts with its limit of open files raised to the hard limit (${machine.openFilesHardLimit})`,
+        );
+      },
+    );
 
-    await run('find', 'find() throughput against the map\'s size', 'map size', 'throughput', {
-      memmap: `\`mm.find('${NEEDLE}')\` (absent: scans the whole map)`,
-      CPython: `\`m.find(b'${NEEDLE}')\``,
-      fs: '`fs.readSync` in 1 MiB chunks + `Buffer.indexOf` (the chunks overlap by the needle\'s length less one)',
-      C: '`memmem` over the map',
-    }, async (c) => {
-      for (const who of PARTS) {
-        const cmd = usable(who);
-        if (typeof cmd === 'string') continue;
-        const r = await runFresh(cmd, 'find', { file, sizes: p.findSizes.join(','), needle: NEEDLE, budget: p.findBudget, maxReps: p.findMaxReps });
-        addSeries(c, who, r, (pt) => (pt.x * pt.ops) / pt.ns);
-      }
-      c.notes.push('pages in the page cache and in the map\'s page tables before timing; each point repeats the find ' +
-        `until about ${bytesText(p.findBudget)} were scanned (3 to ${p.findMaxReps} times)`);
-    });
+    await run(
+      'random_read',
+      "random 64-byte reads against the file's size",
+      'file size (map length)',
+      'time per 64-byte read',
+      {
+        memmap: '`mm.readInto(record, 0, 64, offset)` into one preallocated Buffer',
+        CPython: '`m[a:a + 64]`',
+        fs: '`fs.readSync(fd, record, 0, 64, offset)` into one preallocated Buffer',
+        C: '`memcpy` of 64 bytes from the map',
+      },
+      async (c) => {
+        for (const size of p.randomSizes) {
+          for (const who of PARTS) {
+            const cmd = usable(who);
+            if (typeof cmd === 'string') continue;
+            const base = { file, size, seed: 12345 };
+            // hot: the whole range read (or its pages touched) first, untimed
+            addSeries(c, who, await runFresh(cmd, 'random_read', { ...base, ops: p.hotOps, warm: 1 }), perOp, 'hot');
+            // cold: the file's pages dropped from the page cache just before a fresh process maps it
+            if (typeof peers.drop === 'string') continue;
+            const dropped = await runFresh(peers.drop, 'drop', { file });
+            if (dropped.ok === null) {
+              c.notes.push(`cold: could not drop the page cache: ${dropped.skip ?? dropped.error}`);
+              continue;
+            }
+            const resident = residentFraction(file, size);
+            const ops = Math.max(1, Math.min(p.coldOps, Math.floor(size / 4096 / 4)));
+            const s = addSeries(c, who, await runFresh(cmd, 'random_read', { ...base, ops, warm: 0 }), perOp, 'cold');
+            const last = s.points[s.points.length - 1];
+            const after = residentFraction(file, size);
+            if (last && last.x === size && resident !== null) last.resident = resident;
+            if (last && last.x === size && after !== null) last.residentAfter = after;
+          }
+        }
+        if (typeof peers.drop === 'string') c.notes.push(`no cold series: ${peers.drop}`);
+        else {
+          c.notes.push(
+            `hot: ${p.hotOps.toLocaleString('en-US')} reads after the range was read once, untimed. ` +
+              `cold: up to ${p.coldOps.toLocaleString('en-US')} reads (at most one per 4 pages of the range) right after ` +
+              `posix_fadvise(POSIX_FADV_DONTNEED) dropped the file from the page cache (${shownPath(peers.drop.file)}), in a fresh process ` +
+              'whose map has no pages yet (what madvise(MADV_DONTNEED) would do to a map that had them). ' +
+              'The share of the range still resident after the drop is in the JSON (`resident`).',
+          );
+          // A fault on a map reads ahead around the page (up to the device's read_ahead_kb), a
+          // 64-byte pread far less: how much of the range each cold job brought into the page cache.
+          const after = c.series
+            .filter((s) => s.mode === 'cold')
+            .map(
+              (s) =>
+                `${seriesName(s)} ` +
+                s.points
+                  .map(
+                    (pt) =>
+                      `${bytesText(pt.x)} ${pt.residentAfter === undefined ? '?' : `${Math.round(pt.residentAfter * 100)}%`}`,
+                  )
+                  .join(', '),
+            );
+          if (after.length > 0) {
+            c.notes.push(
+              `the share of the range in the page cache after each cold job (the device's read_ahead_kb: ` +
+                `${machine.readAheadKb ?? 'unknown'}): ${after.join('; ')}`,
+            );
+          }
+        }
+      },
+    );
+
+    await run(
+      'find',
+      "find() throughput against the map's size",
+      'map size',
+      'throughput',
+      {
+        memmap: `\`mm.find('${NEEDLE}')\` (absent: scans the whole map)`,
+        CPython: `\`m.find(b'${NEEDLE}')\``,
+        fs: "`fs.readSync` in 1 MiB chunks + `Buffer.indexOf` (the chunks overlap by the needle's length less one)",
+        C: '`memmem` over the map',
+      },
+      async (c) => {
+        for (const who of PARTS) {
+          const cmd = usable(who);
+          if (typeof cmd === 'string') continue;
+          const r = await runFresh(cmd, 'find', {
+            file,
+            sizes: p.findSizes.join(','),
+            needle: NEEDLE,
+            budget: p.findBudget,
+            maxReps: p.findMaxReps,
+          });
+          addSeries(c, who, r, (pt) => (pt.x * pt.ops) / pt.ns);
+        }
+        c.notes.push(
+          "pages in the page cache and in the map's page tables before timing; each point repeats the find " +
+            `until about ${bytesText(p.findBudget)} were scanned (3 to ${p.findMaxReps} times)`,
+        );
+      },
+    );
 
     // The same work: every participant's check value at a point must agree (random_read: the
     // sum of the records' first bytes; find: -1).
@@ -312,7 +414,8 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
       }
       for (const [key, m] of byX) {
         const values = new Set(m.values());
-        if (values.size > 1) c.notes.push(`check mismatch at ${key.split('|')[0]}: ${[...m].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+        if (values.size > 1)
+          c.notes.push(`check mismatch at ${key.split('|')[0]}: ${[...m].map(([k, v]) => `${k} ${v}`).join(', ')}`);
       }
     }
 
@@ -330,7 +433,8 @@ export async function runCurves(opts: CurvesOptions): Promise<void> {
       curves,
     };
     if (notes.length > 0) curves[0]?.notes.unshift(...notes);
-    const outDir = opts.outDir ?? (opts.quick ? join(tmpdir(), 'memmap-bench-results') : join(root, 'bench', 'results'));
+    const outDir =
+      opts.outDir ?? (opts.quick ? join(tmpdir(), 'memmap-bench-results') : join(root, 'bench', 'results'));
     mkdirSync(outDir, { recursive: true });
     const tag = runtimeTag(runtime);
     const written: string[] = [];
@@ -419,12 +523,14 @@ function xText(c: CurveResult, x: number): string {
 }
 
 export function curveSvg(r: CurvesReport, c: CurveResult): string {
-  const series: Series[] = c.series.filter((s) => s.points.length > 0).map((s) => ({
-    name: seriesName(s),
-    color: COLORS[s.participant] ?? '#666',
-    dashed: s.mode === 'cold' || s.mode === 'trackfd: false',
-    points: s.points.map((pt) => ({ x: pt.x, y: pt.y })),
-  }));
+  const series: Series[] = c.series
+    .filter((s) => s.points.length > 0)
+    .map((s) => ({
+      name: seriesName(s),
+      color: COLORS[s.participant] ?? '#666',
+      dashed: s.mode === 'cold' || s.mode === 'trackfd: false',
+      points: s.points.map((pt) => ({ x: pt.x, y: pt.y })),
+    }));
   const m = r.machine;
   return lineChart({
     title: `${c.title}${r.quick ? ' (quick run: not figures)' : ''}`,
@@ -443,29 +549,47 @@ export function curvesMarkdown(r: CurvesReport, tag: string): string {
   const m = r.machine;
   const lines: string[] = [];
   lines.push(`# memmap cost curves on ${r.runtime.label}${r.quick ? ' (quick run: not figures)' : ''}`, '');
-  lines.push(`Machine: ${machineLabel(m)}${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os} ${m.kernel}, data on ${m.filesystem || 'unknown fs'} ` +
-    `(read_ahead_kb ${m.readAheadKb ?? 'unknown'}); ` +
-    `vm.max_map_count ${m.maxMapCount ?? 'unknown'}, open files hard limit ${m.openFilesHardLimit}; load average ` +
-    `${m.loadAtStart.join(' ')} at the start${m.loadAtEnd ? `, ${m.loadAtEnd.join(' ')} at the end` : ''}.`);
-  lines.push('', `Runtime: ${r.runtime.label} (\`${r.runtime.execPath}\`). Versions: ` +
-    `${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join('; ')}.`);
+  lines.push(
+    `Machine: ${machineLabel(m)}${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os} ${m.kernel}, data on ${m.filesystem || 'unknown fs'} ` +
+      `(read_ahead_kb ${m.readAheadKb ?? 'unknown'}); ` +
+      `vm.max_map_count ${m.maxMapCount ?? 'unknown'}, open files hard limit ${m.openFilesHardLimit}; load average ` +
+      `${m.loadAtStart.join(' ')} at the start${m.loadAtEnd ? `, ${m.loadAtEnd.join(' ')} at the end` : ''}.`,
+  );
+  lines.push(
+    '',
+    `Runtime: ${r.runtime.label} (\`${r.runtime.execPath}\`). Versions: ` +
+      `${Object.entries(r.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join('; ')}.`,
+  );
   const skipped = Object.entries(r.skipped);
   if (skipped.length > 0) lines.push('', `Skipped: ${skipped.map(([k, v]) => `**${k}** (${v})`).join('; ')}.`);
-  lines.push('', `Run: ${r.date}, ${r.durationSeconds.toFixed(0)} s in all, over one ${bytesText(r.dataFileBytes)} file of 80-byte lines. ` +
-    'Each participant runs each curve in a fresh process of its own; a point is a steady-state cost (after a short warm-up ' +
-    'or with the pages prefaulted), unlike the short-script mode.');
+  lines.push(
+    '',
+    `Run: ${r.date}, ${r.durationSeconds.toFixed(0)} s in all, over one ${bytesText(r.dataFileBytes)} file of 80-byte lines. ` +
+      'Each participant runs each curve in a fresh process of its own; a point is a steady-state cost (after a short warm-up ' +
+      'or with the pages prefaulted), unlike the short-script mode.',
+  );
   for (const c of r.curves) {
     lines.push('', `## ${c.title} (\`${c.id}\`, ${c.seconds.toFixed(0)} s)`, '');
     lines.push(`![${c.title}](curve-${c.id}-${tag}.svg)`, '');
     for (const [who, text] of Object.entries(c.what)) lines.push(`- **${who}**: ${text}`);
     const xs = [...new Set(c.series.flatMap((s) => s.points.map((pt) => pt.x)))].sort((a, b) => a - b);
     const cols = c.series.filter((s) => s.points.length > 0);
-    lines.push('', `| ${c.xLabel} | ${cols.map(seriesName).join(' | ')} |`, `|---:|${cols.map(() => '---:').join('|')}|`);
+    lines.push(
+      '',
+      `| ${c.xLabel} | ${cols.map(seriesName).join(' | ')} |`,
+      `|---:|${cols.map(() => '---:').join('|')}|`,
+    );
     for (const x of xs) {
-      lines.push(`| ${xText(c, x)} | ${cols.map((s) => {
-        const pt = s.points.find((q) => q.x === x);
-        return pt ? yText(c, pt.y) : '';
-      }).join(' | ')} |`);
+      lines.push(
+        `| ${xText(c, x)} | ${cols
+          .map((s) => {
+            const pt = s.points.find((q) => q.x === x);
+            return pt ? yText(c, pt.y) : '';
+          })
+          .join(' | ')} |`,
+      );
     }
     const problems = c.series.filter((s) => s.error).map((s) => `${seriesName(s)}: ${s.error}`);
     for (const n of [...c.notes, ...problems]) lines.push('', `Note: ${n}`);

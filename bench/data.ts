@@ -50,7 +50,9 @@ export function makeDataFiles(s: Sizes): DataFiles {
     write: join(dir, 'write.bin'),
     big: join(dir, 'big.txt'),
     small: join(dir, 'small.bin'),
-    flush: Object.fromEntries(FLUSHERS.map((name) => [name, join(dir, `flush-${name.replace(/[^a-z0-9]+/gi, '-')}.bin`)])),
+    flush: Object.fromEntries(
+      FLUSHERS.map((name) => [name, join(dir, `flush-${name.replace(/[^a-z0-9]+/gi, '-')}.bin`)]),
+    ),
   };
 
   const plain = Buffer.alloc(LINE * BLOCK_LINES, 'a'.repeat(LINE - 1) + '\n');

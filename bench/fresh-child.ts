@@ -33,7 +33,11 @@ export function recordOffsets(seed: number, count: number, size: number): Float6
   return offsets;
 }
 
-const numbers = (text: string) => text.split(',').filter((x) => x !== '').map(Number);
+const numbers = (text: string) =>
+  text
+    .split(',')
+    .filter((x) => x !== '')
+    .map(Number);
 
 type Job = (cfg: Record<string, string>) => void;
 

@@ -62,7 +62,11 @@ export function freshPeers(): FreshPeers {
   if ('error' in python) {
     command.CPython = python.error;
   } else {
-    command.CPython = { file: python.cmd, args: [...python.args, join(bench, 'peer_cpython_once.py')], env: python.env };
+    command.CPython = {
+      file: python.cmd,
+      args: [...python.args, join(bench, 'peer_cpython_once.py')],
+      env: python.env,
+    };
     versions.CPython = python.version;
   }
   const limits = compileLimits(join(bench, 'limits.c'));
@@ -73,9 +77,12 @@ export function freshPeers(): FreshPeers {
     versions.C = 'bench/limits.c (cc -O2)';
     if (limits.note) process.stderr.write(`note: ${limits.note}\n`);
   }
-  const drop: FreshPeers['drop'] = typeof command.C !== 'string' ? command.C
-    : typeof command.CPython !== 'string' ? command.CPython
-    : `neither the C program nor CPython runs (C: ${command.C}; CPython: ${command.CPython})`;
+  const drop: FreshPeers['drop'] =
+    typeof command.C !== 'string'
+      ? command.C
+      : typeof command.CPython !== 'string'
+        ? command.CPython
+        : `neither the C program nor CPython runs (C: ${command.C}; CPython: ${command.CPython})`;
   return { command, versions, drop };
 }
 
@@ -85,7 +92,9 @@ export function freshPeers(): FreshPeers {
  * program that holds many maps.
  */
 export function runFresh(
-  cmd: Command, row: string, cfg: Record<string, string | number>,
+  cmd: Command,
+  row: string,
+  cfg: Record<string, string | number>,
   options: { timeoutMs?: number; raiseFiles?: boolean } = {},
 ): Promise<FreshResult> {
   const args = [...cmd.args, row, ...Object.entries(cfg).map(([k, v]) => `${k}=${v}`)];
@@ -99,8 +108,12 @@ export function runFresh(
     const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: cmd.env ?? process.env });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
     const done = (code: number | null, signal: string | null, spawnError?: Error) => {
       clearTimeout(timer);
@@ -108,13 +121,20 @@ export function runFresh(
       for (const line of stdout.split('\n')) {
         const w = line.trim().split(' ');
         if (w[0] === 'ok') result.ok = { ns: Number(w[2]), check: Number(w[3]) };
-        else if (w[0] === 'point') result.points.push({ x: Number(w[1]), ns: Number(w[2]), ops: Number(w[3]), check: Number(w[4]) });
+        else if (w[0] === 'point')
+          result.points.push({ x: Number(w[1]), ns: Number(w[2]), ops: Number(w[3]), check: Number(w[4]) });
         else if (w[0] === 'stop') result.stop = { at: Number(w[1]), reason: w.slice(2).join(' ') };
         else if (w[0] === 'skip') result.skip = w.slice(2).join(' ');
       }
       if (spawnError || code !== 0) {
         const why = spawnError ? spawnError.message : `exit ${code ?? signal}`;
-        const tail = stderr.trim().split('\n').filter((l) => l.trim() !== '').slice(-3).join(' | ').slice(0, 400);
+        const tail = stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .slice(-3)
+          .join(' | ')
+          .slice(0, 400);
         result.error = `${why}${tail ? `: ${tail}` : ''}`;
       } else if (result.ok === null && result.points.length === 0 && result.stop === null && result.skip === null) {
         result.error = `no result (stdout: ${JSON.stringify(stdout.slice(0, 200))})`;

@@ -69,7 +69,9 @@ function prefault(buf: Uint8Array, write: boolean): number {
  * WebAssembly memory is mapped by pages.
  */
 export function alignedChunk(size: number, byte: number): Buffer {
-  const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly;
+  const wasm = (
+    globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }
+  ).WebAssembly;
   const memory = new wasm.Memory({ initial: Math.ceil(size / 65536) });
   return Buffer.from(memory.buffer, 0, size).fill(byte);
 }

@@ -36,7 +36,11 @@ for (let i = 0; i < ops.random; i++) {
   offsets[i] = ((x >>> 8) % records) * 64;
 }
 // page-aligned like every participant's write source (see alignedChunk in participants.ts)
-const chunk = new Uint8Array(new WebAssembly.Memory({ initial: Math.ceil(cfg.writeChunk / 65536) }).buffer, 0, cfg.writeChunk).fill(0x77);
+const chunk = new Uint8Array(
+  new WebAssembly.Memory({ initial: Math.ceil(cfg.writeChunk / 65536) }).buffer,
+  0,
+  cfg.writeChunk,
+).fill(0x77);
 
 function countNewlines(buf) {
   let n = 0;

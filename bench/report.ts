@@ -109,14 +109,27 @@ export function evaluateTargets(rows: RowResult[], flushAsync: FlushAsyncResult 
   for (const t of strictest.values()) {
     if (t.peer === 'self') {
       const ms = flushAsync ? flushAsync.medianBlockedMs : null;
-      out.push({ row: t.row, peer: 'memmap', text: t.text, need: `< ${t.min} ms`, measured: ms, met: ms === null ? null : ms < t.min, ofLimit: null });
+      out.push({
+        row: t.row,
+        peer: 'memmap',
+        text: t.text,
+        need: `< ${t.min} ms`,
+        measured: ms,
+        met: ms === null ? null : ms < t.min,
+        ofLimit: null,
+      });
       continue;
     }
     const row = rows.find((r) => r.id === t.row);
     const ratio = row?.ratio[t.peer];
     out.push({
-      row: t.row, peer: t.peer, text: t.text, need: `≥ ${round(t.min)}×`,
-      measured: ratio ?? null, met: ratio === undefined ? null : ratio >= t.min, ofLimit: row?.ratio.C ?? null,
+      row: t.row,
+      peer: t.peer,
+      text: t.text,
+      need: `≥ ${round(t.min)}×`,
+      measured: ratio ?? null,
+      met: ratio === undefined ? null : ratio >= t.min,
+      ofLimit: row?.ratio.C ?? null,
     });
   }
   const order = (id: string) => {
@@ -158,23 +171,33 @@ export function markdown(report: Report): string {
   const m = report.machine;
   const lines: string[] = [];
   lines.push(`# memmap benchmark (${report.mode} run)`, '');
-  lines.push(`Machine: ${machineLabel(m)}${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os} ${m.kernel}, ` +
-    `${m.runtime}, data on ${m.filesystem || 'unknown fs'}; load average ${m.loadAtStart.join(' ')} at the start` +
-    (m.loadAtEnd ? `, ${m.loadAtEnd.join(' ')} at the end` : '') + '.');
+  lines.push(
+    `Machine: ${machineLabel(m)}${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os} ${m.kernel}, ` +
+      `${m.runtime}, data on ${m.filesystem || 'unknown fs'}; load average ${m.loadAtStart.join(' ')} at the start` +
+      (m.loadAtEnd ? `, ${m.loadAtEnd.join(' ')} at the end` : '') +
+      '.',
+  );
   lines.push('');
-  lines.push(`Run: ${report.date}, ${report.sizes.warmup} warm-up and ${report.sizes.rounds} timed rounds per row, ` +
-    `participants alternating within each round; ${report.durationSeconds.toFixed(0)} s in all. ` +
-    'Hot page cache; page tables populated before timing.');
-  const versions = Object.entries(report.versions).map(([k, v]) => `${k}: ${v}`).join('; ');
+  lines.push(
+    `Run: ${report.date}, ${report.sizes.warmup} warm-up and ${report.sizes.rounds} timed rounds per row, ` +
+      `participants alternating within each round; ${report.durationSeconds.toFixed(0)} s in all. ` +
+      'Hot page cache; page tables populated before timing.',
+  );
+  const versions = Object.entries(report.versions)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('; ');
   lines.push('', `Versions: ${versions}.`);
   const skipped = Object.entries(report.skipped);
   if (skipped.length > 0) {
     lines.push('', `Skipped: ${skipped.map(([k, v]) => `**${k}** (${v})`).join('; ')}.`);
   }
   lines.push('');
-  lines.push('Each cell is the median of the rounds; `(n×)` is memmap\'s speed divided by that peer\'s ' +
-    '(above 1: memmap is faster). Ratios from one run are the figure: the machine is shared, so absolute ' +
-    'figures are context only.', '');
+  lines.push(
+    "Each cell is the median of the rounds; `(n×)` is memmap's speed divided by that peer's " +
+      '(above 1: memmap is faster). Ratios from one run are the figure: the machine is shared, so absolute ' +
+      'figures are context only.',
+    '',
+  );
   lines.push(`| # | workload | unit | memmap | ${peers.map((p) => (p === 'C' ? 'C (limit)' : p)).join(' | ')} |`);
   lines.push(`|---|---|---|---:|${peers.map(() => '---:').join('|')}|`);
   for (const row of report.rows) {
@@ -182,39 +205,60 @@ export function markdown(report: Report): string {
       const v = formatValue(row.value[p], row.unit);
       return v === '' ? '' : `${v} (${formatRatio(row.ratio[p])})`;
     });
-    lines.push(`| ${row.group} | ${row.title} \`${row.id}\` | ${row.unit} | **${formatValue(row.value.memmap, row.unit)}** | ${cells.join(' | ')} |`);
+    lines.push(
+      `| ${row.group} | ${row.title} \`${row.id}\` | ${row.unit} | **${formatValue(row.value.memmap, row.unit)}** | ${cells.join(' | ')} |`,
+    );
   }
   const fa = report.flushAsync;
   if (fa) {
-    lines.push('', `**8. flushAsync** of ${fa.bytes / 2 ** 20} MiB of dirty pages: the event loop was blocked at most ` +
-      `**${sig(fa.medianBlockedMs)} ms** (median over rounds of the longest gap between loop turns; per round: ` +
-      `${fa.blockedMs.map(sig).join(', ')} ms) while the flush took ${sig(fa.medianTotalMs)} ms; ` +
-      `the flushAsync() call itself returned in ${fa.callMs.map(sig).join(', ')} ms. ` +
-      `The same loop run as long again with no flush had gaps of up to ${sig(fa.medianControlMs)} ms ` +
-      `(per round: ${fa.controlMs.map(sig).join(', ')} ms): the machine's own noise floor.`);
+    lines.push(
+      '',
+      `**8. flushAsync** of ${fa.bytes / 2 ** 20} MiB of dirty pages: the event loop was blocked at most ` +
+        `**${sig(fa.medianBlockedMs)} ms** (median over rounds of the longest gap between loop turns; per round: ` +
+        `${fa.blockedMs.map(sig).join(', ')} ms) while the flush took ${sig(fa.medianTotalMs)} ms; ` +
+        `the flushAsync() call itself returned in ${fa.callMs.map(sig).join(', ')} ms. ` +
+        `The same loop run as long again with no flush had gaps of up to ${sig(fa.medianControlMs)} ms ` +
+        `(per round: ${fa.controlMs.map(sig).join(', ')} ms): the machine's own noise floor.`,
+    );
   }
   const mismatches = report.rows.flatMap((r) => r.mismatch.map((x) => `${r.id}: ${x}`));
   const errors = report.rows.flatMap((r) => Object.entries(r.errors).map(([p, e]) => `${r.id}: ${p}: ${e}`));
   if (mismatches.length > 0 || errors.length > 0) {
-    lines.push('', '**Warnings:**', ...mismatches.map((x) => `- check mismatch: ${x}`), ...errors.map((x) => `- error: ${x}`));
+    lines.push(
+      '',
+      '**Warnings:**',
+      ...mismatches.map((x) => `- check mismatch: ${x}`),
+      ...errors.map((x) => `- error: ${x}`),
+    );
   }
   lines.push('', '## Targets', '');
-  lines.push('`memmap ÷ C` is memmap\'s speed as a fraction of the C program\'s on the same row: how much room the ' +
-    'machine leaves. Where a target asks for more than the C figure allows, the limit forbids it.', '');
+  lines.push(
+    "`memmap ÷ C` is memmap's speed as a fraction of the C program's on the same row: how much room the " +
+      'machine leaves. Where a target asks for more than the C figure allows, the limit forbids it.',
+    '',
+  );
   lines.push('| target | row | against | needed | measured | met | memmap ÷ C |', '|---|---|---|---|---:|---|---:|');
   for (const t of report.targets) {
-    const measured = t.measured === null ? 'n/a' : t.peer === 'memmap' ? `${sig(t.measured)} ms` : `${round(t.measured)}×`;
-    lines.push(`| ${t.text} | \`${t.row}\` | ${t.peer} | ${t.need} | ${measured} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} | ` +
-      `${t.ofLimit === null ? '' : round(t.ofLimit)} |`);
+    const measured =
+      t.measured === null ? 'n/a' : t.peer === 'memmap' ? `${sig(t.measured)} ms` : `${round(t.measured)}×`;
+    lines.push(
+      `| ${t.text} | \`${t.row}\` | ${t.peer} | ${t.need} | ${measured} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} | ` +
+        `${t.ofLimit === null ? '' : round(t.ofLimit)} |`,
+    );
   }
   lines.push('', '## Peers', '');
   for (const p of peers) lines.push(`- **${p}**: ${NOTES[p] ?? ''}`);
-  lines.push('', '![memmap\'s speed relative to each peer](ratios.svg)', '');
+  lines.push('', "![memmap's speed relative to each peer](ratios.svg)", '');
   return lines.join('\n');
 }
 
 const COLORS: Record<string, string> = {
-  CPython: '#3572A5', fs: '#8c8c8c', 'mmap-io': '#e07b00', '@riaskov/mmap-io': '#c9a000', 'Bun.mmap': '#d6336c', C: '#2f9e44',
+  CPython: '#3572A5',
+  fs: '#8c8c8c',
+  'mmap-io': '#e07b00',
+  '@riaskov/mmap-io': '#c9a000',
+  'Bun.mmap': '#d6336c',
+  C: '#2f9e44',
 };
 
 function esc(s: string): string {
@@ -224,7 +268,11 @@ function esc(s: string): string {
 /** A horizontal bar chart of memmap's ratio to each peer per row, on a log scale around 1×. */
 export function svgChart(report: Report): string {
   const peers = PARTICIPANTS.filter((p) => p !== 'memmap' && report.rows.some((r) => r.ratio[p] !== undefined));
-  const targets = new Map(report.targets.filter((t) => t.peer !== 'memmap').map((t) => [`${t.row}|${t.peer}`, Number(t.need.replace(/[^0-9.]/g, ''))]));
+  const targets = new Map(
+    report.targets
+      .filter((t) => t.peer !== 'memmap')
+      .map((t) => [`${t.row}|${t.peer}`, Number(t.need.replace(/[^0-9.]/g, ''))]),
+  );
   const labelW = 330;
   const plotW = 560;
   const right = 70;
@@ -241,23 +289,31 @@ export function svgChart(report: Report): string {
     if (here.length === 0) continue;
     const h = here.length * (bar + gap) + 10;
     parts.push(`<line x1="0" x2="${labelW + plotW + right}" y1="${y - 4}" y2="${y - 4}" stroke="#eee"/>`);
-    parts.push(`<text x="${labelW - 8}" y="${y + h / 2 - 2}" text-anchor="end" font-size="12">${esc(`${row.group}. ${row.id}`)}</text>`);
+    parts.push(
+      `<text x="${labelW - 8}" y="${y + h / 2 - 2}" text-anchor="end" font-size="12">${esc(`${row.group}. ${row.id}`)}</text>`,
+    );
     here.forEach((p, i) => {
       const r = row.ratio[p]!;
       const yy = y + i * (bar + gap);
       const x0 = x(1);
       const x1 = x(r);
-      parts.push(`<rect x="${Math.min(x0, x1).toFixed(1)}" y="${yy}" width="${Math.max(1, Math.abs(x1 - x0)).toFixed(1)}" height="${bar}" fill="${COLORS[p] ?? '#666'}"><title>${esc(`${row.id} vs ${p}: ${round(r)}×`)}</title></rect>`);
+      parts.push(
+        `<rect x="${Math.min(x0, x1).toFixed(1)}" y="${yy}" width="${Math.max(1, Math.abs(x1 - x0)).toFixed(1)}" height="${bar}" fill="${COLORS[p] ?? '#666'}"><title>${esc(`${row.id} vs ${p}: ${round(r)}×`)}</title></rect>`,
+      );
       const t = targets.get(`${row.id}|${p}`);
       // The figure goes right of the bar, and of the target's tick where the tick is past the
       // bar's end (or just short of it), so the tick never strikes through the text.
       let textX = Math.max(x0, x1) + 4;
       if (t !== undefined) {
         const tx = x(t);
-        parts.push(`<path d="M${tx.toFixed(1)} ${yy - 1} v${bar + 2}" stroke="#000" stroke-width="2"><title>target ${esc(String(t))}×</title></path>`);
+        parts.push(
+          `<path d="M${tx.toFixed(1)} ${yy - 1} v${bar + 2}" stroke="#000" stroke-width="2"><title>target ${esc(String(t))}×</title></path>`,
+        );
         if (tx + 3 > textX - 4 && tx - 30 < textX) textX = tx + 4;
       }
-      parts.push(`<text x="${textX.toFixed(1)}" y="${yy + bar - 1}" font-size="9" fill="#333">${esc(round(r))}×</text>`);
+      parts.push(
+        `<text x="${textX.toFixed(1)}" y="${yy + bar - 1}" font-size="9" fill="#333">${esc(round(r))}×</text>`,
+      );
     });
     y += h;
   }
@@ -265,8 +321,12 @@ export function svgChart(report: Report): string {
   const grid: string[] = [];
   for (let d = lo; d <= hi; d++) {
     const gx = x(10 ** d);
-    grid.push(`<line x1="${gx}" x2="${gx}" y1="${top - 10}" y2="${y}" stroke="${d === 0 ? '#000' : '#ccc'}" stroke-width="${d === 0 ? 1.5 : 1}"/>`);
-    grid.push(`<text x="${gx}" y="${y + 16}" text-anchor="middle" font-size="11">${10 ** d >= 1 ? 10 ** d : (10 ** d).toFixed(-d)}×</text>`);
+    grid.push(
+      `<line x1="${gx}" x2="${gx}" y1="${top - 10}" y2="${y}" stroke="${d === 0 ? '#000' : '#ccc'}" stroke-width="${d === 0 ? 1.5 : 1}"/>`,
+    );
+    grid.push(
+      `<text x="${gx}" y="${y + 16}" text-anchor="middle" font-size="11">${10 ** d >= 1 ? 10 ** d : (10 ** d).toFixed(-d)}×</text>`,
+    );
   }
   const legend = peers.map((p, i) => {
     const lx = 10 + i * 140;

@@ -32,10 +32,21 @@ import { fileURLToPath } from 'node:url';
 import { ROWS, sizes, type ParticipantName, type Sizes } from './config.js';
 import { makeDataFiles, type DataFiles } from './data.js';
 import {
-  fsParticipant, memmapParticipant, mmapIoParticipant, type MemmapMaps, type Participant,
+  fsParticipant,
+  memmapParticipant,
+  mmapIoParticipant,
+  type MemmapMaps,
+  type Participant,
 } from './participants.js';
 import {
-  evaluateTargets, markdown, median, summarise, writeReport, type FlushAsyncResult, type Report, type RowResult,
+  evaluateTargets,
+  markdown,
+  median,
+  summarise,
+  writeReport,
+  type FlushAsyncResult,
+  type Report,
+  type RowResult,
 } from './report.js';
 import { runCurves } from './curves.js';
 import { freshPeers } from './fresh.js';
@@ -70,9 +81,18 @@ function longestGap(done: () => boolean): Promise<{ gapNs: bigint; turns: number
 
 async function flushAsyncRow(s: Sizes, maps: MemmapMaps): Promise<FlushAsyncResult> {
   const result: FlushAsyncResult = {
-    id: 'flush_async_64mib', group: 8, title: 'flushAsync of dirty pages while the event loop runs',
-    bytes: s.flushBytes, blockedMs: [], callMs: [], totalMs: [], turns: [], controlMs: [],
-    medianBlockedMs: NaN, medianTotalMs: NaN, medianControlMs: NaN,
+    id: 'flush_async_64mib',
+    group: 8,
+    title: 'flushAsync of dirty pages while the event loop runs',
+    bytes: s.flushBytes,
+    blockedMs: [],
+    callMs: [],
+    totalMs: [],
+    turns: [],
+    controlMs: [],
+    medianBlockedMs: NaN,
+    medianTotalMs: NaN,
+    medianControlMs: NaN,
   };
   for (let round = 0; round < s.warmup + s.rounds; round++) {
     const view = maps.flushView;
@@ -82,7 +102,14 @@ async function flushAsyncRow(s: Sizes, maps: MemmapMaps): Promise<FlushAsyncResu
     const t0 = hr();
     const pending = maps.flush.flushAsync();
     const t1 = hr();
-    pending.then(() => { settled = true; }, () => { settled = true; });
+    pending.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    );
     const { gapNs, turns } = await longestGap(() => settled);
     await pending;
     const t2 = hr();
@@ -106,8 +133,17 @@ async function flushAsyncRow(s: Sizes, maps: MemmapMaps): Promise<FlushAsyncResu
 async function runRow(rowId: string, s: Sizes, all: Participant[]): Promise<RowResult> {
   const def = ROWS.find((r) => r.id === rowId)!;
   const result: RowResult = {
-    id: def.id, group: def.group, title: def.title, unit: def.unit, work: def.work(s),
-    samples: {}, value: {}, ratio: {}, check: {}, mismatch: [], errors: {},
+    id: def.id,
+    group: def.group,
+    title: def.title,
+    unit: def.unit,
+    work: def.work(s),
+    samples: {},
+    value: {},
+    ratio: {},
+    check: {},
+    mismatch: [],
+    errors: {},
   };
   let active = all.filter((p) => p.rows.has(rowId));
   const once = async (p: Participant, timed: boolean): Promise<void> => {
@@ -140,7 +176,8 @@ async function fullBench(): Promise<void> {
   const s = sizes(quick);
   const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim())) : null;
   const partial = only !== null;
-  const outDir = process.env.BENCH_OUT || (quick || partial ? join(tmpdir(), 'memmap-bench-results') : join(benchDir, 'results'));
+  const outDir =
+    process.env.BENCH_OUT || (quick || partial ? join(tmpdir(), 'memmap-bench-results') : join(benchDir, 'results'));
   if (!gc) log('note: run with node --expose-gc so collections happen between samples, not inside them');
 
   const peers = preparePeers(join(benchDir, '.peers', peersFolder()), process.env.BENCH_NO_INSTALL !== '1', log);
@@ -150,7 +187,10 @@ async function fullBench(): Promise<void> {
   log(`making data files (${quick ? 'quick sizes' : 'full sizes'}) ...`);
   const files: DataFiles = makeDataFiles(s);
   const cleanup = () => rmSync(files.dir, { recursive: true, force: true });
-  process.once('SIGINT', () => { cleanup(); process.exit(130); });
+  process.once('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
   const machine = describeMachine(files.dir);
   versions.node = process.version;
 
@@ -165,16 +205,31 @@ async function fullBench(): Promise<void> {
       participants.push(mmapIoParticipant(name as ParticipantName, lib, s, files));
     }
 
-    const config = (name: ParticipantName) => JSON.stringify({
-      lines: files.lines, write: files.write, big: files.big, small: files.small, flush: files.flush[name] ?? null,
-      ops: s.ops, stride: s.stride, writeChunk: s.writeChunk, scanChunk: s.scanChunk, seed: s.seed,
-    });
+    const config = (name: ParticipantName) =>
+      JSON.stringify({
+        lines: files.lines,
+        write: files.write,
+        big: files.big,
+        small: files.small,
+        flush: files.flush[name] ?? null,
+        ops: s.ops,
+        stride: s.stride,
+        writeChunk: s.writeChunk,
+        scanChunk: s.scanChunk,
+        seed: s.seed,
+      });
     const python = findPython();
     if ('error' in python) {
       skipped.CPython = python.error;
     } else {
       versions.CPython = python.version;
-      const p = await startWorker('CPython', python.cmd, [...python.args, join(benchDir, 'peer_cpython.py')], config('CPython'), python.env);
+      const p = await startWorker(
+        'CPython',
+        python.cmd,
+        [...python.args, join(benchDir, 'peer_cpython.py')],
+        config('CPython'),
+        python.env,
+      );
       if (typeof p === 'string') skipped.CPython = p;
       else participants.push(p);
     }
@@ -190,9 +245,18 @@ async function fullBench(): Promise<void> {
       versions.C = machine.cc || 'build/bench/limits (built before; no compiler here)';
       if (limits.note) log(`note: ${limits.note}`);
       const args = [
-        `lines=${files.lines}`, `write=${files.write}`, `big=${files.big}`, `small=${files.small}`, `flush=${files.flush.C}`,
-        `mapOps=${s.ops.map}`, `byteOps=${s.ops.byte}`, `sliceOps=${s.ops.slice}`, `randomOps=${s.ops.random}`,
-        `stride=${s.stride}`, `writeChunk=${s.writeChunk}`, `seed=${s.seed}`,
+        `lines=${files.lines}`,
+        `write=${files.write}`,
+        `big=${files.big}`,
+        `small=${files.small}`,
+        `flush=${files.flush.C}`,
+        `mapOps=${s.ops.map}`,
+        `byteOps=${s.ops.byte}`,
+        `sliceOps=${s.ops.slice}`,
+        `randomOps=${s.ops.random}`,
+        `stride=${s.stride}`,
+        `writeChunk=${s.writeChunk}`,
+        `seed=${s.seed}`,
       ];
       const p = await startWorker('C', limits.bin, args, null);
       if (typeof p === 'string') skipped.C = p;
@@ -207,15 +271,19 @@ async function fullBench(): Promise<void> {
       const t0 = Date.now();
       const row = await runRow(def.id, s, participants);
       rows.push(row);
-      const ratios = Object.entries(row.ratio).map(([p, r]) => `${p} ${r.toFixed(2)}×`).join(', ');
+      const ratios = Object.entries(row.ratio)
+        .map(([p, r]) => `${p} ${r.toFixed(2)}×`)
+        .join(', ');
       log(`${def.id}: ${((Date.now() - t0) / 1000).toFixed(1)} s; memmap/peer: ${ratios}`);
       for (const m of row.mismatch) log(`  check mismatch: ${m}`);
     }
     let flushAsync: FlushAsyncResult | null = null;
     if (!only || only.has('flush_async_64mib')) {
       flushAsync = await flushAsyncRow(s, memmapMaps);
-      log(`flush_async_64mib: loop blocked ${flushAsync.medianBlockedMs.toFixed(3)} ms (median; ` +
-        `${flushAsync.medianControlMs.toFixed(3)} ms with no flush), flush ${flushAsync.medianTotalMs.toFixed(1)} ms`);
+      log(
+        `flush_async_64mib: loop blocked ${flushAsync.medianBlockedMs.toFixed(3)} ms (median; ` +
+          `${flushAsync.medianControlMs.toFixed(3)} ms with no flush), flush ${flushAsync.medianTotalMs.toFixed(1)} ms`,
+      );
     }
 
     machine.loadAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
@@ -260,7 +328,8 @@ function parseArgs(argv: string[]): Args {
   const args: Args = { short: false, curves: false, prepare: false, runs: 5, runtime: null, rest: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, null];
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, null];
     const value = () => {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new UsageError(`${flag} needs a value`);
@@ -276,7 +345,8 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--quick') process.env.BENCH_QUICK = '1';
     else if (flag === '--runs') {
       args.runs = Number(value());
-      if (!Number.isInteger(args.runs) || args.runs < 1) throw new UsageError('--runs needs a whole number of at least 1');
+      if (!Number.isInteger(args.runs) || args.runs < 1)
+        throw new UsageError('--runs needs a whole number of at least 1');
       args.rest.push('--runs', String(args.runs));
       continue;
     } else if (flag === '--out') {
@@ -284,8 +354,10 @@ function parseArgs(argv: string[]): Args {
       args.rest.push('--out', process.env.BENCH_OUT);
       continue;
     } else if (flag === '--help' || flag === '-h') {
-      process.stdout.write('usage: npm run bench -- [--short [--runs N] | --curves | --prepare] [--runtime NAME|PATH] [--quick] [--out DIR]\n' +
-        'runtimes: node20, node22, node24, node26, bun, deno, or the path of a binary; see bench/README.md\n');
+      process.stdout.write(
+        'usage: npm run bench -- [--short [--runs N] | --curves | --prepare] [--runtime NAME|PATH] [--quick] [--out DIR]\n' +
+          'runtimes: node20, node22, node24, node26, bun, deno, or the path of a binary; see bench/README.md\n',
+      );
       process.exit(0);
     } else {
       throw new UsageError(`unknown argument ${a} (try --help)`);
@@ -308,9 +380,11 @@ function prepare(): void {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.runtime !== null && !process.env.BENCH_UNDER_RUNTIME) {
-    const { name, exe } = await resolveRuntime(args.runtime, process.env.BENCH_NO_INSTALL !== '1').catch((error: Error) => {
-      throw new UsageError(error.message);
-    });
+    const { name, exe } = await resolveRuntime(args.runtime, process.env.BENCH_NO_INSTALL !== '1').catch(
+      (error: Error) => {
+        throw new UsageError(error.message);
+      },
+    );
     process.env.BENCH_UNDER_RUNTIME = '1';
     process.exitCode = await runUnder(exe, name, args.rest);
     return;

@@ -30,8 +30,9 @@ export interface RuntimeInfo {
 
 export function describeRuntime(): RuntimeInfo {
   const kind = g.Bun ? 'bun' : g.Deno ? 'deno' : 'node';
-  const version = kind === 'bun' ? g.Bun!.version : kind === 'deno' ? g.Deno!.version.deno : process.version.replace(/^v/, '');
-  const v8 = kind === 'deno' ? g.Deno!.version.v8 : process.versions.v8 ?? '';
+  const version =
+    kind === 'bun' ? g.Bun!.version : kind === 'deno' ? g.Deno!.version.deno : process.version.replace(/^v/, '');
+  const v8 = kind === 'deno' ? g.Deno!.version.v8 : (process.versions.v8 ?? '');
   const name = process.env.BENCH_RUNTIME_NAME || (kind === 'node' ? `node${version.split('.')[0]}` : kind);
   return { kind, name, version, v8, execPath: shownPath(process.execPath) };
 }
@@ -50,7 +51,10 @@ export function shownPath(path: string): string {
     }
   };
   const target = real(path);
-  for (const [base, prefix] of [[join(root, '.runtimes'), '.runtimes'], [root, '']] as const) {
+  for (const [base, prefix] of [
+    [join(root, '.runtimes'), '.runtimes'],
+    [root, ''],
+  ] as const) {
     const rel = relative(real(base), target);
     if (rel && !rel.startsWith('..') && !rel.startsWith(sep)) return prefix ? `${prefix}/${rel}` : rel;
   }
@@ -90,7 +94,8 @@ export async function resolveRuntime(spec: string, install: boolean): Promise<{ 
     return { name: base === 'bun' || base === 'deno' ? base : '', exe: spec };
   }
   const scripts = join(root, 'scripts', 'runtimes.mjs');
-  if (!existsSync(scripts)) throw new Error(`--runtime ${spec}: ${scripts} is missing; give the runtime's binary as a path instead`);
+  if (!existsSync(scripts))
+    throw new Error(`--runtime ${spec}: ${scripts} is missing; give the runtime's binary as a path instead`);
   const mod = (await import(pathToFileURL(scripts).href)) as RuntimesModule;
   if (!(spec in mod.RUNTIMES)) {
     throw new Error(`unknown runtime ${spec}; known: ${Object.keys(mod.RUNTIMES).join(', ')}, or a path to a binary`);
@@ -105,9 +110,11 @@ export async function resolveRuntime(spec: string, install: boolean): Promise<{ 
 export function runUnder(exe: string, name: string, args: string[]): Promise<number> {
   const base = basename(exe);
   const script = join(root, 'dist', 'bench', 'run.js');
-  const argv = base.startsWith('deno') ? ['run', '-A', '--no-check', script, ...args]
-    : base.startsWith('bun') ? [script, ...args]
-    : ['--expose-gc', script, ...args];
+  const argv = base.startsWith('deno')
+    ? ['run', '-A', '--no-check', script, ...args]
+    : base.startsWith('bun')
+      ? [script, ...args]
+      : ['--expose-gc', script, ...args];
   const env = { ...process.env };
   if (name) env.BENCH_RUNTIME_NAME = name;
   else delete env.BENCH_RUNTIME_NAME;

@@ -28,7 +28,13 @@ const PACKAGES = [
 ] as const;
 
 function lastLines(text: string, n = 3): string {
-  return text.trim().split('\n').filter((l) => l.trim() !== '').slice(-n).join(' | ').slice(0, 300);
+  return text
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-n)
+    .join(' | ')
+    .slice(0, 300);
 }
 
 function firstLineOf(text: string): string {
@@ -101,12 +107,15 @@ export function preparePeers(peersDir: string, install: boolean, log: (line: str
 
   const npmInstall = (specs: string[]): string | null => {
     log(`installing ${specs.join(' ')} into ${peersDir} ...`);
-    const r = spawnSync('npm', ['install', '--prefix', peersDir, '--no-save', '--no-audit', '--no-fund',
-      '--loglevel=error', ...specs], {
-      encoding: 'utf8',
-      timeout: 600_000,
-      env: npmEnv(),
-    });
+    const r = spawnSync(
+      'npm',
+      ['install', '--prefix', peersDir, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', ...specs],
+      {
+        encoding: 'utf8',
+        timeout: 600_000,
+        env: npmEnv(),
+      },
+    );
     return r.status === 0 ? null : `npm install failed: ${lastLines(String(r.stderr ?? '') + String(r.error ?? ''))}`;
   };
 
@@ -164,20 +173,29 @@ export function findPython(): Python | { error: string } {
   const candidates: Array<{ cmd: string; env: NodeJS.ProcessEnv; min: string }> = explicit
     ? [{ cmd: explicit, env: process.env, min: '(3, 8)' }]
     : [
-      { cmd: 'python3.13', env: process.env, min: '(3, 13)' },
-      { cmd: 'python3', env: { ...process.env, PYENV_VERSION: '3.13.0' }, min: '(3, 13)' },
-      { cmd: 'python3', env: process.env, min: '(3, 13)' },
-      { cmd: 'python3', env: process.env, min: '(3, 12)' },
-    ];
+        { cmd: 'python3.13', env: process.env, min: '(3, 13)' },
+        { cmd: 'python3', env: { ...process.env, PYENV_VERSION: '3.13.0' }, min: '(3, 13)' },
+        { cmd: 'python3', env: process.env, min: '(3, 13)' },
+        { cmd: 'python3', env: process.env, min: '(3, 12)' },
+      ];
   const tried: string[] = [];
   for (const { cmd, env, min } of candidates) {
-    const r = spawnSync(cmd, ['-c', `import sys, mmap; print(sys.version_info[:2] >= ${min}, sys.version.split()[0])`],
-      { encoding: 'utf8', env });
-    const [ok, version] = String(r.stdout ?? '').trim().split(' ');
+    const r = spawnSync(
+      cmd,
+      ['-c', `import sys, mmap; print(sys.version_info[:2] >= ${min}, sys.version.split()[0])`],
+      { encoding: 'utf8', env },
+    );
+    const [ok, version] = String(r.stdout ?? '')
+      .trim()
+      .split(' ');
     if (r.status === 0 && ok === 'True') return { cmd, args: [], env, version: version ?? '' };
     tried.push(`${cmd}${r.status === 0 ? ` is ${version}` : ' does not run'}`);
   }
-  return { error: explicit ? `BENCH_PYTHON=${explicit}: ${tried.join('; ')}` : `no CPython 3.12 or newer found (${tried.join('; ')})` };
+  return {
+    error: explicit
+      ? `BENCH_PYTHON=${explicit}: ${tried.join('; ')}`
+      : `no CPython 3.12 or newer found (${tried.join('; ')})`,
+  };
 }
 
 /**
@@ -232,7 +250,7 @@ export function machineLabel(m: Machine): string {
 export function describeMachine(dataDir: string): Machine {
   const list = cpus();
   const df = spawnSync('df', ['-T', dataDir], { encoding: 'utf8' });
-  const fsType = df.status === 0 ? (String(df.stdout).trim().split('\n')[1] ?? '').split(/\s+/)[1] ?? '' : '';
+  const fsType = df.status === 0 ? ((String(df.stdout).trim().split('\n')[1] ?? '').split(/\s+/)[1] ?? '') : '';
   return {
     ...(process.env.BENCH_MACHINE ? { label: process.env.BENCH_MACHINE } : {}),
     cpus: list.length,

@@ -8,9 +8,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { linesBlock, writeFile } from './data.js';
-import {
-  freshPeers, median, ratioText, runFresh, sig, type FreshName,
-} from './fresh.js';
+import { freshPeers, median, ratioText, runFresh, sig, type FreshName } from './fresh.js';
 import { describeRuntime, root, runtimeLabel, runtimeTag, type RuntimeInfo } from './runtime.js';
 import { describeMachine, machineLabel, type Machine } from './setup.js';
 
@@ -36,24 +34,85 @@ interface ShortRow {
 }
 
 const ROWS: ShortRow[] = [
-  { id: 'get_int', title: '`get(i)`', sides: ['memmap', 'CPython'], targets: [{ peer: 'CPython', min: 10, text: '≥ 10× CPython `m[i]`' }] },
-  { id: 'read_byte', title: '`readByte()`', sides: ['memmap', 'CPython'], targets: [{ peer: 'CPython', min: 10, text: '≥ 10× CPython `m.read_byte()`' }] },
-  { id: 'write_byte', title: '`writeByte()`', sides: ['memmap', 'CPython'], targets: [{ peer: 'CPython', min: 10, text: '≥ 10× CPython `m.write_byte()`' }] },
-  { id: 'slice_64', title: '`slice(a, a + 64)`', sides: ['memmap', 'CPython'], targets: [{ peer: 'CPython', min: 1.5, text: '≥ 1.5× CPython `m[a:a+64]`' }] },
-  { id: 'read_64', title: '`read(64)`', sides: ['memmap', 'CPython'], targets: [{ peer: 'CPython', min: 1.5, text: '≥ 1.5× CPython `m.read(64)`' }] },
-  { id: 'readline', title: '`readLine()` loop', sides: ['memmap', 'CPython'], targets: [{ peer: 'CPython', min: 1, text: '≥ 1× CPython `m.readline()` loop' }] },
-  { id: 'lines', title: '`lines()` loop', sides: ['memmap', 'CPython'], targets: [{ peer: 'CPython', min: 2, text: '≥ 2× CPython `m.readline()` loop' }] },
-  { id: 'read_into', title: '`readInto()` of random 64-byte records', sides: ['memmap', 'fs'], targets: [{ peer: 'fs', min: 5, text: '≥ 5× `fs.readSync` into one buffer' }] },
   {
-    id: 'map_close', title: 'map + close of a 1 MiB file', sides: ['memmap', 'CPython', 'C'], calls: (n) => Math.max(1, Math.floor(n / 10)),
+    id: 'get_int',
+    title: '`get(i)`',
+    sides: ['memmap', 'CPython'],
+    targets: [{ peer: 'CPython', min: 10, text: '≥ 10× CPython `m[i]`' }],
+  },
+  {
+    id: 'read_byte',
+    title: '`readByte()`',
+    sides: ['memmap', 'CPython'],
+    targets: [{ peer: 'CPython', min: 10, text: '≥ 10× CPython `m.read_byte()`' }],
+  },
+  {
+    id: 'write_byte',
+    title: '`writeByte()`',
+    sides: ['memmap', 'CPython'],
+    targets: [{ peer: 'CPython', min: 10, text: '≥ 10× CPython `m.write_byte()`' }],
+  },
+  {
+    id: 'slice_64',
+    title: '`slice(a, a + 64)`',
+    sides: ['memmap', 'CPython'],
+    targets: [{ peer: 'CPython', min: 1.5, text: '≥ 1.5× CPython `m[a:a+64]`' }],
+  },
+  {
+    id: 'read_64',
+    title: '`read(64)`',
+    sides: ['memmap', 'CPython'],
+    targets: [{ peer: 'CPython', min: 1.5, text: '≥ 1.5× CPython `m.read(64)`' }],
+  },
+  {
+    id: 'readline',
+    title: '`readLine()` loop',
+    sides: ['memmap', 'CPython'],
+    targets: [{ peer: 'CPython', min: 1, text: '≥ 1× CPython `m.readline()` loop' }],
+  },
+  {
+    id: 'lines',
+    title: '`lines()` loop',
+    sides: ['memmap', 'CPython'],
+    targets: [{ peer: 'CPython', min: 2, text: '≥ 2× CPython `m.readline()` loop' }],
+  },
+  {
+    id: 'read_into',
+    title: '`readInto()` of random 64-byte records',
+    sides: ['memmap', 'fs'],
+    targets: [{ peer: 'fs', min: 5, text: '≥ 5× `fs.readSync` into one buffer' }],
+  },
+  {
+    id: 'map_close',
+    title: 'map + close of a 1 MiB file',
+    sides: ['memmap', 'CPython', 'C'],
+    calls: (n) => Math.max(1, Math.floor(n / 10)),
     targets: [
       { peer: 'CPython', min: 1, text: '≥ 1× CPython in every run', everyRun: true },
       { peer: 'C', min: 1 / 1.5, text: 'within 1.5× of C `mmap`+`munmap`' },
     ],
   },
-  { id: 'floor_get', title: 'runtime alone: `view[i]` (a typed-array read)', sides: ['runtime'], targets: [], floor: true },
-  { id: 'floor_subarray_64', title: 'runtime alone: `view.subarray(a, a + 64)` (one view)', sides: ['runtime'], targets: [], floor: true },
-  { id: 'floor_alloc_copy_64', title: 'runtime alone: `Buffer.allocUnsafe(64)` + `copy` (one allocation + one copy)', sides: ['runtime'], targets: [], floor: true },
+  {
+    id: 'floor_get',
+    title: 'runtime alone: `view[i]` (a typed-array read)',
+    sides: ['runtime'],
+    targets: [],
+    floor: true,
+  },
+  {
+    id: 'floor_subarray_64',
+    title: 'runtime alone: `view.subarray(a, a + 64)` (one view)',
+    sides: ['runtime'],
+    targets: [],
+    floor: true,
+  },
+  {
+    id: 'floor_alloc_copy_64',
+    title: 'runtime alone: `Buffer.allocUnsafe(64)` + `copy` (one allocation + one copy)',
+    sides: ['runtime'],
+    targets: [],
+    floor: true,
+  },
 ];
 
 export interface ShortRowResult {
@@ -66,7 +125,14 @@ export interface ShortRowResult {
   nsPerCall: Partial<Record<FreshName, number>>;
   /** Per peer: median(peer) ÷ median(memmap), and each run's own ratio. */
   ratio: Partial<Record<FreshName, { median: number; perRun: number[] }>>;
-  targets: Array<{ peer: FreshName; text: string; min: number; measured: number | null; lowest: number | null; met: boolean | null }>;
+  targets: Array<{
+    peer: FreshName;
+    text: string;
+    min: number;
+    measured: number | null;
+    lowest: number | null;
+    met: boolean | null;
+  }>;
   /** Problems: a participant that could not run, or whose check value differs from memmap's. */
   notes: string[];
 }
@@ -91,10 +157,13 @@ const log = (line: string) => process.stderr.write(line + '\n');
 export async function runShort(opts: ShortOptions): Promise<void> {
   const started = Date.now();
   const calls = opts.quick ? 100_000 : 1_000_000;
-  const linesBytes = opts.quick ? 16 * MiB - 16 * MiB % 80 : 256 * MiB - 256 * MiB % 80;
+  const linesBytes = opts.quick ? 16 * MiB - ((16 * MiB) % 80) : 256 * MiB - ((256 * MiB) % 80);
   const dir = mkdtempSync(join(tmpdir(), 'memmap-short-'));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
-  process.once('SIGINT', () => { cleanup(); process.exit(130); });
+  process.once('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
   try {
     const peers = freshPeers();
     const skipped: Record<string, string> = {};
@@ -103,7 +172,9 @@ export async function runShort(opts: ShortOptions): Promise<void> {
 
     log(`making data files in ${dir} ...`);
     const files = {
-      lines: join(dir, 'lines.txt'), write: join(dir, 'write.bin'), small: join(dir, 'small.bin'),
+      lines: join(dir, 'lines.txt'),
+      write: join(dir, 'write.bin'),
+      small: join(dir, 'small.bin'),
     };
     const block = linesBlock(false);
     writeFile(files.lines, linesBytes, () => block);
@@ -120,8 +191,14 @@ export async function runShort(opts: ShortOptions): Promise<void> {
     };
 
     const results: ShortRowResult[] = ROWS.map((row) => ({
-      id: row.id, title: row.title, calls: row.calls ? row.calls(calls) : calls,
-      ns: {}, nsPerCall: {}, ratio: {}, targets: [], notes: [],
+      id: row.id,
+      title: row.title,
+      calls: row.calls ? row.calls(calls) : calls,
+      ns: {},
+      nsPerCall: {},
+      ratio: {},
+      targets: [],
+      notes: [],
     }));
     const checks = new Map<string, Map<FreshName, number>>();
     for (let run = 0; run < opts.runs; run++) {
@@ -166,14 +243,23 @@ export async function runShort(opts: ShortOptions): Promise<void> {
         const measured = r ? r.median : null;
         const lowest = r && r.perRun.length > 0 ? Math.min(...r.perRun) : null;
         const value = t.everyRun ? lowest : measured;
-        result.targets.push({ peer: t.peer, text: t.text, min: t.min, measured, lowest, met: value === null ? null : value >= t.min });
+        result.targets.push({
+          peer: t.peer,
+          text: t.text,
+          min: t.min,
+          measured,
+          lowest,
+          met: value === null ? null : value >= t.min,
+        });
       }
       // The same work: check values must agree with memmap's (CPython's readline row for `lines`
       // counts the bytes without the newline, as lines() does).
       const seen = checks.get(row.id);
       const expected = seen?.get('memmap');
       if (seen && expected !== undefined) {
-        for (const [who, c] of seen) if (who !== 'memmap' && c !== expected) result.notes.push(`check mismatch: ${who} returned ${c}, memmap ${expected}`);
+        for (const [who, c] of seen)
+          if (who !== 'memmap' && c !== expected)
+            result.notes.push(`check mismatch: ${who} returned ${c}, memmap ${expected}`);
       }
     }
 
@@ -194,10 +280,14 @@ export async function runShort(opts: ShortOptions): Promise<void> {
     };
     const md = shortMarkdown(report);
     process.stdout.write(md + '\n');
-    const outDir = opts.outDir ?? (opts.quick ? join(tmpdir(), 'memmap-bench-results') : join(root, 'bench', 'results'));
+    const outDir =
+      opts.outDir ?? (opts.quick ? join(tmpdir(), 'memmap-bench-results') : join(root, 'bench', 'results'));
     mkdirSync(outDir, { recursive: true });
     const base = join(outDir, `short-${runtimeTag(runtime)}`);
-    for (const [path, text] of [[`${base}.md`, md + '\n'], [`${base}.json`, JSON.stringify(report, null, 2) + '\n']] as const) {
+    for (const [path, text] of [
+      [`${base}.md`, md + '\n'],
+      [`${base}.json`, JSON.stringify(report, null, 2) + '\n'],
+    ] as const) {
       writeFileSync(path + '.tmp', text);
       renameSync(path + '.tmp', path);
     }
@@ -216,35 +306,60 @@ export function shortMarkdown(r: ShortReport): string {
   const m = r.machine;
   const lines: string[] = [];
   lines.push(`# memmap short-script figures on ${r.runtime.label}${r.quick ? ' (quick run: not figures)' : ''}`, '');
-  lines.push(`Machine: ${machineLabel(m)}${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os} ${m.kernel}; load average ` +
-    `${m.loadAtStart.join(' ')} at the start${m.loadAtEnd ? `, ${m.loadAtEnd.join(' ')} at the end` : ''}.`);
-  lines.push('', `Runtime: ${r.runtime.label} (\`${r.runtime.execPath}\`). ` +
-    `Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join('; ')}.`);
+  lines.push(
+    `Machine: ${machineLabel(m)}${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os} ${m.kernel}; load average ` +
+      `${m.loadAtStart.join(' ')} at the start${m.loadAtEnd ? `, ${m.loadAtEnd.join(' ')} at the end` : ''}.`,
+  );
+  lines.push(
+    '',
+    `Runtime: ${r.runtime.label} (\`${r.runtime.execPath}\`). ` +
+      `Versions: ${Object.entries(r.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join('; ')}.`,
+  );
   const skipped = Object.entries(r.skipped);
   if (skipped.length > 0) lines.push('', `Skipped: ${skipped.map(([k, v]) => `**${k}** (${v})`).join('; ')}.`);
-  lines.push('', `Run: ${r.date}; ${r.runs} runs, ${r.durationSeconds.toFixed(0)} s in all. Every cell is one fresh process per run ` +
-    `timing its first ${r.calls.toLocaleString('en-US')} calls (map + close: the first ${Math.max(1, Math.floor(r.calls / 10)).toLocaleString('en-US')}) ` +
-    `with no warm-up, over a ${(r.file.lines * 80 / MiB).toFixed(0)} MiB file of 80-byte lines whose pages are in the page cache but ` +
-    'not yet in the process\'s page tables. Figures: the median time per call; ratio: the peer\'s median time ÷ memmap\'s ' +
-    '(above 1: memmap is faster), with the lowest and highest of the runs\' own ratios.', '');
+  lines.push(
+    '',
+    `Run: ${r.date}; ${r.runs} runs, ${r.durationSeconds.toFixed(0)} s in all. Every cell is one fresh process per run ` +
+      `timing its first ${r.calls.toLocaleString('en-US')} calls (map + close: the first ${Math.max(1, Math.floor(r.calls / 10)).toLocaleString('en-US')}) ` +
+      `with no warm-up, over a ${((r.file.lines * 80) / MiB).toFixed(0)} MiB file of 80-byte lines whose pages are in the page cache but ` +
+      "not yet in the process's page tables. Figures: the median time per call; ratio: the peer's median time ÷ memmap's " +
+      "(above 1: memmap is faster), with the lowest and highest of the runs' own ratios.",
+    '',
+  );
   lines.push('| row | memmap | CPython | fs | C | ratio (runs) | target | met |');
   lines.push('|---|---:|---:|---:|---:|---|---|---|');
   for (const row of r.rows) {
     if (row.id.startsWith('floor_')) continue;
-    const ratios = (Object.entries(row.ratio) as Array<[FreshName, { median: number; perRun: number[] }]>).map(([p, x]) =>
-      `${p} **${ratioText(x.median)}** (${ratioText(Math.min(...x.perRun))}–${ratioText(Math.max(...x.perRun))})`).join('; ');
+    const ratios = (Object.entries(row.ratio) as Array<[FreshName, { median: number; perRun: number[] }]>)
+      .map(
+        ([p, x]) =>
+          `${p} **${ratioText(x.median)}** (${ratioText(Math.min(...x.perRun))}–${ratioText(Math.max(...x.perRun))})`,
+      )
+      .join('; ');
     const targets = row.targets.map((t) => t.text).join('; ');
     const met = row.targets.map((t) => (t.met === null ? 'not measured' : t.met ? 'yes' : '**no**')).join('; ');
-    lines.push(`| ${row.title} | ${nsText(row.nsPerCall.memmap)} | ${nsText(row.nsPerCall.CPython)} | ${nsText(row.nsPerCall.fs)} | ` +
-      `${nsText(row.nsPerCall.C)} | ${ratios} | ${targets} | ${met} |`);
+    lines.push(
+      `| ${row.title} | ${nsText(row.nsPerCall.memmap)} | ${nsText(row.nsPerCall.CPython)} | ${nsText(row.nsPerCall.fs)} | ` +
+        `${nsText(row.nsPerCall.C)} | ${ratios} | ${targets} | ${met} |`,
+    );
   }
-  lines.push('', 'The runtime\'s own cost of what those calls must do at least, in the same fresh-process setting ' +
-    '(over the map\'s memory through `view()`; no memmap call):', '');
+  lines.push(
+    '',
+    "The runtime's own cost of what those calls must do at least, in the same fresh-process setting " +
+      "(over the map's memory through `view()`; no memmap call):",
+    '',
+  );
   lines.push('| runtime alone | per call |', '|---|---:|');
-  for (const row of r.rows) if (row.id.startsWith('floor_')) lines.push(`| ${row.title.replace('runtime alone: ', '')} | ${nsText(row.nsPerCall.runtime)} |`);
+  for (const row of r.rows)
+    if (row.id.startsWith('floor_'))
+      lines.push(`| ${row.title.replace('runtime alone: ', '')} | ${nsText(row.nsPerCall.runtime)} |`);
   const notes = r.rows.flatMap((row) => row.notes.map((n) => `${row.id}: ${n}`));
   if (notes.length > 0) lines.push('', '**Warnings:**', ...notes.map((n) => `- ${n}`));
-  const missed = r.rows.flatMap((row) => row.targets.filter((t) => t.met === false).map((t) => `${row.title} (${t.text})`));
+  const missed = r.rows.flatMap((row) =>
+    row.targets.filter((t) => t.met === false).map((t) => `${row.title} (${t.text})`),
+  );
   lines.push('', missed.length === 0 ? 'Every measured target is met.' : `Targets missed: ${missed.join('; ')}.`);
   return lines.join('\n');
 }

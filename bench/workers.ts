@@ -21,8 +21,13 @@ class Worker {
 
   constructor(command: string, args: string[], env?: NodeJS.ProcessEnv) {
     this.#child = spawn(command, args, { env: env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.#child.stderr.on('data', (d: Buffer) => { this.#stderr = (this.#stderr + d.toString()).slice(-4000); });
-    this.#child.on('error', (error) => { this.#stderr += String(error); this.#end(); });
+    this.#child.stderr.on('data', (d: Buffer) => {
+      this.#stderr = (this.#stderr + d.toString()).slice(-4000);
+    });
+    this.#child.on('error', (error) => {
+      this.#stderr += String(error);
+      this.#end();
+    });
     this.#child.on('exit', () => this.#end());
     createInterface({ input: this.#child.stdout }).on('line', (line) => {
       const next = this.#waiting.shift();
@@ -50,7 +55,10 @@ class Worker {
         this.#waiting = this.#waiting.filter((w) => w !== done);
         resolve(null);
       }, timeoutMs);
-      const done = (line: string | null) => { clearTimeout(timer); resolve(line); };
+      const done = (line: string | null) => {
+        clearTimeout(timer);
+        resolve(line);
+      };
       this.#waiting.push(done);
     });
   }
@@ -77,7 +85,11 @@ class Worker {
  * participant, or an error message saying why it could not start.
  */
 export async function startWorker(
-  name: ParticipantName, command: string, args: string[], firstLine: string | null, env?: NodeJS.ProcessEnv,
+  name: ParticipantName,
+  command: string,
+  args: string[],
+  firstLine: string | null,
+  env?: NodeJS.ProcessEnv,
 ): Promise<Participant | string> {
   const worker = new Worker(command, args, env);
   if (firstLine !== null) worker.send(firstLine);

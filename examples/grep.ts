@@ -31,7 +31,10 @@ export function grep(path: string, needle: string): Match[] {
     const start = mm.rfind('\n', counted, at) + 1 || 0;
     line += countNewlines(mm, counted, start);
     mm.seek(start);
-    const text = mm.readLine().toString('utf8').replace(/\r?\n$/, '');
+    const text = mm
+      .readLine()
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
     matches.push({ line, text });
     counted = mm.tell();
     line += 1;
@@ -52,9 +55,10 @@ export function makeSampleLog(path: string, bytes = 64 << 20): void {
     const lines: string[] = [];
     let size = 0;
     for (let i = 1; size < bytes; i++) {
-      const text = i % 250_000 === 0
-        ? `2026-11-27T10:00:${String(i % 60).padStart(2, '0')}Z ERROR disk quota exceeded on volume ${i}\n`
-        : `2026-11-27T10:00:${String(i % 60).padStart(2, '0')}Z INFO request ${i} served in ${i % 97} ms\n`;
+      const text =
+        i % 250_000 === 0
+          ? `2026-11-27T10:00:${String(i % 60).padStart(2, '0')}Z ERROR disk quota exceeded on volume ${i}\n`
+          : `2026-11-27T10:00:${String(i % 60).padStart(2, '0')}Z INFO request ${i} served in ${i % 97} ms\n`;
       lines.push(text);
       size += text.length;
       if (lines.length === 10_000) {
@@ -72,7 +76,7 @@ export function grepDemo(needle = 'ERROR', path?: string): void {
   // Without a file, search a 64 MiB sample made for the demo, and remove it afterwards.
   const scratch = path === undefined ? mkdtempSync(join(tmpdir(), 'memmap-grep-')) : undefined;
   try {
-    if (scratch !== undefined) makeSampleLog(path = join(scratch, 'sample.log'));
+    if (scratch !== undefined) makeSampleLog((path = join(scratch, 'sample.log')));
     const started = process.hrtime.bigint();
     const matches = grep(path!, needle);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -83,4 +87,4 @@ export function grepDemo(needle = 'ERROR', path?: string): void {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) grepDemo(process.argv[2], process.argv[3]);
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) grepDemo(process.argv[2], process.argv[3]);

@@ -44,4 +44,4 @@ function helloIn(dir: string): void {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) hello(process.argv[2]);
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) hello(process.argv[2]);

@@ -44,9 +44,13 @@ export async function mutexDemo(processes = 4, count = 5000): Promise<void> {
     const path = join(dir, 'lock');
     using mm = Mmap.open(path, { access: ACCESS_WRITE, length: 4096, create: true });
     const self = fileURLToPath(import.meta.url);
-    const children = Array.from({ length: processes }, () => spawn(process.execPath, [self, 'child', path, String(count)], { stdio: 'inherit' }));
+    const children = Array.from({ length: processes }, () =>
+      spawn(process.execPath, [self, 'child', path, String(count)], { stdio: 'inherit' }),
+    );
     await Promise.all(children.map((c) => new Promise((resolve) => c.on('exit', resolve))));
-    console.log(`${processes} processes × ${count} increments under the lock: counter = ${mm.view(Int32Array, 8, 1)[0]}`);
+    console.log(
+      `${processes} processes × ${count} increments under the lock: counter = ${mm.view(Int32Array, 8, 1)[0]}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,14 +12,31 @@ import { pathToFileURL } from 'node:url';
 
 import { Mmap, ACCESS_READ } from '../src/index.js';
 
-type Typed = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array |
-  Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+type Typed =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
 
 /** NumPy's dtype strings (little-endian or byte-sized) and the typed array for each. */
 const DTYPES: Record<string, new (b: ArrayBufferLike, o: number, n: number) => Typed> = {
-  '|i1': Int8Array, '|u1': Uint8Array, '|b1': Uint8Array, '<i2': Int16Array, '<u2': Uint16Array,
-  '<i4': Int32Array, '<u4': Uint32Array, '<f4': Float32Array, '<f8': Float64Array,
-  '<i8': BigInt64Array, '<u8': BigUint64Array,
+  '|i1': Int8Array,
+  '|u1': Uint8Array,
+  '|b1': Uint8Array,
+  '<i2': Int16Array,
+  '<u2': Uint16Array,
+  '<i4': Int32Array,
+  '<u4': Uint32Array,
+  '<f4': Float32Array,
+  '<f8': Float64Array,
+  '<i8': BigInt64Array,
+  '<u8': BigUint64Array,
 };
 
 export interface Npy {
@@ -47,9 +64,13 @@ export function openNpy(path: string): Npy {
     const dict = mm.slice(8 + lengthBytes, dataStart).toString('latin1');
     const dtype = /'descr':\s*'([^']+)'/.exec(dict)?.[1] ?? '';
     const fortranOrder = /'fortran_order':\s*True/.test(dict);
-    const shape = (/'shape':\s*\(([^)]*)\)/.exec(dict)?.[1] ?? '').split(',').filter((x) => x.trim()).map(Number);
+    const shape = (/'shape':\s*\(([^)]*)\)/.exec(dict)?.[1] ?? '')
+      .split(',')
+      .filter((x) => x.trim())
+      .map(Number);
     const Type = DTYPES[dtype.replace(/^=/, '<')];
-    if (Type === undefined) throw new Error(`${path}: dtype ${dtype} has no typed array here (big-endian, or not a number)`);
+    if (Type === undefined)
+      throw new Error(`${path}: dtype ${dtype} has no typed array here (big-endian, or not a number)`);
     const count = shape.reduce((a, b) => a * b, 1);
     // view() checks alignment and bounds: a typed view is never a silent copy.
     const data = mm.view(Type as unknown as Float64ArrayConstructor, dataStart, count) as unknown as Typed;
@@ -79,12 +100,19 @@ export function npyDemo(path?: string): void {
     const npy = openNpy(path);
     using _mm = npy.mm;
     const first = Array.from(npy.data.subarray(0, 6) as ArrayLike<number | bigint>, Number);
-    console.log(`${path.endsWith('a.npy') && dir ? 'a.npy' : path}: dtype ${npy.dtype}, shape (${npy.shape.join(', ')}), ` +
-      `${npy.data.constructor.name} of ${npy.data.length}, first values ${first.join(', ')}`);
+    console.log(
+      `${path.endsWith('a.npy') && dir ? 'a.npy' : path}: dtype ${npy.dtype}, shape (${npy.shape.join(', ')}), ` +
+        `${npy.data.constructor.name} of ${npy.data.length}, first values ${first.join(', ')}`,
+    );
   } finally {
     // On Windows a file stays mapped (and cannot be deleted) until the garbage collector frees
     // the last typed view over it: leave it in the temporary directory then.
-    if (dir !== undefined) try { rmSync(dir, { recursive: true, force: true }); } catch { /* Windows */ }
+    if (dir !== undefined)
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        /* Windows */
+      }
   }
 }
 

@@ -18,7 +18,11 @@ import { Mmap, PAGESIZE } from '../src/index.js';
 /** MADV_PAGEOUT (Linux 5.4): reclaim these pages now; clean file pages leave the page cache. */
 const MADV_PAGEOUT = 21;
 
-export interface Residency { resident: number; pages: number; bytes: number }
+export interface Residency {
+  resident: number;
+  pages: number;
+  bytes: number;
+}
 
 /** Counts the resident pages of the file at `path`; `--load` / `--evict` first if asked. */
 export async function residency(path: string, action?: 'load' | 'evict'): Promise<Residency> {
@@ -38,8 +42,10 @@ export async function residency(path: string, action?: 'load' | 'evict'): Promis
 
 function describe(path: string, r: Residency): string {
   const mib = (pages: number) => ((pages * PAGESIZE) / 2 ** 20).toFixed(1);
-  return `${path}: ${r.resident}/${r.pages} pages resident (${mib(r.resident)} of ${mib(r.pages)} MiB, ` +
-    `${r.pages === 0 ? 100 : ((100 * r.resident) / r.pages).toFixed(1)}%)`;
+  return (
+    `${path}: ${r.resident}/${r.pages} pages resident (${mib(r.resident)} of ${mib(r.pages)} MiB, ` +
+    `${r.pages === 0 ? 100 : ((100 * r.resident) / r.pages).toFixed(1)}%)`
+  );
 }
 
 export async function residencyDemo(args: string[] = []): Promise<void> {

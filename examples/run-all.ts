@@ -41,5 +41,9 @@ try {
   else console.log("skipped: evicting pages needs Linux's MADV_PAGEOUT");
 } finally {
   // Windows keeps a file that a not yet collected view maps: it stays in the temporary directory.
-  try { rmSync(dir, { recursive: true, force: true }); } catch { /* Windows */ }
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    /* Windows */
+  }
 }

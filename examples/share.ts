@@ -38,7 +38,7 @@ function child(tagname: string): void {
   console.log(mm.readLine().toString('utf8').replace(/\0+$/, '')); // prints "Hello world!"
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (process.argv[2] === 'child') child(process.argv[3] ?? '');
   else await share();
 }

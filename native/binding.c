@@ -37,12 +37,12 @@
 #include "guard.h"
 #include "signals.h"
 
-#define CHECK_NAPI(call)                                                             \
-  do {                                                                               \
-    if ((call) != napi_ok) {                                                         \
-      napi_throw_error(env, "ERR_MMAP_INTERNAL", "memmap: Node-API call failed: " #call); \
-      return NULL;                                                                   \
-    }                                                                                \
+#define CHECK_NAPI(call)                                                                           \
+  do {                                                                                             \
+    if ((call) != napi_ok) {                                                                       \
+      napi_throw_error(env, "ERR_MMAP_INTERNAL", "memmap: Node-API call failed: " #call);          \
+      return NULL;                                                                                 \
+    }                                                                                              \
   } while (0)
 
 typedef struct region {
@@ -53,9 +53,9 @@ typedef struct region {
 } region;
 
 typedef struct mapping {
-  region *live;         /* NULL once closed */
-  int fd, prot, flags;  /* fd: the descriptor the mapping owns and uses, never handed out; or -1 */
-  int exposed;          /* the duplicate of fd handed out as mm.fd, or -1 */
+  region *live;        /* NULL once closed */
+  int fd, prot, flags; /* fd: the descriptor the mapping owns and uses, never handed out; or -1 */
+  int exposed;         /* the duplicate of fd handed out as mm.fd, or -1 */
   int64_t offset;
   uint32_t refs;        /* handle + async syncs in flight */
   uint32_t busy;        /* async syncs in flight: they pin the live region and its length */
@@ -191,7 +191,8 @@ static bool in_range(napi_env env, mapping *m, int64_t offset, int64_t length) {
     return false;
   }
   uint64_t size = m->live->length;
-  if (offset < 0 || length < 0 || (uint64_t)offset > size || (uint64_t)length > size - (uint64_t)offset) {
+  if (offset < 0 || length < 0 || (uint64_t)offset > size ||
+      (uint64_t)length > size - (uint64_t)offset) {
     throw_internal(env, "memmap: range outside the mapping reached the native binding");
     return false;
   }
@@ -202,7 +203,7 @@ static bool in_range(napi_env env, mapping *m, int64_t offset, int64_t length) {
  * and, for all but prefetch, one more. */
 typedef struct range_call {
   mapping *m;
-  uint8_t *addr;    /* the live mapping's address + offset */
+  uint8_t *addr; /* the live mapping's address + offset */
   uint64_t length;
   napi_value extra; /* the fourth argument */
 } range_call;
@@ -231,8 +232,8 @@ static bool get_range_i32(napi_env env, napi_callback_info info, range_call *cal
 /* Creates a promise and queues `execute` then `complete` on the thread pool with data; false
  * (with an exception pending, nothing queued) on failure. */
 static bool queue_work(napi_env env, const char *name, napi_async_execute_callback execute,
-                       napi_async_complete_callback complete, void *data,
-                       napi_async_work *work, napi_deferred *deferred, napi_value *promise) {
+                       napi_async_complete_callback complete, void *data, napi_async_work *work,
+                       napi_deferred *deferred, napi_value *promise) {
   napi_value resource_name;
   if (napi_create_promise(env, deferred, promise) != napi_ok ||
       napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
@@ -339,7 +340,8 @@ static napi_value throw_code(napi_env env, const char *code, const char *message
  * The request in CPython's terms (see mm_request); the platform decides how to map it.
  * tagname is a string or null (src/ passes a string only where the platform takes one).
  * out (a Float64Array of 4) receives whether the mapping owns a descriptor (>= 0, or -1), the
- * length mapped, whether writes stay private, and whether it is anonymous memory in a memory file. */
+ * length mapped, whether writes stay private, and whether it is anonymous memory in a memory file.
+ */
 static napi_value js_map(napi_env env, napi_callback_info info) {
   napi_value argv[10];
   int32_t fd, access, effective, flags, prot;
@@ -365,15 +367,17 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
 
   char tagname[512];
   napi_valuetype tag_type;
-  if (napi_typeof(env, argv[9], &tag_type) != napi_ok) return throw_internal(env, "memmap: bad tagname");
+  if (napi_typeof(env, argv[9], &tag_type) != napi_ok)
+    return throw_internal(env, "memmap: bad tagname");
   if (tag_type == napi_string) {
     size_t tag_length = 0;
     if (napi_get_value_string_utf8(env, argv[9], tagname, sizeof tagname, &tag_length) != napi_ok)
       return throw_internal(env, "memmap: expected a string");
     if (tag_length >= sizeof tagname - 1) return throw_sys(env, ENAMETOOLONG, "mmap");
   }
-  mm_request req = {fd, (uint64_t)length, offset, access, effective, flags, prot, trackfd,
-                    tag_type == napi_string ? tagname : NULL};
+  mm_request req = {fd,     (uint64_t)length, offset,
+                    access, effective,        flags,
+                    prot,   trackfd,          tag_type == napi_string ? tagname : NULL};
   mm_opened opened;
   mm_failure failure;
   if (mm_open(&req, &opened, &failure) != 0) {
@@ -522,8 +526,6 @@ static napi_value js_detach(napi_env env, napi_callback_info info) {
 /* ---------------------------------------------------------------------------------------- */
 /* msync, madvise, mlock, mincore */
 
-
-
 static napi_value js_sync(napi_env env, napi_callback_info info) {
   range_call call;
   int32_t flags;
@@ -591,8 +593,8 @@ static napi_value js_sync_async(napi_env env, napi_callback_info info) {
   w->fd = m->fd;
 
   napi_value promise;
-  if (!queue_work(env, "memmap:flushAsync", sync_execute, sync_complete, w, &w->work,
-                  &w->deferred, &promise)) {
+  if (!queue_work(env, "memmap:flushAsync", sync_execute, sync_complete, w, &w->work, &w->deferred,
+                  &promise)) {
     free(w);
     return NULL;
   }
@@ -609,7 +611,8 @@ static napi_value js_advise(napi_env env, napi_callback_info info) {
     char message[128];
     snprintf(message, sizeof message,
              "madvise option %d is not supported: only advice that cannot make the map's pages "
-             "fault is passed on", (int)advice);
+             "fault is passed on",
+             (int)advice);
     return throw_code(env, "ERR_INVALID_ARG_VALUE", message);
   }
   int err = mm_advise(call.addr, call.length, advice);
@@ -759,11 +762,11 @@ typedef struct wait_work {
   int stopping;        /* the environment is being torn down; stop waiting */
   pthread_t thread;
   bool joined;
-  region *r;           /* pinned while waiting: its addresses stay reserved */
+  region *r; /* pinned while waiting: its addresses stay reserved */
   uint32_t *word;
   uint32_t expected;
   int64_t ns;
-  int result;          /* 0 woken, 1 not equal, 2 timed out, 3 cancelled */
+  int result; /* 0 woken, 1 not equal, 2 timed out, 3 cancelled */
   int err;
 } wait_work;
 
@@ -1033,26 +1036,26 @@ static bool set_number(napi_env env, napi_value obj, const char *name, double va
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
-    {"map", NULL, js_map, NULL, NULL, NULL, napi_default, NULL},
-    {"unmap", NULL, js_unmap, NULL, NULL, NULL, napi_default, NULL},
-    {"resize", NULL, js_resize, NULL, NULL, NULL, napi_default, NULL},
-    {"buffer", NULL, js_buffer, NULL, NULL, NULL, napi_default, NULL},
-    {"detach", NULL, js_detach, NULL, NULL, NULL, napi_default, NULL},
-    {"sync", NULL, js_sync, NULL, NULL, NULL, napi_default, NULL},
-    {"syncAsync", NULL, js_sync_async, NULL, NULL, NULL, napi_default, NULL},
-    {"advise", NULL, js_advise, NULL, NULL, NULL, napi_default, NULL},
-    {"lock", NULL, js_lock, NULL, NULL, NULL, napi_default, NULL},
-    {"residency", NULL, js_residency, NULL, NULL, NULL, napi_default, NULL},
-    {"exposedFd", NULL, js_exposed_fd, NULL, NULL, NULL, napi_default, NULL},
-    {"fileSize", NULL, js_file_size, NULL, NULL, NULL, napi_default, NULL},
-    {"setName", NULL, js_set_name, NULL, NULL, NULL, napi_default, NULL},
-    {"faults", NULL, js_faults, NULL, NULL, NULL, napi_default, NULL},
-    {"reinstallGuard", NULL, js_reinstall_guard, NULL, NULL, NULL, napi_default, NULL},
-    {"holdSigbus", NULL, signals_js_hold_sigbus, NULL, NULL, NULL, napi_default, NULL},
-    {"wait", NULL, js_wait, NULL, NULL, NULL, napi_default, NULL},
-    {"notify", NULL, js_notify, NULL, NULL, NULL, napi_default, NULL},
-    {"waitAsync", NULL, js_wait_async, NULL, NULL, NULL, napi_default, NULL},
-    {"prefetchAsync", NULL, js_prefetch_async, NULL, NULL, NULL, napi_default, NULL},
+      {"map", NULL, js_map, NULL, NULL, NULL, napi_default, NULL},
+      {"unmap", NULL, js_unmap, NULL, NULL, NULL, napi_default, NULL},
+      {"resize", NULL, js_resize, NULL, NULL, NULL, napi_default, NULL},
+      {"buffer", NULL, js_buffer, NULL, NULL, NULL, napi_default, NULL},
+      {"detach", NULL, js_detach, NULL, NULL, NULL, napi_default, NULL},
+      {"sync", NULL, js_sync, NULL, NULL, NULL, napi_default, NULL},
+      {"syncAsync", NULL, js_sync_async, NULL, NULL, NULL, napi_default, NULL},
+      {"advise", NULL, js_advise, NULL, NULL, NULL, napi_default, NULL},
+      {"lock", NULL, js_lock, NULL, NULL, NULL, napi_default, NULL},
+      {"residency", NULL, js_residency, NULL, NULL, NULL, napi_default, NULL},
+      {"exposedFd", NULL, js_exposed_fd, NULL, NULL, NULL, napi_default, NULL},
+      {"fileSize", NULL, js_file_size, NULL, NULL, NULL, napi_default, NULL},
+      {"setName", NULL, js_set_name, NULL, NULL, NULL, napi_default, NULL},
+      {"faults", NULL, js_faults, NULL, NULL, NULL, napi_default, NULL},
+      {"reinstallGuard", NULL, js_reinstall_guard, NULL, NULL, NULL, napi_default, NULL},
+      {"holdSigbus", NULL, signals_js_hold_sigbus, NULL, NULL, NULL, napi_default, NULL},
+      {"wait", NULL, js_wait, NULL, NULL, NULL, napi_default, NULL},
+      {"notify", NULL, js_notify, NULL, NULL, NULL, napi_default, NULL},
+      {"waitAsync", NULL, js_wait_async, NULL, NULL, NULL, napi_default, NULL},
+      {"prefetchAsync", NULL, js_prefetch_async, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK_NAPI(napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns));
 

@@ -17,8 +17,8 @@
  * file (POSIX: extends 0); Windows extends it (extends 1). Returns 0, or 1 with failure's code
  * and message set.
  */
-static inline int mm_check_file_size(uint64_t size, uint64_t offset, uint64_t *length,
-                                     int extends, mm_failure *failure) {
+static inline int mm_check_file_size(uint64_t size, uint64_t offset, uint64_t *length, int extends,
+                                     mm_failure *failure) {
   if (*length == 0) {
     if (size == 0) {
       failure->code = "ERR_MMAP_EMPTY_FILE";

@@ -45,8 +45,8 @@ __attribute__((constructor)) static void pin_image(void) {
  * changed under it. Every other page is still the file's and stays the file's, so a truncation
  * zeroes or faults it exactly as it would have in place. If mincore fails, every page is copied.
  */
-static int map_private_file(void *addr, uint64_t old_length, uint64_t new_length, int fd,
-                            int prot, int flags, int64_t offset, void **out) {
+static int map_private_file(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot,
+                            int flags, int64_t offset, void **out) {
   void *p = mmap(NULL, (size_t)new_length, prot, flags, fd, (off_t)offset);
   if (p == MAP_FAILED) return errno;
   uint64_t page = (uint64_t)mm_page_size();
@@ -140,19 +140,14 @@ int mm_copy_locks(void *old_addr, uint64_t old_length, void *new_addr, uint64_t 
 /* No kcmp: the same device and inode is the closest macOS can tell (the same file, perhaps
  * through another open file description). */
 int mm_same_file(int a, int b, int *same) {
-  struct stat sa, sb;
-  if (fstat(a, &sa) != 0) return errno;
-  if (fstat(b, &sb) != 0) {
-    *same = 0;
-    return 0;
-  }
-  *same = sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-  return 0;
+  return mm_same_inode(a, b, same);
 }
 
 /* XNU has no documented per-process limit on the number of mappings (Linux's
  * vm.max_map_count): unknown, so binding.c keeps no headroom. */
-int mm_map_limit(void) { return 0; }
+int mm_map_limit(void) {
+  return 0;
+}
 
 /* The task's top-level VM map entries (a submap, such as the shared library cache, counts as
  * one). binding.c asks only when there is a limit to keep under, so on macOS it never does. */
@@ -179,7 +174,9 @@ int64_t mm_map_count(void) {
  * so resize() of shared anonymous memory fails there with EINVAL (and changes nothing); and it
  * maps one only MAP_SHARED (pshm_mmap), so mm_memory_file_maps_private says no.
  */
-int mm_memory_file_maps_private(void) { return 0; }
+int mm_memory_file_maps_private(void) {
+  return 0;
+}
 
 int mm_memory_file(const char *name, uint64_t size, int *out_fd, const char **syscall) {
   char path[32];
@@ -214,7 +211,9 @@ int mm_memory_file(const char *name, uint64_t size, int *out_fd, const char **sy
  * backing store could be mapped with holes where its data should be. F_FULLFSYNC before mapping
  * writes it out and flushes the drive's cache. CPython ignores its failure (a descriptor that is
  * not a file, a file system without it), and so does this. */
-void mm_prepare_file(int fd) { (void)fcntl(fd, F_FULLFSYNC); }
+void mm_prepare_file(int fd) {
+  (void)fcntl(fd, F_FULLFSYNC);
+}
 
 /*
  * macOS's msync(MS_SYNC) writes the pages to the drive, which may keep them in its cache
@@ -250,55 +249,59 @@ int mm_set_name(void *addr, uint64_t length, const char *name) {
 
 #define C MM_C
 const mm_constant mm_constants[] = {
-  MM_POSIX_CONSTANTS,
-  /* The macOS flags CPython 3.13 exposes, where this SDK defines them. */
+    MM_POSIX_CONSTANTS,
+/* The macOS flags CPython 3.13 exposes, where this SDK defines them. */
 #ifdef MAP_NOEXTEND
-  C(MAP_NOEXTEND),
+    C(MAP_NOEXTEND),
 #endif
 #ifdef MAP_HASSEMAPHORE
-  C(MAP_HASSEMAPHORE),
+    C(MAP_HASSEMAPHORE),
 #endif
 #ifdef MAP_NOCACHE
-  C(MAP_NOCACHE),
+    C(MAP_NOCACHE),
 #endif
 #ifdef MAP_JIT
-  C(MAP_JIT),
+    C(MAP_JIT),
 #endif
 #ifdef MAP_RESILIENT_CODESIGN
-  C(MAP_RESILIENT_CODESIGN),
+    C(MAP_RESILIENT_CODESIGN),
 #endif
 #ifdef MAP_RESILIENT_MEDIA
-  C(MAP_RESILIENT_MEDIA),
+    C(MAP_RESILIENT_MEDIA),
 #endif
 #ifdef MAP_TRANSLATED_ALLOW_EXECUTE
-  C(MAP_TRANSLATED_ALLOW_EXECUTE),
+    C(MAP_TRANSLATED_ALLOW_EXECUTE),
 #endif
 #ifdef MAP_UNIX03
-  C(MAP_UNIX03),
+    C(MAP_UNIX03),
 #endif
 #ifdef MAP_TPRO
-  C(MAP_TPRO),
+    C(MAP_TPRO),
 #endif
-  C(MADV_FREE), C(MADV_ZERO_WIRED_PAGES), C(MADV_FREE_REUSABLE), C(MADV_FREE_REUSE),
-  {NULL, 0},
+    C(MADV_FREE),
+    C(MADV_ZERO_WIRED_PAGES),
+    C(MADV_FREE_REUSABLE),
+    C(MADV_FREE_REUSE),
+    {NULL, 0},
 };
 
 int mm_advice_allowed(int advice) {
+  if (mm_posix_advice_allowed(advice)) return 1;
   switch (advice) {
-    /* madvise(2) on macOS: hints about reading ahead and keeping pages, and MADV_DONTNEED,
-     * MADV_FREE (the contents may become zeros, the range stays valid) and
-     * MADV_ZERO_WIRED_PAGES (zero wired pages when the range is unmapped). */
-    case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
-    case MADV_DONTNEED: case MADV_FREE: case MADV_ZERO_WIRED_PAGES:
-    /* Not in the man page, but exported by CPython on macOS and used by its malloc: mark
-     * anonymous pages reusable (their contents may go) and take them back; other memory
-     * answers an error. Neither can make a page fault. */
-    case MADV_FREE_REUSABLE: case MADV_FREE_REUSE:
-      return 1;
-    default:
-      /* MADV_CAN_REUSE and MADV_PAGEOUT are internal ("page out now (internal only)"),
-       * MADV_ZERO is newer than the man page, and anything unknown may make pages fault. */
-      return 0;
+  /* madvise(2) on macOS, beyond POSIX's: MADV_FREE (the contents may become zeros, the range
+   * stays valid) and MADV_ZERO_WIRED_PAGES (zero wired pages when the range is unmapped). */
+  case MADV_FREE:
+  case MADV_ZERO_WIRED_PAGES:
+  /* Not in the man page, but exported by CPython on macOS and used by its malloc: mark
+   * anonymous pages reusable (their contents may go) and take them back; other memory
+   * answers an error. Neither can make a page fault. */
+  case MADV_FREE_REUSABLE:
+  case MADV_FREE_REUSE:
+    return 1;
+  default:
+    /* MADV_CAN_REUSE and MADV_PAGEOUT are internal ("page out now (internal only)"),
+     * MADV_ZERO is newer than the man page, and anything unknown may make pages fault. */
+    return 0;
   }
 }
 
@@ -306,9 +309,15 @@ int mm_advice_allowed(int advice) {
  * macOS has os_sync_wait_on_address with OS_SYNC_WAIT_ON_ADDRESS_SHARED (14.4+), or
  * __ulock_wait with UL_COMPARE_AND_WAIT_SHARED; not done yet. Prefetching reads a byte of
  * each page (no MADV_POPULATE_READ). */
-int mm_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns, int *result) { return ENOTSUP; }
-int mm_wake(uint32_t *addr, int count, int *woken) { return ENOTSUP; }
-int mm_prefetch(void *addr, uint64_t length) { return mm_touch_pages(addr, length); }
+int mm_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns, int *result) {
+  return ENOTSUP;
+}
+int mm_wake(uint32_t *addr, int count, int *woken) {
+  return ENOTSUP;
+}
+int mm_prefetch(void *addr, uint64_t length) {
+  return mm_touch_pages(addr, length);
+}
 int64_t mm_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

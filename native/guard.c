@@ -40,7 +40,9 @@ static chunk first_chunk;
 static chunk *_Atomic hint = &first_chunk;
 static _Atomic int32_t fault_counter;
 
-int32_t *guard_fault_counter(void) { return (int32_t *)&fault_counter; }
+int32_t *guard_fault_counter(void) {
+  return (int32_t *)&fault_counter;
+}
 
 guard_range *guard_lookup(uintptr_t address) {
   for (chunk *c = &first_chunk; c != NULL; c = atomic_load(&c->next)) {
@@ -71,18 +73,18 @@ bool guard_rescue(guard_range *range, uintptr_t start, uint64_t at, uint64_t pag
     /* Claim [at, top) before mapping it, so two threads never map zeros over each other. */
     if (atomic_compare_exchange_weak(&range->zeroed_from, &from, at)) {
       switch (zero((void *)(start + at), top - at)) {
-        case GUARD_ZEROED:
-          atomic_fetch_add(&range->faults, (top - at) / page);
-          atomic_fetch_add(&fault_counter, 1);
-          return true;
-        case GUARD_UNCHANGED: {
-          uint64_t claimed = at;
-          atomic_compare_exchange_strong(&range->zeroed_from, &claimed, from);
-          return false;
-        }
-        default: /* GUARD_LOST: never try again (another thread's memory may be there now) */
-          atomic_store(&range->zeroed_from, LOST);
-          return false;
+      case GUARD_ZEROED:
+        atomic_fetch_add(&range->faults, (top - at) / page);
+        atomic_fetch_add(&fault_counter, 1);
+        return true;
+      case GUARD_UNCHANGED: {
+        uint64_t claimed = at;
+        atomic_compare_exchange_strong(&range->zeroed_from, &claimed, from);
+        return false;
+      }
+      default: /* GUARD_LOST: never try again (another thread's memory may be there now) */
+        atomic_store(&range->zeroed_from, LOST);
+        return false;
       }
     }
   }

@@ -29,7 +29,8 @@ int mm_remap(void *addr, uint64_t old_length, uint64_t new_length, int fd, int p
   }
   /* EFAULT: madvise() or mlock() on part of the range split it into several VMAs, which mremap
    * refuses. Map the new length afresh instead. */
-  if (errno == EFAULT) return mm_remap_by_mapping(addr, old_length, new_length, fd, prot, flags, offset, out);
+  if (errno == EFAULT)
+    return mm_remap_by_mapping(addr, old_length, new_length, fd, prot, flags, offset, out);
   return errno;
 }
 
@@ -70,7 +71,8 @@ static int relocate_private_file(void *addr, uint64_t old_length, uint64_t new_l
     for (uint64_t j = 0; j < n; j++) {
       uint64_t e = entries[j];
       int written = ((e >> 63) & 1 && !((e >> 61) & 1)) || ((e >> 62) & 1);
-      if (written) memcpy((uint8_t *)p + (i + j) * page, (uint8_t *)addr + (i + j) * page, (size_t)page);
+      if (written)
+        memcpy((uint8_t *)p + (i + j) * page, (uint8_t *)addr + (i + j) * page, (size_t)page);
     }
     i += n;
   }
@@ -84,10 +86,12 @@ int mm_relocate(void *addr, uint64_t old_length, uint64_t new_length, int fd, in
   if (fd >= 0 && !(flags & MAP_ANONYMOUS) && !(flags & MAP_SHARED))
     return relocate_private_file(addr, old_length, new_length, fd, prot, flags, offset, out);
   if (!(flags & MAP_ANONYMOUS) || (flags & MAP_SHARED))
-    return mm_map_copy(addr, old_length, new_length, fd, prot, flags, offset, out); /* maps the file again */
+    return mm_map_copy(addr, old_length, new_length, fd, prot, flags, offset,
+                       out); /* maps the file again */
   /* Private anonymous memory: move its pages instead of copying them (Linux 5.7+), leaving the
    * old range mapped, empty. */
-  void *moved = mremap(addr, (size_t)old_length, (size_t)old_length, MREMAP_MAYMOVE | MREMAP_DONTUNMAP);
+  void *moved =
+      mremap(addr, (size_t)old_length, (size_t)old_length, MREMAP_MAYMOVE | MREMAP_DONTUNMAP);
   if (moved == MAP_FAILED) {
     /* EINVAL: an older kernel; EFAULT: the range was split by madvise() or mlock(). */
     return mm_map_copy(addr, old_length, new_length, fd, prot, flags, offset, out);
@@ -149,14 +153,7 @@ int mm_same_file(int a, int b, int *same) {
   }
   /* ENOSYS or EPERM (a kernel without kcmp, or a sandbox that forbids it): compare inodes. */
 #endif
-  struct stat sa, sb;
-  if (fstat(a, &sa) != 0) return errno;
-  if (fstat(b, &sb) != 0) {
-    *same = 0;
-    return 0;
-  }
-  *same = sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-  return 0;
+  return mm_same_inode(a, b, same);
 }
 
 int mm_map_limit(void) {
@@ -188,7 +185,9 @@ int64_t mm_map_count(void) {
       break;
     }
     if (n == 0) break;
-    for (const char *p = chunk, *end = chunk + n; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) lines++;
+    for (const char *p = chunk, *end = chunk + n; (p = memchr(p, '\n', (size_t)(end - p))) != NULL;
+         p++)
+      lines++;
   }
   close(fd);
   return lines;
@@ -207,11 +206,15 @@ int mm_memory_file(const char *name, uint64_t size, int *out_fd, const char **sy
   return 0;
 }
 
-int mm_memory_file_maps_private(void) { return 1; }
+int mm_memory_file_maps_private(void) {
+  return 1;
+}
 
 /* Linux's msync(MS_SYNC) writes the pages out and waits for the device, and a page of a
  * caller's file needs nothing before it is mapped: no extra step either way. */
-void mm_prepare_file(int fd) { (void)fd; }
+void mm_prepare_file(int fd) {
+  (void)fd;
+}
 
 int mm_sync_file(int fd, int flags) {
   (void)fd;
@@ -227,46 +230,70 @@ int mm_set_name(void *addr, uint64_t length, const char *name) {
 }
 
 int mm_advice_allowed(int advice) {
+  if (mm_posix_advice_allowed(advice)) return 1;
   switch (advice) {
-    case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
-    case MADV_DONTNEED: case MADV_REMOVE: case MADV_DONTFORK: case MADV_DOFORK:
-    case MADV_MERGEABLE: case MADV_UNMERGEABLE: case MADV_HUGEPAGE: case MADV_NOHUGEPAGE:
-    case MADV_DONTDUMP: case MADV_DODUMP:
+  case MADV_REMOVE:
+  case MADV_DONTFORK:
+  case MADV_DOFORK:
+  case MADV_MERGEABLE:
+  case MADV_UNMERGEABLE:
+  case MADV_HUGEPAGE:
+  case MADV_NOHUGEPAGE:
+  case MADV_DONTDUMP:
+  case MADV_DODUMP:
 #ifdef MADV_FREE
-    case MADV_FREE:
+  case MADV_FREE:
 #endif
-    /* Newer advice by its value in <asm-generic/mman-common.h> (older headers lack the names;
-     * an older kernel answers EINVAL): MADV_WIPEONFORK 18, MADV_KEEPONFORK 19 (4.14), MADV_COLD
-     * 20, MADV_PAGEOUT 21 (5.4), MADV_POPULATE_READ 22, MADV_POPULATE_WRITE 23 (5.14: a page
-     * that cannot be populated is an EFAULT error, not a signal), MADV_DONTNEED_LOCKED 24 (5.18),
-     * MADV_COLLAPSE 25 (6.1). */
-    case 18: case 19: case 20: case 21: case 22: case 23: case 24: case 25:
-      return 1;
-    default:
-      /* MADV_HWPOISON and MADV_SOFT_OFFLINE poison or take pages away (SIGBUS); 6.13's
-       * MADV_GUARD_INSTALL makes the next access SIGSEGV (and MADV_GUARD_REMOVE has nothing to
-       * remove); anything unknown may be either. */
-      return 0;
+  /* Newer advice by its value in <asm-generic/mman-common.h> (older headers lack the names;
+   * an older kernel answers EINVAL): MADV_WIPEONFORK 18, MADV_KEEPONFORK 19 (4.14), MADV_COLD
+   * 20, MADV_PAGEOUT 21 (5.4), MADV_POPULATE_READ 22, MADV_POPULATE_WRITE 23 (5.14: a page
+   * that cannot be populated is an EFAULT error, not a signal), MADV_DONTNEED_LOCKED 24 (5.18),
+   * MADV_COLLAPSE 25 (6.1). */
+  case 18:
+  case 19:
+  case 20:
+  case 21:
+  case 22:
+  case 23:
+  case 24:
+  case 25:
+    return 1;
+  default:
+    /* MADV_HWPOISON and MADV_SOFT_OFFLINE poison or take pages away (SIGBUS); 6.13's
+     * MADV_GUARD_INSTALL makes the next access SIGSEGV (and MADV_GUARD_REMOVE has nothing to
+     * remove); anything unknown may be either. */
+    return 0;
   }
 }
 
 #define C MM_C
 const mm_constant mm_constants[] = {
-  MM_POSIX_CONSTANTS,
-  C(MAP_DENYWRITE), C(MAP_EXECUTABLE), C(MAP_POPULATE), C(MAP_STACK),
+    MM_POSIX_CONSTANTS,
+    C(MAP_DENYWRITE),
+    C(MAP_EXECUTABLE),
+    C(MAP_POPULATE),
+    C(MAP_STACK),
 #ifdef MADV_FREE
-  C(MADV_FREE),
+    C(MADV_FREE),
 #endif
-  C(MADV_REMOVE), C(MADV_DONTFORK), C(MADV_DOFORK), C(MADV_MERGEABLE), C(MADV_UNMERGEABLE),
-  C(MADV_HUGEPAGE), C(MADV_NOHUGEPAGE), C(MADV_DONTDUMP), C(MADV_DODUMP), C(MADV_HWPOISON),
+    C(MADV_REMOVE),
+    C(MADV_DONTFORK),
+    C(MADV_DOFORK),
+    C(MADV_MERGEABLE),
+    C(MADV_UNMERGEABLE),
+    C(MADV_HUGEPAGE),
+    C(MADV_NOHUGEPAGE),
+    C(MADV_DONTDUMP),
+    C(MADV_DODUMP),
+    C(MADV_HWPOISON),
 #ifdef MADV_SOFT_OFFLINE
-  C(MADV_SOFT_OFFLINE),
+    C(MADV_SOFT_OFFLINE),
 #endif
-  /* Not offered, as MAP_FIXED (posix.h): listed so the TypeScript layer can refuse it. */
+/* Not offered, as MAP_FIXED (posix.h): listed so the TypeScript layer can refuse it. */
 #ifdef MAP_FIXED_NOREPLACE
-  C(MAP_FIXED_NOREPLACE),
+    C(MAP_FIXED_NOREPLACE),
 #endif
-  {NULL, 0},
+    {NULL, 0},
 };
 
 /* ---------------------------------------------------------------------------------------- */

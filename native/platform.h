@@ -34,13 +34,13 @@ enum { MM_ACCESS_DEFAULT = 0, MM_ACCESS_READ = 1, MM_ACCESS_WRITE = 2, MM_ACCESS
  * and its inference of the access from prot).
  */
 typedef struct mm_request {
-  int fd;           /* the caller's descriptor, or -1 for anonymous memory (other negatives: EBADF) */
-  uint64_t length;  /* 0: from offset to the end of the file */
+  int fd; /* the caller's descriptor, or -1 for anonymous memory (other negatives: EBADF) */
+  uint64_t length; /* 0: from offset to the end of the file */
   int64_t offset;
-  int access;       /* MM_ACCESS_* as given */
-  int effective;    /* MM_ACCESS_* after CPython's inference from prot */
-  int flags, prot;  /* as given (POSIX meaning; platforms without them ignore them) */
-  int trackfd;      /* keep a descriptor of the file (needed by size() and resize()) */
+  int access;          /* MM_ACCESS_* as given */
+  int effective;       /* MM_ACCESS_* after CPython's inference from prot */
+  int flags, prot;     /* as given (POSIX meaning; platforms without them ignore them) */
+  int trackfd;         /* keep a descriptor of the file (needed by size() and resize()) */
   const char *tagname; /* UTF-8 name of the mapping object, or NULL (only where mm_has_tagname) */
 } mm_request;
 
@@ -51,11 +51,11 @@ extern const int mm_has_tagname;
 /* What the platform made of it. */
 typedef struct mm_opened {
   void *addr;
-  uint64_t length;  /* the length mapped (length 0 resolved) */
-  int fd;           /* the descriptor the mapping owns and closes, or -1 */
-  int prot, flags;  /* how it was mapped: what mm_remap and mm_relocate take */
-  int is_private;   /* writes stay in this process (resize() keeps the file's bytes) */
-  int memory_file;  /* anonymous memory living in a file the mapping owns, shareable by descriptor */
+  uint64_t length; /* the length mapped (length 0 resolved) */
+  int fd;          /* the descriptor the mapping owns and closes, or -1 */
+  int prot, flags; /* how it was mapped: what mm_remap and mm_relocate take */
+  int is_private;  /* writes stay in this process (resize() keeps the file's bytes) */
+  int memory_file; /* anonymous memory living in a file the mapping owns, shareable by descriptor */
 } mm_opened;
 
 /* A failure: a system error (err, syscall), or one of memmap's own (code, message; err 0). */
@@ -75,7 +75,6 @@ typedef struct mm_failure {
  */
 int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure);
 
-
 /* munmap(2). */
 int mm_unmap(void *addr, uint64_t length);
 
@@ -86,7 +85,6 @@ int mm_unmap(void *addr, uint64_t length);
  */
 int mm_remap(void *addr, uint64_t old_length, uint64_t new_length, int fd, int prot, int flags,
              int64_t offset, void **out);
-
 
 /* Changes a mapping's length (binding.c's part: in place, moved, or relocated when views pin
  * it). Returns 0 or an errno value, and sets *syscall; on failure the mapping is unchanged. */
@@ -112,7 +110,6 @@ int mm_relocate(void *addr, uint64_t old_length, uint64_t new_length, int fd, in
 /* After mm_relocate: lock the pages of the new mapping whose counterparts in the old one are
  * locked (mremap keeps mlock; a new mapping does not have it). */
 int mm_copy_locks(void *old_addr, uint64_t old_length, void *new_addr, uint64_t new_length);
-
 
 /*
  * Replaces [addr, addr + length) with private zero pages in place, atomically: whatever was
@@ -147,10 +144,8 @@ int mm_lock(void *addr, uint64_t length, int lock);
 /* mincore(2): one byte per page in out (bit 0 set when the page is resident). */
 int mm_residency(void *addr, uint64_t length, unsigned char *out);
 
-
 /* fstat: *size = st_size, *regular = whether it is a regular file. */
 int mm_file_size(int fd, int64_t *size, int *regular);
-
 
 /* A close-on-exec duplicate of fd. */
 int mm_dup(int fd, int *out_fd);

@@ -12,9 +12,13 @@
 /* No named mapping objects on POSIX (shared memory is shared by descriptor). */
 const int mm_has_tagname = 0;
 
-int64_t mm_page_size(void) { return (int64_t)sysconf(_SC_PAGESIZE); }
+int64_t mm_page_size(void) {
+  return (int64_t)sysconf(_SC_PAGESIZE);
+}
 
-int64_t mm_allocation_granularity(void) { return mm_page_size(); }
+int64_t mm_allocation_granularity(void) {
+  return mm_page_size();
+}
 
 int mm_map(int fd, uint64_t length, int prot, int flags, int64_t offset, void **out) {
   if (length > (uint64_t)SIZE_MAX) return ENOMEM;
@@ -82,10 +86,20 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
 
   int flags = req->flags, prot = req->prot;
   switch (req->access) {
-    case MM_ACCESS_READ: flags = MAP_SHARED; prot = PROT_READ; break;
-    case MM_ACCESS_WRITE: flags = MAP_SHARED; prot = PROT_READ | PROT_WRITE; break;
-    case MM_ACCESS_COPY: flags = MAP_PRIVATE; prot = PROT_READ | PROT_WRITE; break;
-    default: break;
+  case MM_ACCESS_READ:
+    flags = MAP_SHARED;
+    prot = PROT_READ;
+    break;
+  case MM_ACCESS_WRITE:
+    flags = MAP_SHARED;
+    prot = PROT_READ | PROT_WRITE;
+    break;
+  case MM_ACCESS_COPY:
+    flags = MAP_PRIVATE;
+    prot = PROT_READ | PROT_WRITE;
+    break;
+  default:
+    break;
   }
   if (req->effective == MM_ACCESS_READ) {
     /* Read-only is private and writable, without reserving swap: a write through a raw view
@@ -160,7 +174,7 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
 }
 
 int mm_resize(int fd, int64_t offset, uint64_t old_length, uint64_t new_length, int is_private,
-               mm_remap_fn remap, void *ctx, const char **syscall) {
+              mm_remap_fn remap, void *ctx, const char **syscall) {
   if (fd < 0) return remap(ctx, new_length, syscall);
   struct stat st;
   if (fstat(fd, &st) != 0) {
@@ -178,7 +192,8 @@ int mm_resize(int fd, int64_t offset, uint64_t old_length, uint64_t new_length, 
     }
     err = remap(ctx, new_length, syscall);
     if (err) {
-      if (ftruncate(fd, old_size) != 0) { /* nothing better to do: the added zeros stay */ }
+      if (ftruncate(fd, old_size) != 0) { /* nothing better to do: the added zeros stay */
+      }
     }
     return err;
   }
@@ -250,3 +265,26 @@ int mm_touch_pages(void *addr, uint64_t length) {
   return mm_read_each_page(addr, length, (uint64_t)mm_page_size());
 }
 
+int mm_same_inode(int a, int b, int *same) {
+  struct stat sa, sb;
+  if (fstat(a, &sa) != 0) return errno;
+  if (fstat(b, &sb) != 0) {
+    *same = 0;
+    return 0;
+  }
+  *same = sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  return 0;
+}
+
+int mm_posix_advice_allowed(int advice) {
+  switch (advice) {
+  case MADV_NORMAL:
+  case MADV_RANDOM:
+  case MADV_SEQUENTIAL:
+  case MADV_WILLNEED:
+  case MADV_DONTNEED:
+    return 1;
+  default:
+    return 0;
+  }
+}

@@ -42,22 +42,30 @@ void mm_prepare_file(int fd);
  * (macOS: F_FULLFSYNC, since its msync leaves data in the drive's cache); elsewhere nothing. */
 int mm_sync_file(int fd, int flags);
 
+/* Whether advice is one of POSIX's (posix_madvise's NORMAL, RANDOM, SEQUENTIAL, WILLNEED and
+ * DONTNEED): hints that never make a page fault. Each Unix's mm_advice_allowed adds its own. */
+int mm_posix_advice_allowed(int advice);
+
+/* mm_same_file by device and inode: whether a and b name the same file (perhaps through two
+ * open file descriptions). 0 or the errno of fstat(a); b closed counts as not the same. */
+int mm_same_inode(int a, int b, int *same);
+
 /*
  * The first entries of each POSIX platform's mm_constants: the names every POSIX system has
  * (and MAP_32BIT where it exists), with that system's values. MAP_FIXED is not
  * offered (memmap chooses the address): it is listed so the TypeScript layer can refuse it.
  */
-#define MM_C(name) {#name, name}
+#define MM_C(name)                                                                                 \
+  { #name, name }
 #ifdef MAP_32BIT
 #define MM_MAP_32BIT MM_C(MAP_32BIT),
 #else
 #define MM_MAP_32BIT
 #endif
-#define MM_POSIX_CONSTANTS                                                                    \
-  MM_C(PROT_READ), MM_C(PROT_WRITE), MM_C(PROT_EXEC),                                         \
-  MM_C(MAP_SHARED), MM_C(MAP_PRIVATE), MM_C(MAP_ANONYMOUS), {"MAP_ANON", MAP_ANONYMOUS},      \
-  MM_C(MAP_NORESERVE), MM_C(MAP_FIXED), MM_MAP_32BIT                                          \
-  MM_C(MADV_NORMAL), MM_C(MADV_RANDOM), MM_C(MADV_SEQUENTIAL), MM_C(MADV_WILLNEED),           \
-  MM_C(MADV_DONTNEED), MM_C(MS_ASYNC), MM_C(MS_INVALIDATE), MM_C(MS_SYNC)
+#define MM_POSIX_CONSTANTS                                                                         \
+  MM_C(PROT_READ), MM_C(PROT_WRITE), MM_C(PROT_EXEC), MM_C(MAP_SHARED), MM_C(MAP_PRIVATE),         \
+      MM_C(MAP_ANONYMOUS), {"MAP_ANON", MAP_ANONYMOUS}, MM_C(MAP_NORESERVE), MM_C(MAP_FIXED),      \
+      MM_MAP_32BIT MM_C(MADV_NORMAL), MM_C(MADV_RANDOM), MM_C(MADV_SEQUENTIAL),                    \
+      MM_C(MADV_WILLNEED), MM_C(MADV_DONTNEED), MM_C(MS_ASYNC), MM_C(MS_INVALIDATE), MM_C(MS_SYNC)
 
 #endif

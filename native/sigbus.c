@@ -99,7 +99,8 @@ static void install_locked(void) {
   action.sa_sigaction = on_sigbus;
   action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
   sigemptyset(&action.sa_mask);
-  /* A handler installed after us (libuv's, for process.on('SIGBUS')) becomes the one we chain to. */
+  /* A handler installed after us (libuv's, for process.on('SIGBUS')) becomes the one we chain to.
+   */
   previous = current;
   sigaction(SIGBUS, &action, NULL);
 }

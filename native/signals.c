@@ -40,10 +40,10 @@ static void *loop;
 static void *watcher;
 
 static bool resolve(void) {
-#define FIND(field, name)                                  \
-  do {                                                     \
-    *(void **)&uv.field = dlsym(RTLD_DEFAULT, name);       \
-    if (uv.field == NULL) return false;                    \
+#define FIND(field, name)                                                                          \
+  do {                                                                                             \
+    *(void **)&uv.field = dlsym(RTLD_DEFAULT, name);                                               \
+    if (uv.field == NULL) return false;                                                            \
   } while (0)
   FIND(loop_size, "uv_loop_size");
   FIND(handle_size, "uv_handle_size");

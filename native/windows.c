@@ -21,7 +21,8 @@
  *     this process's copy of one page instead of raising an access violation (memmap's rule
  *     on every platform);
  *   - fileno -1 is anonymous memory backed by the paging file (CPython also takes 0, a
- *     historical rule memmap leaves out: 0 is a descriptor, stdin); a tagname names the section, so another process mapping the same tag shares it;
+ *     historical rule memmap leaves out: 0 is a descriptor, stdin); a tagname names the section, so
+ * another process mapping the same tag shares it;
  *   - the offset is a multiple of ALLOCATIONGRANULARITY (MapViewOfFile refuses others: EINVAL).
  *
  * What Windows does not have, and what this file does instead:
@@ -67,7 +68,11 @@
  * part of Node-API's headers: uv_fs_t is passed as storage larger than libuv's own (about 440
  * bytes on x64), and only through libuv's functions. */
 typedef struct uv_loop_s uv_loop_t;
-typedef union { char bytes[2048]; long long align; void *ptr; } uv_fs_storage;
+typedef union {
+  char bytes[2048];
+  long long align;
+  void *ptr;
+} uv_fs_storage;
 __declspec(dllimport) HANDLE uv_get_osfhandle(int fd);
 __declspec(dllimport) int uv_open_osfhandle(HANDLE os_fd);
 __declspec(dllimport) uv_loop_t *uv_default_loop(void);
@@ -84,9 +89,9 @@ enum {
 /* The constants Windows has: memmap's madvise extensions only (CPython has no madvise on
  * Windows; these are Linux's values, so code written for Linux passes the same numbers). */
 const mm_constant mm_constants[] = {
-  {"MADV_WILLNEED", 3},
-  {"MADV_DONTNEED", 4},
-  {NULL, 0},
+    {"MADV_WILLNEED", 3},
+    {"MADV_DONTNEED", 4},
+    {NULL, 0},
 };
 const int mm_has_tagname = 1;
 
@@ -98,27 +103,52 @@ const int mm_has_tagname = 1;
 
 static int errno_of(DWORD error) {
   switch (error) {
-    case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: return ENOENT;
-    case ERROR_ACCESS_DENIED: case ERROR_SHARING_VIOLATION: case ERROR_LOCK_VIOLATION: return EACCES;
-    case ERROR_INVALID_HANDLE: return EBADF;
-    case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: case ERROR_COMMITMENT_LIMIT:
-    case ERROR_NO_SYSTEM_RESOURCES: case ERROR_WORKING_SET_QUOTA: case ERROR_PAGEFILE_QUOTA:
-      return ENOMEM;
-    case ERROR_INVALID_PARAMETER: case ERROR_MAPPED_ALIGNMENT: case ERROR_INVALID_ADDRESS:
-      return EINVAL;
-    case ERROR_FILE_INVALID: return ENODEV; /* not a file that can be mapped (CPython: ENODEV's role) */
-    case ERROR_DISK_FULL: case ERROR_HANDLE_DISK_FULL: return ENOSPC;
-    case ERROR_USER_MAPPED_FILE: return EBUSY; /* the file cannot shrink under a mapped view */
-    case ERROR_NOT_LOCKED: return ENOMEM;
-    case ERROR_CALL_NOT_IMPLEMENTED: case ERROR_NOT_SUPPORTED: return ENOTSUP;
-    case ERROR_INVALID_FUNCTION: return ENODEV;
-    case ERROR_FILE_TOO_LARGE: return EFBIG;
-    case ERROR_ALREADY_EXISTS: return EEXIST;
-    default: return EIO;
+  case ERROR_FILE_NOT_FOUND:
+  case ERROR_PATH_NOT_FOUND:
+    return ENOENT;
+  case ERROR_ACCESS_DENIED:
+  case ERROR_SHARING_VIOLATION:
+  case ERROR_LOCK_VIOLATION:
+    return EACCES;
+  case ERROR_INVALID_HANDLE:
+    return EBADF;
+  case ERROR_NOT_ENOUGH_MEMORY:
+  case ERROR_OUTOFMEMORY:
+  case ERROR_COMMITMENT_LIMIT:
+  case ERROR_NO_SYSTEM_RESOURCES:
+  case ERROR_WORKING_SET_QUOTA:
+  case ERROR_PAGEFILE_QUOTA:
+    return ENOMEM;
+  case ERROR_INVALID_PARAMETER:
+  case ERROR_MAPPED_ALIGNMENT:
+  case ERROR_INVALID_ADDRESS:
+    return EINVAL;
+  case ERROR_FILE_INVALID:
+    return ENODEV; /* not a file that can be mapped (CPython: ENODEV's role) */
+  case ERROR_DISK_FULL:
+  case ERROR_HANDLE_DISK_FULL:
+    return ENOSPC;
+  case ERROR_USER_MAPPED_FILE:
+    return EBUSY; /* the file cannot shrink under a mapped view */
+  case ERROR_NOT_LOCKED:
+    return ENOMEM;
+  case ERROR_CALL_NOT_IMPLEMENTED:
+  case ERROR_NOT_SUPPORTED:
+    return ENOTSUP;
+  case ERROR_INVALID_FUNCTION:
+    return ENODEV;
+  case ERROR_FILE_TOO_LARGE:
+    return EFBIG;
+  case ERROR_ALREADY_EXISTS:
+    return EEXIST;
+  default:
+    return EIO;
   }
 }
 
-static int last_errno(void) { return errno_of(GetLastError()); }
+static int last_errno(void) {
+  return errno_of(GetLastError());
+}
 
 /* ---------------------------------------------------------------------------------------- */
 /* descriptors */
@@ -144,7 +174,9 @@ static int wrap_duplicate(HANDLE h, int *out_fd) {
   return 0;
 }
 
-int mm_dup(int fd, int *out_fd) { return wrap_duplicate(handle_of(fd), out_fd); }
+int mm_dup(int fd, int *out_fd) {
+  return wrap_duplicate(handle_of(fd), out_fd);
+}
 
 /* Closes a node.exe descriptor the libuv way (synchronously: no callback): _close in node.exe's
  * own C runtime, which owns the descriptor table uv_open_osfhandle filled. */
@@ -183,7 +215,8 @@ int mm_same_file(int a, int b, int *same) {
   static int looked;
   if (!looked) {
     HMODULE kb = GetModuleHandleW(L"kernelbase.dll");
-    if (kb != NULL) compare = (compare_handles_fn)(void (*)(void))GetProcAddress(kb, "CompareObjectHandles");
+    if (kb != NULL)
+      compare = (compare_handles_fn)(void (*)(void))GetProcAddress(kb, "CompareObjectHandles");
     looked = 1;
   }
   if (compare != NULL) {
@@ -282,15 +315,25 @@ static SYSTEM_INFO system_info(void) {
   return info;
 }
 
-int64_t mm_page_size(void) { return (int64_t)system_info().dwPageSize; }
+int64_t mm_page_size(void) {
+  return (int64_t)system_info().dwPageSize;
+}
 
-int64_t mm_allocation_granularity(void) { return (int64_t)system_info().dwAllocationGranularity; }
+int64_t mm_allocation_granularity(void) {
+  return (int64_t)system_info().dwAllocationGranularity;
+}
 
-int mm_map_limit(void) { return 0; }
+int mm_map_limit(void) {
+  return 0;
+}
 
-int64_t mm_map_count(void) { return -1; }
+int64_t mm_map_count(void) {
+  return -1;
+}
 
-int mm_set_name(void *addr, uint64_t length, const char *name) { return ENOTSUP; }
+int mm_set_name(void *addr, uint64_t length, const char *name) {
+  return ENOTSUP;
+}
 
 /* ---------------------------------------------------------------------------------------- */
 /* mapping */
@@ -298,8 +341,8 @@ int mm_set_name(void *addr, uint64_t length, const char *name) { return ENOTSUP;
 /* Maps [offset, offset + length) of a new section over file (INVALID_HANDLE_VALUE: the paging
  * file), named name (NULL: none); the section is offset + length long, which extends a
  * shorter file when the section is writable. */
-static int map_section(HANDLE file, const wchar_t *name, uint64_t length, int64_t offset,
-                       int mmw, DWORD view_access, void *at, void **out, const char **syscall) {
+static int map_section(HANDLE file, const wchar_t *name, uint64_t length, int64_t offset, int mmw,
+                       DWORD view_access, void *at, void **out, const char **syscall) {
   if (length > (uint64_t)SIZE_MAX) return ENOMEM;
   DWORD protect = (mmw & MMW_COPY) ? PAGE_WRITECOPY : PAGE_READWRITE;
   uint64_t size = (uint64_t)offset + length;
@@ -347,13 +390,14 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
   int mmw = 0;
   DWORD view_access;
   switch (req->access) {
-    case MM_ACCESS_READ: case MM_ACCESS_COPY:
-      view_access = FILE_MAP_COPY;
-      mmw |= MMW_COPY;
-      break;
-    default: /* DEFAULT and WRITE: write-through */
-      view_access = FILE_MAP_WRITE;
-      break;
+  case MM_ACCESS_READ:
+  case MM_ACCESS_COPY:
+    view_access = FILE_MAP_COPY;
+    mmw |= MMW_COPY;
+    break;
+  default: /* DEFAULT and WRITE: write-through */
+    view_access = FILE_MAP_WRITE;
+    break;
   }
   if (req->effective == MM_ACCESS_READ && !(mmw & MMW_COPY)) {
     view_access = FILE_MAP_COPY;
@@ -414,7 +458,8 @@ int mm_open(const mm_request *req, mm_opened *out, mm_failure *failure) {
     mmw |= MMW_TAGGED;
   }
   const char *syscall = "mmap";
-  int err = map_section(file, name, length, req->offset, mmw, view_access, NULL, &out->addr, &syscall);
+  int err =
+      map_section(file, name, length, req->offset, mmw, view_access, NULL, &out->addr, &syscall);
   free(name);
   if (err) {
     if (owned >= 0) mm_close(owned);
@@ -483,7 +528,8 @@ static int shrink_file_view(shrink *sh, void *addr, uint64_t old_length, uint64_
     set_size(sh->file, sh->old_size); /* no view exists now: this cannot be refused */
   }
   void *back = NULL;
-  if (map_section(sh->file, NULL, old_length, offset, flags, (DWORD)prot, addr, &back, &syscall) != 0 &&
+  if (map_section(sh->file, NULL, old_length, offset, flags, (DWORD)prot, addr, &back, &syscall) !=
+          0 &&
       VirtualAlloc(addr, (SIZE_T)old_length, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE) != NULL)
     view_add(addr, NULL, NULL); /* mm_unmap releases it (UnmapViewOfFile fails, VirtualFree) */
   return err;
@@ -529,7 +575,9 @@ int mm_resize(int fd, int64_t offset, uint64_t old_length, uint64_t new_length, 
   return err;
 }
 
-int mm_zero_in_place(void *addr, uint64_t length) { return ENOTSUP; }
+int mm_zero_in_place(void *addr, uint64_t length) {
+  return ENOTSUP;
+}
 
 /* ---------------------------------------------------------------------------------------- */
 /* flush, advice, locks, residency */
@@ -541,7 +589,8 @@ int mm_sync(void *addr, uint64_t length, int flags, int fd) {
   if (fd >= 0) {
     HANDLE h = handle_of(fd);
     if (h != INVALID_HANDLE_VALUE)
-      DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &file, 0, FALSE, DUPLICATE_SAME_ACCESS);
+      DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &file, 0, FALSE,
+                      DUPLICATE_SAME_ACCESS);
   }
   if (file == NULL) file = view_file(addr);
   if (file == NULL) return 0; /* paging-file memory: nothing to write */
@@ -554,8 +603,12 @@ int mm_sync(void *addr, uint64_t length, int flags, int fd) {
 
 /* Waiting on a word across processes: WaitOnAddress wakes only waiters in the same process, so
  * there is no such call on Windows (a named event per word would be a different design). */
-int mm_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns, int *result) { return ENOTSUP; }
-int mm_wake(uint32_t *addr, int count, int *woken) { return ENOTSUP; }
+int mm_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns, int *result) {
+  return ENOTSUP;
+}
+int mm_wake(uint32_t *addr, int count, int *woken) {
+  return ENOTSUP;
+}
 
 int64_t mm_now_ns(void) {
   static LARGE_INTEGER frequency;
@@ -571,11 +624,18 @@ int mm_touch_pages(void *addr, uint64_t length) {
 
 /* Resident, as POSIX's fallback does it: a read of one byte per page (PrefetchVirtualMemory is
  * only a hint, which madvise(MADV_WILLNEED) already offers). */
-int mm_prefetch(void *addr, uint64_t length) { return mm_touch_pages(addr, length); }
+int mm_prefetch(void *addr, uint64_t length) {
+  return mm_touch_pages(addr, length);
+}
 
-int mm_advice_allowed(int advice) { return advice == ADVICE_WILLNEED || advice == ADVICE_DONTNEED; }
+int mm_advice_allowed(int advice) {
+  return advice == ADVICE_WILLNEED || advice == ADVICE_DONTNEED;
+}
 
-typedef struct { PVOID VirtualAddress; SIZE_T NumberOfBytes; } mm_range_entry;
+typedef struct {
+  PVOID VirtualAddress;
+  SIZE_T NumberOfBytes;
+} mm_range_entry;
 typedef BOOL(WINAPI *prefetch_fn)(HANDLE, ULONG_PTR, mm_range_entry *, ULONG);
 
 int mm_advise(void *addr, uint64_t length, int advice) {
@@ -602,7 +662,8 @@ int mm_lock(void *addr, uint64_t length, int lock) {
 }
 
 /* QueryWorkingSetEx over the pages of [addr, addr + length), in chunks. */
-static int query_pages(void *addr, uint64_t length, void (*each)(uint64_t i, PSAPI_WORKING_SET_EX_BLOCK b, void *ctx),
+static int query_pages(void *addr, uint64_t length,
+                       void (*each)(uint64_t i, PSAPI_WORKING_SET_EX_BLOCK b, void *ctx),
                        void *ctx) {
   uint64_t page = (uint64_t)mm_page_size();
   uint64_t start = (uintptr_t)addr / page * page;
@@ -610,8 +671,10 @@ static int query_pages(void *addr, uint64_t length, void (*each)(uint64_t i, PSA
   PSAPI_WORKING_SET_EX_INFORMATION info[256];
   for (uint64_t i = 0; i < pages;) {
     uint64_t n = pages - i < 256 ? pages - i : 256;
-    for (uint64_t j = 0; j < n; j++) info[j].VirtualAddress = (PVOID)(uintptr_t)(start + (i + j) * page);
-    if (!QueryWorkingSetEx(GetCurrentProcess(), info, (DWORD)(n * sizeof info[0]))) return last_errno();
+    for (uint64_t j = 0; j < n; j++)
+      info[j].VirtualAddress = (PVOID)(uintptr_t)(start + (i + j) * page);
+    if (!QueryWorkingSetEx(GetCurrentProcess(), info, (DWORD)(n * sizeof info[0])))
+      return last_errno();
     for (uint64_t j = 0; j < n; j++) each(i + j, info[j].VirtualAttributes, ctx);
     i += n;
   }
@@ -626,7 +689,11 @@ int mm_residency(void *addr, uint64_t length, unsigned char *out) {
   return query_pages(addr, length, residency_of, out);
 }
 
-typedef struct { uint8_t *new_addr; uint64_t new_length, page; int err; } lock_copy;
+typedef struct {
+  uint8_t *new_addr;
+  uint64_t new_length, page;
+  int err;
+} lock_copy;
 
 static void copy_lock(uint64_t i, PSAPI_WORKING_SET_EX_BLOCK b, void *ctx) {
   lock_copy *c = ctx;
@@ -713,7 +780,7 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *pointers) {
     if (info.State == MEM_COMMIT && !allows(info.Protect, access)) return EXCEPTION_CONTINUE_SEARCH;
   }
   return guard_rescue(range, start, 0, guard_page, replace_view) ? EXCEPTION_CONTINUE_EXECUTION
-                                                                  : EXCEPTION_CONTINUE_SEARCH;
+                                                                 : EXCEPTION_CONTINUE_SEARCH;
 }
 
 static INIT_ONCE guard_once = INIT_ONCE_STATIC_INIT;
@@ -734,8 +801,12 @@ static BOOL CALLBACK install_once(PINIT_ONCE once, PVOID param, PVOID *context) 
 }
 
 /* Installed once per process; later calls (each environment that loads the addon) find it. */
-void guard_install(void) { InitOnceExecuteOnce(&guard_once, install_once, NULL, NULL); }
-void guard_install_over_runtime(void) { guard_install(); }
+void guard_install(void) {
+  InitOnceExecuteOnce(&guard_once, install_once, NULL, NULL);
+}
+void guard_install_over_runtime(void) {
+  guard_install();
+}
 
 /* signals.h: there is no SIGBUS to hold. */
 napi_value signals_js_hold_sigbus(napi_env env, napi_callback_info info) {

@@ -10,8 +10,8 @@ const { join } = require('node:path');
 const root = join(__dirname, '..');
 
 function platform() {
-  const libc = process.platform !== 'linux' ? ''
-    : process.report?.getReport().header.glibcVersionRuntime ? '-glibc' : '-musl';
+  const libc =
+    process.platform !== 'linux' ? '' : process.report?.getReport().header.glibcVersionRuntime ? '-glibc' : '-musl';
   return `${process.platform}-${process.arch}${libc}`;
 }
 
@@ -31,18 +31,29 @@ function hasBinary() {
 
 const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 if (process.platform !== 'win32') {
-  const missing = [[process.env.CC || 'cc', 'C compiler'], ['make', 'make'], ['python3', 'python3']]
-    .filter(([cmd]) => !which(cmd)).map(([, what]) => what);
+  const missing = [
+    [process.env.CC || 'cc', 'C compiler'],
+    ['make', 'make'],
+    ['python3', 'python3'],
+  ]
+    .filter(([cmd]) => !which(cmd))
+    .map(([, what]) => what);
   if (missing.length > 0) {
-    const hint = platform().endsWith('-musl') ? 'apk add build-base python3'
-      : process.platform === 'linux' ? 'apt-get install -y build-essential python3, or your distribution\'s equivalent'
+    const hint = platform().endsWith('-musl')
+      ? 'apk add build-base python3'
+      : process.platform === 'linux'
+        ? "apt-get install -y build-essential python3, or your distribution's equivalent"
         : 'xcode-select --install';
-    console.error(`memmap: no prebuilt binary for ${platform()}, and no ${missing.join(', ')} to build one from source: install them (${hint}), then install memmap again`);
+    console.error(
+      `memmap: no prebuilt binary for ${platform()}, and no ${missing.join(', ')} to build one from source: install them (${hint}), then install memmap again`,
+    );
     process.exit(1);
   }
 }
 if (!checkout) {
-  console.error(`memmap: ${fromSource ? 'building from source (--build-from-source)' : `no prebuilt binary for ${platform()}; building from source`} with node-gyp`);
+  console.error(
+    `memmap: ${fromSource ? 'building from source (--build-from-source)' : `no prebuilt binary for ${platform()}; building from source`} with node-gyp`,
+  );
 }
 
 // npm passes its own node-gyp; otherwise use an installed one.
@@ -57,6 +68,11 @@ if (!nodeGyp) {
 }
 const result = nodeGyp
   ? spawnSync(process.execPath, [nodeGyp, 'rebuild'], { cwd: root, stdio: 'inherit' })
-  : spawnSync(process.platform === 'win32' ? 'node-gyp.cmd' : 'node-gyp', ['rebuild'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
-if (result.error) console.error(`memmap: cannot run node-gyp (${result.error.message}); install it with npm install -g node-gyp`);
+  : spawnSync(process.platform === 'win32' ? 'node-gyp.cmd' : 'node-gyp', ['rebuild'], {
+      cwd: root,
+      stdio: 'inherit',
+      shell: process.platform === 'win32',
+    });
+if (result.error)
+  console.error(`memmap: cannot run node-gyp (${result.error.message}); install it with npm install -g node-gyp`);
 process.exit(result.status ?? 1);

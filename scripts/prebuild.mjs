@@ -20,14 +20,29 @@ const headers = dirname(require.resolve('node-api-headers/package.json'));
 // the compiler, and the Debian package that provides it.
 const TARGETS = {
   'linux-x64': { os: 'linux', file: 'memmap.napi.glibc.node', cc: 'gcc', apt: 'gcc' },
-  'linux-arm64': { os: 'linux', file: 'memmap.napi.glibc.node', cc: 'aarch64-linux-gnu-gcc', apt: 'gcc-aarch64-linux-gnu' },
-  'win32-x64': { os: 'win', file: 'memmap.napi.node', cc: 'x86_64-w64-mingw32-gcc', apt: 'mingw-w64', needs: 'native/windows.c' },
+  'linux-arm64': {
+    os: 'linux',
+    file: 'memmap.napi.glibc.node',
+    cc: 'aarch64-linux-gnu-gcc',
+    apt: 'gcc-aarch64-linux-gnu',
+  },
+  'win32-x64': {
+    os: 'win',
+    file: 'memmap.napi.node',
+    cc: 'x86_64-w64-mingw32-gcc',
+    apt: 'mingw-w64',
+    needs: 'native/windows.c',
+  },
 };
 
-const fail = (line) => { console.error(`prebuild: ${line}`); process.exit(1); };
+const fail = (line) => {
+  console.error(`prebuild: ${line}`);
+  process.exit(1);
+};
 
 const requested = process.argv.slice(2);
-for (const name of requested) if (!(name in TARGETS)) fail(`unknown target ${name}; known: ${Object.keys(TARGETS).join(', ')}`);
+for (const name of requested)
+  if (!(name in TARGETS)) fail(`unknown target ${name}; known: ${Object.keys(TARGETS).join(', ')}`);
 const names = requested.length > 0 ? requested : Object.keys(TARGETS);
 
 /** binding.gyp's sources, cflags, defines and ldflags for one gyp OS (its conditions applied). */
@@ -51,7 +66,10 @@ const missing = [];
 const skipped = [];
 for (const name of names) {
   const t = TARGETS[name];
-  if (t.needs && !existsSync(join(root, t.needs))) { skipped.push(name); continue; }
+  if (t.needs && !existsSync(join(root, t.needs))) {
+    skipped.push(name);
+    continue;
+  }
   const tools = t.os === 'win' ? [t.cc, 'x86_64-w64-mingw32-dlltool'] : [t.cc];
   if (!tools.every(onPath)) missing.push(t.apt);
 }
@@ -71,8 +89,16 @@ for (const name of names) {
   mkdirSync(outDir, { recursive: true });
   const out = join(outDir, t.file);
   const args = [
-    '-shared', '-s', ...cflags, ...defines.map((d) => `-D${d}`),
-    '-I', join(headers, 'include'), ...sources.map((s) => join(root, s)), ...ldflags, '-o', out,
+    '-shared',
+    '-s',
+    ...cflags,
+    ...defines.map((d) => `-D${d}`),
+    '-I',
+    join(headers, 'include'),
+    ...sources.map((s) => join(root, s)),
+    ...ldflags,
+    '-o',
+    out,
   ];
   if (t.os === 'linux') {
     args.unshift('-fPIC');
@@ -85,10 +111,25 @@ for (const name of names) {
     // The libuv functions native/windows.c calls (descriptors in node.exe's C runtime).
     const uv = ['uv_get_osfhandle', 'uv_open_osfhandle', 'uv_default_loop', 'uv_fs_close', 'uv_fs_req_cleanup'];
     writeFileSync(uvDef, `LIBRARY node.exe\nEXPORTS\n${uv.join('\n')}\n`);
-    for (const [def, a] of [[join(headers, 'def', 'node_api.def'), 'libnode.a'], [uvDef, 'libuv.a']]) {
-      execFileSync('x86_64-w64-mingw32-dlltool', ['-d', def, '-l', join(lib, a), '-D', 'node.exe'], { stdio: 'inherit' });
+    for (const [def, a] of [
+      [join(headers, 'def', 'node_api.def'), 'libnode.a'],
+      [uvDef, 'libuv.a'],
+    ]) {
+      execFileSync('x86_64-w64-mingw32-dlltool', ['-d', def, '-l', join(lib, a), '-D', 'node.exe'], {
+        stdio: 'inherit',
+      });
     }
-    args.push('-L', lib, '-lnode', '-luv', '-lpsapi', '-static-libgcc', '-Wl,-Bstatic', '-lwinpthread', '-Wl,-Bdynamic');
+    args.push(
+      '-L',
+      lib,
+      '-lnode',
+      '-luv',
+      '-lpsapi',
+      '-static-libgcc',
+      '-Wl,-Bstatic',
+      '-lwinpthread',
+      '-Wl,-Bdynamic',
+    );
   }
   try {
     execFileSync(t.cc, args, { stdio: 'inherit', cwd: root });
@@ -104,5 +145,7 @@ for (const name of names) {
     const newest = versions.at(-1);
     if (newest) detail = `, needs glibc ${newest.join('.')}+`;
   }
-  console.log(`prebuild: ${name} -> ${out.slice(root.length + 1)} (${(statSync(out).size / 1024).toFixed(0)} KiB${detail})`);
+  console.log(
+    `prebuild: ${name} -> ${out.slice(root.length + 1)} (${(statSync(out).size / 1024).toFixed(0)} KiB${detail})`,
+  );
 }

@@ -44,9 +44,12 @@ export function install(name) {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   console.error(`installing ${pkg}@${version} ...`);
-  const packed = spawnSync('npm', ['pack', `${pkg}@${version}`, '--silent', '--pack-destination', tmp],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (packed.status !== 0) throw new Error(`npm pack ${pkg}@${version} failed${packed.error ? `: ${packed.error.message}` : ''}`);
+  const packed = spawnSync('npm', ['pack', `${pkg}@${version}`, '--silent', '--pack-destination', tmp], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (packed.status !== 0)
+    throw new Error(`npm pack ${pkg}@${version} failed${packed.error ? `: ${packed.error.message}` : ''}`);
   const tgz = readdirSync(tmp).find((f) => f.endsWith('.tgz'));
   if (tgz === undefined) throw new Error(`npm pack ${pkg}@${version} wrote no tarball`);
   const untar = spawnSync('tar', ['xzf', join(tmp, tgz), '-C', tmp], { stdio: 'inherit' });

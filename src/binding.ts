@@ -21,8 +21,18 @@ export interface NativeBinding {
    * system error, or a coded one (`ERR_MMAP_EMPTY_FILE`, `ERR_OUT_OF_RANGE`) for a file size
    * that cannot be mapped.
    */
-  map(fd: number, length: number, offset: number, access: number, effective: number, flags: number, prot: number,
-    trackfd: boolean, out: Float64Array, tagname: string | null): Handle;
+  map(
+    fd: number,
+    length: number,
+    offset: number,
+    access: number,
+    effective: number,
+    flags: number,
+    prot: number,
+    trackfd: boolean,
+    out: Float64Array,
+    tagname: string | null,
+  ): Handle;
   /** Whether map() takes a tagname (the platform names mapping objects: Windows). */
   readonly hasTagname: boolean;
   /** The size of the mapping's own file (the descriptor it keeps; EBADF when it keeps none). */
@@ -54,7 +64,13 @@ export interface NativeBinding {
   /** futex wake: how many waiters (in every process) were woken. */
   notify(handle: Handle, offset: number, count: number): number;
   /** wait() on a thread of its own; 3 when cancel[0] was set (close()) before it ended. */
-  waitAsync(handle: Handle, offset: number, expected: number, timeoutMs: number, cancel: Int32Array): Promise<0 | 1 | 2 | 3>;
+  waitAsync(
+    handle: Handle,
+    offset: number,
+    expected: number,
+    timeoutMs: number,
+    cancel: Int32Array,
+  ): Promise<0 | 1 | 2 | 3>;
   /** Makes a page-aligned range resident on the thread pool. */
   prefetchAsync(handle: Handle, offset: number, length: number): Promise<void>;
   readonly constants: Readonly<Record<string, number>>;
@@ -77,8 +93,12 @@ export const native = addon as NativeBinding;
 // already run when ours does.
 const isNode = process.versions.bun === undefined && process.versions.deno === undefined;
 if (!(isNode && native.holdSigbus())) {
-  process.on('newListener', (event) => { if (event === 'SIGBUS') native.reinstallGuard(); });
-  process.on('removeListener', (event) => { if (event === 'SIGBUS') native.reinstallGuard(); });
+  process.on('newListener', (event) => {
+    if (event === 'SIGBUS') native.reinstallGuard();
+  });
+  process.on('removeListener', (event) => {
+    if (event === 'SIGBUS') native.reinstallGuard();
+  });
 }
 
 /** Incremented by the SIGBUS guard on every rescue (one per fault that maps zeros over the

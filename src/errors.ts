@@ -49,17 +49,15 @@ export interface MmapTruncatedError extends MmapCodedError<'ERR_MMAP_TRUNCATED'>
 }
 
 /** Every error memmap throws, by its `code`. */
-export type MmapError =
-  | MmapCodedError<Exclude<MmapErrorCode, 'ERR_MMAP_TRUNCATED'>>
-  | MmapTruncatedError
-  | SystemError;
+export type MmapError = MmapCodedError<Exclude<MmapErrorCode, 'ERR_MMAP_TRUNCATED'>> | MmapTruncatedError | SystemError;
 
 /** The error type a `code` stands for: memmap's own codes, or any other (an errno name) for a
  * system error. */
-export type MmapErrorOf<C extends string> =
-  C extends 'ERR_MMAP_TRUNCATED' ? MmapTruncatedError
-    : C extends MmapErrorCode ? MmapCodedError<C>
-      : SystemError;
+export type MmapErrorOf<C extends string> = C extends 'ERR_MMAP_TRUNCATED'
+  ? MmapTruncatedError
+  : C extends MmapErrorCode
+    ? MmapCodedError<C>
+    : SystemError;
 
 // Symbol.for, so that the CommonJS and the ESM build of memmap recognise each other's errors.
 const MARK = Symbol.for('memmap.error');
@@ -85,14 +83,21 @@ function mark<E extends Error>(error: E): E {
 export function isMmapError(error: unknown): error is MmapError;
 export function isMmapError<C extends string>(error: unknown, code: C): error is MmapErrorOf<C>;
 export function isMmapError(error: unknown, code?: string): boolean {
-  return error instanceof Error && (error as { [MARK]?: boolean })[MARK] === true
-    && (code === undefined || (error as { code?: unknown }).code === code);
+  return (
+    error instanceof Error &&
+    (error as { [MARK]?: boolean })[MARK] === true &&
+    (code === undefined || (error as { code?: unknown }).code === code)
+  );
 }
 
 type ErrorClass = ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor;
 
-function coded<E extends Error>(Kind: ErrorClass, code: MmapErrorCode, message: string,
-  from: Function): E & { code: MmapErrorCode } {
+function coded<E extends Error>(
+  Kind: ErrorClass,
+  code: MmapErrorCode,
+  message: string,
+  from: Function,
+): E & { code: MmapErrorCode } {
   const error = new Kind(message) as E & { code: MmapErrorCode };
   error.code = code;
   Error.captureStackTrace?.(error, from);
@@ -115,13 +120,20 @@ export function stateError(code: MmapErrorCode, message: string, from: Function 
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
-    case 'undefined': return 'undefined';
-    case 'number': return Object.is(value, -0) ? '-0' : String(value);
-    case 'bigint': return `type bigint (${value}n)`;
-    case 'string': return `type string (${JSON.stringify(value.length > 28 ? value.slice(0, 25) + '...' : value)})`;
-    case 'boolean': return `type boolean (${value})`;
-    case 'symbol': return 'type symbol';
-    case 'function': return 'function';
+    case 'undefined':
+      return 'undefined';
+    case 'number':
+      return Object.is(value, -0) ? '-0' : String(value);
+    case 'bigint':
+      return `type bigint (${value}n)`;
+    case 'string':
+      return `type string (${JSON.stringify(value.length > 28 ? value.slice(0, 25) + '...' : value)})`;
+    case 'boolean':
+      return `type boolean (${value})`;
+    case 'symbol':
+      return 'type symbol';
+    case 'function':
+      return 'function';
     default: {
       const name = constructorName(value as object);
       return name ? `an instance of ${name}` : 'an object';
@@ -152,8 +164,11 @@ function constructorName(value: object): string | undefined {
 
 /** `The "name" argument must be of type number. Received ...` (Node's wording). */
 export function argTypeError(name: string, expected: string, value: unknown, from: Function) {
-  return typeError('ERR_INVALID_ARG_TYPE',
-    `The "${name}" argument must be ${expected}. Received ${describe(value)}`, from);
+  return typeError(
+    'ERR_INVALID_ARG_TYPE',
+    `The "${name}" argument must be ${expected}. Received ${describe(value)}`,
+    from,
+  );
 }
 
 export function closedError(from: Function = closedError) {
@@ -179,7 +194,11 @@ const NATIVE_CODES: Record<string, (code: MmapErrorCode, message: string, from: 
  * one of memmap's own codes with its class and a stack that starts at `from`. */
 export function nativeError(cause: unknown, from: Function): Error {
   const native = cause as { errno?: unknown; code?: unknown; message?: unknown };
-  if (typeof native?.errno !== 'number' && typeof native?.code === 'string' && Object.hasOwn(NATIVE_CODES, native.code)) {
+  if (
+    typeof native?.errno !== 'number' &&
+    typeof native?.code === 'string' &&
+    Object.hasOwn(NATIVE_CODES, native.code)
+  ) {
     return NATIVE_CODES[native.code]!(native.code as MmapErrorCode, String(native.message), from);
   }
   return systemError(cause, from);
@@ -198,7 +217,8 @@ let errnoNameMap: Map<number, string> | undefined;
 function errnoNames(): Map<number, string> {
   if (errnoNameMap === undefined) {
     errnoNameMap = new Map();
-    for (const [name, value] of Object.entries(osConstants.errno)) if (!errnoNameMap.has(value)) errnoNameMap.set(value, name);
+    for (const [name, value] of Object.entries(osConstants.errno))
+      if (!errnoNameMap.has(value)) errnoNameMap.set(value, name);
   }
   return errnoNameMap;
 }

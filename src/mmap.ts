@@ -17,19 +17,38 @@ import { inspect, types } from 'node:util';
 
 import { faultCounter, native, type Handle } from './binding.js';
 import {
-  first as firstMatch, prepare as prepareSearch, scan as scanMatches, type MapMatch, type SearchOptions,
+  first as firstMatch,
+  prepare as prepareSearch,
+  scan as scanMatches,
+  type MapMatch,
+  type SearchOptions,
   type SearchSource,
 } from './search.js';
+import { ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, MS_SYNC, PAGESIZE } from './constants.js';
 import {
-  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, MS_SYNC, PAGESIZE,
-} from './constants.js';
-import {
-  argTypeError, closedError, nativeError, rangeError, readonlyError, stateError, systemError, typeError,
+  argTypeError,
+  closedError,
+  nativeError,
+  rangeError,
+  readonlyError,
+  stateError,
+  systemError,
+  typeError,
 } from './errors.js';
+import { copyOf } from './pool.js';
 import { mapArguments, openArguments, type MmapOptions, type OpenOptions } from './options.js';
 import { regionOf, type Region } from './region.js';
 import {
-  copyBytes, type Data, lengthOf, optionalInteger, ownView, searchBounds, sliceIndices, targetBytes, toBytes, validateInt32,
+  copyBytes,
+  type Data,
+  lengthOf,
+  optionalInteger,
+  ownView,
+  searchBounds,
+  sliceIndices,
+  targetBytes,
+  toBytes,
+  validateInt32,
   validateInteger,
 } from './validate.js';
 
@@ -42,22 +61,45 @@ const FAULTED = 2;
 type State = typeof OPEN | typeof CLOSED | typeof FAULTED;
 /** A fault mark the counter never matches: it counts up from 0, so it would take 2^32 faults. */
 const NO_MARK = -1;
+const NEWLINE = 0x0a;
+/** What `#bytes` holds until the region has a Buffer over the whole map. */
+const NO_BYTES = Buffer.alloc(0);
 
-const NEWLINE = Buffer.of(0x0a);
 const NAME_PREFIX = 'memmap:';
 const MAX_NAME_BYTES = 66; // CPython's limit, so names that work there work here
 
 /** The TypedArray classes view() accepts, with their element sizes (Float16Array where the
  * runtime has it). */
 export type TypedArrayConstructor =
-  | Int8ArrayConstructor | Uint8ArrayConstructor | Uint8ClampedArrayConstructor | Int16ArrayConstructor
-  | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Float32ArrayConstructor
-  | Float64ArrayConstructor | BigInt64ArrayConstructor | BigUint64ArrayConstructor;
+  | Int8ArrayConstructor
+  | Uint8ArrayConstructor
+  | Uint8ClampedArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint32ArrayConstructor
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | BigInt64ArrayConstructor
+  | BigUint64ArrayConstructor;
 const TYPED_ARRAYS = new Map<Function, number>(
-  [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array,
-    Float64Array, BigInt64Array, BigUint64Array, (globalThis as { Float16Array?: Function }).Float16Array]
+  [
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+    Float32Array,
+    Float64Array,
+    BigInt64Array,
+    BigUint64Array,
+    (globalThis as { Float16Array?: Function }).Float16Array,
+  ]
     .filter((c): c is Function & { BYTES_PER_ELEMENT: number } => typeof c === 'function')
-    .map((c) => [c, (c as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT]));
+    .map((c) => [c, (c as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT]),
+);
 
 const WAIT_RESULTS = ['ok', 'not-equal', 'timed-out'] as const;
 
@@ -100,6 +142,11 @@ const mapOut = new Float64Array(4);
 export class Mmap implements Iterable<number>, Disposable {
   /** The mapped memory; null once closed (or if mapping failed). */
   #region: Region | null = null;
+  /** The region's own Buffer over the whole map once it has made one (`Region.wholeBytes`),
+   * else an empty one (before the first byte access, for a windowed map, after close or
+   * resize). get/set/readByte/writeByte index it directly, one load from the map's bytes, and
+   * ask the region when the index falls outside it. Never leaves this object. */
+  #bytes: Buffer = NO_BYTES;
   #state: State = CLOSED;
   /** The fault counter when this map last checked it (a change means some map faulted since),
    * or NO_MARK once the map is closed or faulted: then the guards' one compare fails too. */
@@ -117,7 +164,7 @@ export class Mmap implements Iterable<number>, Disposable {
   #private = false;
   #pendingFlushes = 0;
   /** waitAsync() calls in flight: each one's cancel flag and word offset (close() wakes them). */
-  #waits = new Map<Int32Array, number>();
+  #waits: Map<Int32Array, number> | null = null; // made by the first waitAsync(): most maps never wait
 
   /**
    * Maps `length` bytes of the file open as `fileno`, from `options.offset` (CPython's
@@ -142,8 +189,18 @@ export class Mmap implements Iterable<number>, Disposable {
     // sizes can be mapped, which descriptor is kept) is the platform's: native/platform.h.
     let handle: Handle;
     try {
-      handle = native.map(plan.fd, plan.length, plan.offset, plan.given, plan.access, plan.flags, plan.prot,
-        plan.trackfd, mapOut, plan.tagname);
+      handle = native.map(
+        plan.fd,
+        plan.length,
+        plan.offset,
+        plan.given,
+        plan.access,
+        plan.flags,
+        plan.prot,
+        plan.trackfd,
+        mapOut,
+        plan.tagname,
+      );
     } catch (error) {
       throw nativeError(error, from);
     }
@@ -274,10 +331,13 @@ export class Mmap implements Iterable<number>, Disposable {
     } catch {
       now = -1;
     }
-    const error = stateError('ERR_MMAP_TRUNCATED',
+    const error = stateError(
+      'ERR_MMAP_TRUNCATED',
       `mmap's file shrank under the map (it is now ${now < 0 ? 'of unknown size' : now + ' bytes'}, ` +
-      `the map covers bytes ${this.#offset} to ${this.#offset + region.length}); ` +
-      'the vanished pages read as zeros and writes to them are lost. Close the map.', from) as Error & { size?: number };
+        `the map covers bytes ${this.#offset} to ${this.#offset + region.length}); ` +
+        'the vanished pages read as zeros and writes to them are lost. Close the map.',
+      from,
+    ) as Error & { size?: number };
     error.size = now;
     throw error;
   }
@@ -295,6 +355,7 @@ export class Mmap implements Iterable<number>, Disposable {
     this.#cancelWaits(region.handle);
     region.detach();
     this.#region = null;
+    this.#bytes = NO_BYTES;
     this.#state = CLOSED;
     this.#faultMark = NO_MARK;
     this.#hasFd = false;
@@ -368,8 +429,18 @@ export class Mmap implements Iterable<number>, Disposable {
   /** Returns the byte at index `i` (negative counts from the end): Python's `m[i]`. */
   get(index: number): number {
     Mmap.#enter(this, 'get');
+    // A typed array read is undefined for anything but an integer index inside it: negative
+    // indices, the region's first access, windowed maps and bad arguments take the slow path.
+    const value = typeof index === 'number' ? this.#bytes[index] : undefined;
+    if (value === undefined) return this.#getSlowly(index);
+    this.#checkFaults('get');
+    return value;
+  }
+
+  #getSlowly(index: unknown): number {
     const region = this.#region!;
     const value = region.byteAt(itemIndex(index, region.length, 'mmap indices must be integers', 'get'));
+    this.#bytes = region.wholeBytes();
     this.#checkFaults('get');
     return value;
   }
@@ -386,7 +457,13 @@ export class Mmap implements Iterable<number>, Disposable {
     if (value < 0 || value > 255) {
       throw rangeError('ERR_OUT_OF_RANGE', 'mmap item value must be in range(0, 256)', this.set);
     }
-    region.setByteAt(i, value);
+    const bytes = this.#bytes;
+    if (i < bytes.length) {
+      bytes[i] = value;
+    } else {
+      region.setByteAt(i, value);
+      this.#bytes = region.wholeBytes();
+    }
     this.#checkFaults('set');
   }
 
@@ -395,8 +472,16 @@ export class Mmap implements Iterable<number>, Disposable {
   slice(start?: number | null, stop?: number | null, step?: number | null): Buffer {
     Mmap.#enter(this, 'slice');
     const region = this.#region!;
-    if (step === undefined && typeof start === 'number' && typeof stop === 'number' &&
-        Number.isInteger(start) && Number.isInteger(stop) && start >= 0 && start <= stop && stop <= region.length) {
+    if (
+      step === undefined &&
+      typeof start === 'number' &&
+      typeof stop === 'number' &&
+      Number.isInteger(start) &&
+      Number.isInteger(stop) &&
+      start >= 0 &&
+      start <= stop &&
+      stop <= region.length
+    ) {
       // The common case, m[a:b] with in-range bounds, needs none of Python's slice arithmetic.
       const out = region.copyOut(start, stop - start, Mmap.prototype.slice);
       this.#checkFaults('slice');
@@ -441,7 +526,11 @@ export class Mmap implements Iterable<number>, Disposable {
   /** A typed view: `count` elements of `type` from `byteOffset` (see "typed views" below). */
   view<T extends TypedArrayConstructor>(type: T, byteOffset?: number, count?: number): InstanceType<T>;
   view(type: DataViewConstructor, byteOffset?: number, byteLength?: number): DataView;
-  view(offset?: number | TypedArrayConstructor | DataViewConstructor, length?: number, count?: number): Buffer | ArrayBufferView {
+  view(
+    offset?: number | TypedArrayConstructor | DataViewConstructor,
+    length?: number,
+    count?: number,
+  ): Buffer | ArrayBufferView {
     Mmap.#enter(this, 'view');
     if (typeof offset === 'function') return this.#typedView(offset, length, count);
     const region = this.#region!;
@@ -457,10 +546,10 @@ export class Mmap implements Iterable<number>, Disposable {
     // The receiver is checked now, not at the first step: a generator would read this.length
     // from whatever `this` is (a revoked Proxy throws a TypeError with no code).
     Mmap.#requireMmap(this, 'Symbol.iterator', Mmap.prototype[Symbol.iterator]);
-    return this.#bytes();
+    return this.#eachByte();
   }
 
-  *#bytes(): IterableIterator<number> {
+  *#eachByte(): IterableIterator<number> {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }
 
@@ -484,10 +573,14 @@ export class Mmap implements Iterable<number>, Disposable {
   /** Returns the byte at the position and advances it by one. */
   readByte(): number {
     Mmap.#enter(this, 'readByte');
-    const region = this.#region!;
     const pos = this.#pos;
-    if (pos >= region.length) throw rangeError('ERR_OUT_OF_RANGE', 'read byte out of range', this.readByte);
-    const value = region.byteAt(pos);
+    let value = this.#bytes[pos];
+    if (value === undefined) {
+      const region = this.#region!;
+      if (pos >= region.length) throw rangeError('ERR_OUT_OF_RANGE', 'read byte out of range', this.readByte);
+      value = region.byteAt(pos);
+      this.#bytes = region.wholeBytes();
+    }
     this.#checkFaults('readByte');
     this.#pos = pos + 1;
     return value;
@@ -496,12 +589,23 @@ export class Mmap implements Iterable<number>, Disposable {
   /** Reads from the position up to and including the next `\n` (or to the end). */
   readLine(): Buffer {
     Mmap.#enter(this, 'readLine');
-    const region = this.#region!;
     const pos = this.#pos;
-    const length = region.length;
-    if (pos >= length) return Buffer.alloc(0);
-    const end = region.lineEnd(pos);
-    const out = region.copyOut(pos, end - pos, Mmap.prototype.readLine);
+    const bytes = this.#bytes;
+    let out: Buffer;
+    let end: number;
+    if (pos < bytes.length) {
+      // The whole-map Buffer at hand: one memchr and one copy, with no call into the region
+      // (a call chain that deep is not inlined, and costs about 10% per line).
+      const at = bytes.indexOf(NEWLINE, pos);
+      end = at < 0 ? bytes.length : at + 1;
+      out = copyOf(bytes.buffer, pos, end - pos);
+    } else {
+      const region = this.#region!;
+      if (pos >= region.length) return Buffer.alloc(0);
+      end = region.lineEnd(pos);
+      out = region.copyOut(pos, end - pos, Mmap.prototype.readLine);
+      this.#bytes = region.wholeBytes();
+    }
     this.#checkFaults('readLine');
     this.#pos = end;
     return out;
@@ -521,7 +625,9 @@ export class Mmap implements Iterable<number>, Disposable {
     const o = optionalInteger(offset, 'offset', 0, this.readInto, 0, room);
     const n = optionalInteger(length, 'length', room - o, this.readInto, 0, room - o);
     const fromCursor = position === undefined || position === null;
-    const at = fromCursor ? this.#pos : validateInteger(position, 'position', this.readInto, 0, Number.MAX_SAFE_INTEGER);
+    const at = fromCursor
+      ? this.#pos
+      : validateInteger(position, 'position', this.readInto, 0, Number.MAX_SAFE_INTEGER);
     const region = this.#region!;
     const size = region.length;
     const count = at >= size ? 0 : Math.min(n, size - at);
@@ -551,16 +657,26 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   *#linesFrom(at: number, end: number): IterableIterator<Buffer> {
+    // Errors of a later step take this generator as their stack anchor: lines() itself is no
+    // longer running then, and anchoring to it would leave the stack empty.
+    const step = this.#linesFrom;
     while (true) {
-      Mmap.#enter(this, 'lines');
+      if (faultCounter[0] !== this.#faultMark) this.#requireUsable(step);
       const region = this.#region!;
       const e = Math.min(end, region.length); // a resize() between steps ends the range there
       if (at >= e) return;
-      const nl = region.find(NEWLINE, at, e, false);
+      const bytes = this.#bytes;
+      let nl: number;
+      if (e === bytes.length) {
+        nl = bytes.indexOf(NEWLINE, at); // the whole-map Buffer at hand: one memchr, no call chain
+      } else {
+        nl = region.lineBreak(at, e);
+        this.#bytes = region.wholeBytes();
+      }
       const stop = nl < 0 ? e : nl;
       const line = region.view(at, stop - at, Mmap.prototype.lines);
       at = stop === e ? e : stop + 1;
-      this.#checkFaults('lines');
+      if (faultCounter[0] !== this.#faultMark) this.#requireUsable(step);
       yield line;
     }
   }
@@ -589,13 +705,20 @@ export class Mmap implements Iterable<number>, Disposable {
     if (typeof byte !== 'number' || !Number.isInteger(byte)) {
       throw argTypeError('byte', 'an integer from 0 to 255', byte, this.writeByte);
     }
-    if (byte > 255) throw rangeError('ERR_OUT_OF_RANGE', 'unsigned byte integer is greater than maximum', this.writeByte);
+    if (byte > 255)
+      throw rangeError('ERR_OUT_OF_RANGE', 'unsigned byte integer is greater than maximum', this.writeByte);
     if (byte < 0) throw rangeError('ERR_OUT_OF_RANGE', 'unsigned byte integer is less than minimum', this.writeByte);
     if (this.#readonly) throw readonlyError(this.writeByte);
-    const region = this.#region!;
     const pos = this.#pos;
-    if (pos >= region.length) throw rangeError('ERR_OUT_OF_RANGE', 'write byte out of range', this.writeByte);
-    region.setByteAt(pos, byte);
+    const bytes = this.#bytes;
+    if (pos < bytes.length) {
+      bytes[pos] = byte;
+    } else {
+      const region = this.#region!;
+      if (pos >= region.length) throw rangeError('ERR_OUT_OF_RANGE', 'write byte out of range', this.writeByte);
+      region.setByteAt(pos, byte);
+      this.#bytes = region.wholeBytes();
+    }
     this.#checkFaults('writeByte');
     this.#pos = pos + 1;
   }
@@ -609,10 +732,17 @@ export class Mmap implements Iterable<number>, Disposable {
     const length = this.#region!.length;
     let target: number;
     switch (how) {
-      case 0: target = distance; break;
-      case 1: target = this.#pos + distance; break;
-      case 2: target = length + distance; break;
-      default: throw rangeError('ERR_INVALID_ARG_VALUE', 'unknown seek type', this.seek);
+      case 0:
+        target = distance;
+        break;
+      case 1:
+        target = this.#pos + distance;
+        break;
+      case 2:
+        target = length + distance;
+        break;
+      default:
+        throw rangeError('ERR_INVALID_ARG_VALUE', 'unknown seek type', this.seek);
     }
     if (target < 0 || target > length) throw rangeError('ERR_OUT_OF_RANGE', 'seek out of range', this.seek);
     this.#pos = target;
@@ -713,8 +843,14 @@ export class Mmap implements Iterable<number>, Disposable {
     }
     this.#pendingFlushes++;
     return pending.then(
-      () => { this.#pendingFlushes--; },
-      (error: unknown) => { this.#pendingFlushes--; throw systemError(error, this.flushAsync); });
+      () => {
+        this.#pendingFlushes--;
+      },
+      (error: unknown) => {
+        this.#pendingFlushes--;
+        throw systemError(error, this.flushAsync);
+      },
+    );
   }
 
   /** flush()'s arguments checked, as msync's page-aligned range and flags; null: nothing to do. */
@@ -767,12 +903,16 @@ export class Mmap implements Iterable<number>, Disposable {
     if (this.#pendingFlushes > 0) {
       throw stateError('ERR_MMAP_BUSY', "mmap can't resize while a flushAsync() is in flight", this.resize);
     }
-    if (this.#waits.size > 0) {
+    if (this.#waits !== null && this.#waits.size > 0) {
       throw stateError('ERR_MMAP_BUSY', "mmap can't resize while a waitAsync() is pending", this.resize);
     }
     if (!this.#trackfd) throw stateError('ERR_MMAP_TRACKFD', "mmap can't resize with trackfd=False.", this.resize);
     if (this.#access === ACCESS_READ || this.#access === ACCESS_COPY) {
-      throw typeError('ERR_MMAP_NOT_RESIZABLE', "mmap can't resize a readonly or copy-on-write memory map.", this.resize);
+      throw typeError(
+        'ERR_MMAP_NOT_RESIZABLE',
+        "mmap can't resize a readonly or copy-on-write memory map.",
+        this.resize,
+      );
     }
     const size = validateInteger(newSize, 'newSize', this.resize);
     if (size <= 0 || this.#offset + size > Number.MAX_SAFE_INTEGER) {
@@ -791,6 +931,7 @@ export class Mmap implements Iterable<number>, Disposable {
       throw systemError(error, this.resize);
     } finally {
       this.#region = regionOf(handle, resized ? size : length); // the old one's Buffers are detached
+      this.#bytes = NO_BYTES;
     }
   }
 
@@ -813,16 +954,20 @@ export class Mmap implements Iterable<number>, Disposable {
     Mmap.#enter(this, 'setName');
     if (typeof name !== 'string') throw argTypeError('name', 'of type string', name, this.setName);
     if (name.includes('\0')) throw rangeError('ERR_INVALID_ARG_VALUE', 'embedded null character', this.setName);
-    if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw rangeError('ERR_INVALID_ARG_VALUE', 'name is too long', this.setName);
+    if (Buffer.byteLength(name) > MAX_NAME_BYTES)
+      throw rangeError('ERR_INVALID_ARG_VALUE', 'name is too long', this.setName);
     if (!this.#anonymous) {
       throw stateError('ERR_MMAP_NOT_ANONYMOUS', 'Cannot set annotation on non-anonymous mappings', this.setName);
     }
     if (this.#memoryFile) {
       // The kernel names only memory that has no file; shared anonymous memory lives in a
       // memory file (so it can be shared by descriptor), which shows as /memfd:memmap.
-      throw stateError('ERR_MMAP_NOT_ANONYMOUS',
+      throw stateError(
+        'ERR_MMAP_NOT_ANONYMOUS',
         'Cannot set annotation on shared anonymous memory: it is backed by a memory file; ' +
-        'name a MAP_PRIVATE anonymous map instead', this.setName);
+          'name a MAP_PRIVATE anonymous map instead',
+        this.setName,
+      );
     }
     try {
       native.setName(this.#region!.handle, NAME_PREFIX + name);
@@ -897,7 +1042,12 @@ export class Mmap implements Iterable<number>, Disposable {
 
   /** Every match of `regexp` in `[start, end)`, in order, as String.prototype.matchAll finds
    * them (a sticky `y` regexp stops at the first gap). The map is read as the iteration goes. */
-  matchAll(regexp: RegExp, start?: number | null, end?: number | null, options?: SearchOptions): Generator<MapMatch, void, undefined> {
+  matchAll(
+    regexp: RegExp,
+    start?: number | null,
+    end?: number | null,
+    options?: SearchOptions,
+  ): Generator<MapMatch, void, undefined> {
     Mmap.#enter(this, 'matchAll');
     const plan = prepareSearch(regexp, options, this.matchAll);
     const [s, e] = searchBounds(this.#region!.length, 0, start, end, this.matchAll);
@@ -920,9 +1070,12 @@ export class Mmap implements Iterable<number>, Disposable {
     const length = this.#region!.length;
     const o = optionalInteger(byteOffset, 'byteOffset', 0, from, 0, length);
     if (o % size !== 0) {
-      throw rangeError('ERR_MMAP_UNALIGNED',
+      throw rangeError(
+        'ERR_MMAP_UNALIGNED',
         `The byteOffset ${o} is not a multiple of ${type.name}.BYTES_PER_ELEMENT (${size}); ` +
-        'a typed view is never a copy, so it must be aligned', from);
+          'a typed view is never a copy, so it must be aligned',
+        from,
+      );
     }
     const most = Math.floor((length - o) / size);
     const n = optionalInteger(count, isDataView ? 'byteLength' : 'count', most, from, 0, most);
@@ -963,18 +1116,21 @@ export class Mmap implements Iterable<number>, Disposable {
       Mmap.#enter(this, 'waitAsync');
       const [o, value, ms] = this.#waitArgs(byteOffset, expected, timeoutMs, this.waitAsync);
       pending = native.waitAsync(this.#region!.handle, o, value, ms, cancel);
-      this.#waits.set(cancel, o);
+      (this.#waits ??= new Map()).set(cancel, o);
     } catch (error) {
       return Promise.reject(systemError(error, this.waitAsync));
     }
-    return pending.then((result) => {
-      this.#waits.delete(cancel);
-      if (result === 3) throw closedError(this.waitAsync);
-      return WAIT_RESULTS[result]!;
-    }, (error: unknown) => {
-      this.#waits.delete(cancel);
-      throw systemError(error, this.waitAsync);
-    });
+    return pending.then(
+      (result) => {
+        this.#waits!.delete(cancel);
+        if (result === 3) throw closedError(this.waitAsync);
+        return WAIT_RESULTS[result]!;
+      },
+      (error: unknown) => {
+        this.#waits!.delete(cancel);
+        throw systemError(error, this.waitAsync);
+      },
+    );
   }
 
   /** Wakes at most `count` (default: all) waiters on the word at `byteOffset`, in every process;
@@ -995,15 +1151,23 @@ export class Mmap implements Iterable<number>, Disposable {
     const o = validateInteger(byteOffset, 'byteOffset', from);
     const length = this.#region!.length;
     if (o < 0 || o > length - 4) {
-      throw rangeError('ERR_OUT_OF_RANGE', `The word at byteOffset ${o} is not inside the map (length ${length})`, from);
+      throw rangeError(
+        'ERR_OUT_OF_RANGE',
+        `The word at byteOffset ${o} is not inside the map (length ${length})`,
+        from,
+      );
     }
-    if (o % 4 !== 0) throw rangeError('ERR_MMAP_UNALIGNED', `The byteOffset ${o} of a 32-bit word must be a multiple of 4`, from);
+    if (o % 4 !== 0)
+      throw rangeError('ERR_MMAP_UNALIGNED', `The byteOffset ${o} of a 32-bit word must be a multiple of 4`, from);
     if (this.#private) {
       // The kernel keys a private page's word by this process's address: no other mapping of
       // the file (in this process or another) could ever wake it, nor be woken.
-      throw stateError('ERR_MMAP_WAIT_UNSUPPORTED',
+      throw stateError(
+        'ERR_MMAP_WAIT_UNSUPPORTED',
         'wait()/notify() need a shared map (ACCESS_WRITE, ACCESS_DEFAULT or MAP_SHARED); ' +
-        'ACCESS_READ, ACCESS_COPY and MAP_PRIVATE maps are private to this process', from);
+          'ACCESS_READ, ACCESS_COPY and MAP_PRIVATE maps are private to this process',
+        from,
+      );
     }
     return o;
   }
@@ -1014,12 +1178,16 @@ export class Mmap implements Iterable<number>, Disposable {
     const o = this.#wordOffset(byteOffset, from);
     const value = validateInteger(expected, 'expected', from);
     if (value < -0x80000000 || value > 0xffffffff) {
-      throw rangeError('ERR_OUT_OF_RANGE',
-        `The value of "expected" is out of range. It must be a 32-bit integer (signed or unsigned). Received ${value}`, from);
+      throw rangeError(
+        'ERR_OUT_OF_RANGE',
+        `The value of "expected" is out of range. It must be a 32-bit integer (signed or unsigned). Received ${value}`,
+        from,
+      );
     }
     let ms = -1;
     if (timeoutMs !== undefined && timeoutMs !== Infinity) {
-      if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) throw argTypeError('timeoutMs', 'a number', timeoutMs, from);
+      if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs))
+        throw argTypeError('timeoutMs', 'a number', timeoutMs, from);
       ms = Math.max(0, timeoutMs);
     }
     return [o, value >>> 0, ms];
@@ -1027,6 +1195,7 @@ export class Mmap implements Iterable<number>, Disposable {
 
   /** close(): wakes this map's pending waitAsync() calls, which then reject as closed. */
   #cancelWaits(handle: Handle): void {
+    if (this.#waits === null) return;
     for (const [cancel, offset] of this.#waits) {
       Atomics.store(cancel, 0, 1);
       try {
@@ -1056,9 +1225,14 @@ export class Mmap implements Iterable<number>, Disposable {
     } catch (error) {
       return Promise.reject(systemError(error, this.prefetch));
     }
-    return pending.then(() => {
-      if (this.#state === OPEN) this.#checkFaults('prefetch'); // closed meanwhile: nothing to report
-    }, (error: unknown) => { throw systemError(error, this.prefetch); });
+    return pending.then(
+      () => {
+        if (this.#state === OPEN) this.#checkFaults('prefetch'); // closed meanwhile: nothing to report
+      },
+      (error: unknown) => {
+        throw systemError(error, this.prefetch);
+      },
+    );
   }
 
   /** The map's bytes as latin1 strings, decoded from the region's internal Buffers (never
@@ -1087,8 +1261,10 @@ export class Mmap implements Iterable<number>, Disposable {
   toString(): string {
     Mmap.#requireMmap(this, 'toString', Mmap.prototype.toString);
     if (this.#state === CLOSED) return '<mmap.mmap closed=True>';
-    return `<mmap.mmap closed=False, access=${ACCESS_NAMES[this.#access]}, length=${this.#region!.length}, ` +
-      `pos=${this.#pos}, offset=${this.#offset}>`;
+    return (
+      `<mmap.mmap closed=False, access=${ACCESS_NAMES[this.#access]}, length=${this.#region!.length}, ` +
+      `pos=${this.#pos}, offset=${this.#offset}>`
+    );
   }
 
   get [Symbol.toStringTag](): string {
@@ -1099,13 +1275,21 @@ export class Mmap implements Iterable<number>, Disposable {
     Mmap.#requireMmap(this, 'inspect', Mmap.prototype[inspect.custom]);
     // util.inspect passes its stylize as an own property; anything else (no options, a Proxy,
     // a getter) gets plain text, without running or tripping over the caller's code.
-    const own: unknown = typeof options === 'object' && options !== null && !types.isProxy(options)
-      ? Object.getOwnPropertyDescriptor(options, 'stylize')?.value : undefined;
-    const style = typeof own === 'function' ? (own as (text: string, style: string) => string).bind(options) : (text: string) => text;
+    const own: unknown =
+      typeof options === 'object' && options !== null && !types.isProxy(options)
+        ? Object.getOwnPropertyDescriptor(options, 'stylize')?.value
+        : undefined;
+    const style =
+      typeof own === 'function'
+        ? (own as (text: string, style: string) => string).bind(options)
+        : (text: string) => text;
     if (this.#state === CLOSED) return `Mmap { closed: ${style('true', 'boolean')} }`;
     const n = (v: number) => style(String(v), 'number');
-    return `Mmap { access: ${style(`'${ACCESS_NAMES[this.#access]}'`, 'string')}, length: ${n(this.#region!.length)}, ` +
+    return (
+      `Mmap { access: ${style(`'${ACCESS_NAMES[this.#access]}'`, 'string')}, length: ${n(this.#region!.length)}, ` +
       `pos: ${n(this.#pos)}, offset: ${n(this.#offset)}, fd: ${n(this.fd)}` + // never the private descriptor
-      (this.#state === FAULTED ? `, faulted: ${style('true', 'boolean')}` : '') + ' }';
+      (this.#state === FAULTED ? `, faulted: ${style('true', 'boolean')}` : '') +
+      ' }'
+    );
   }
 }

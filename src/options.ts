@@ -19,8 +19,15 @@ import { constants as osConstants } from 'node:os';
 import { types } from 'node:util';
 
 import {
-  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, ALLOCATIONGRANULARITY, MAP_SHARED, PROT_READ,
-  PROT_WRITE, REFUSED_MAP_FLAGS,
+  ACCESS_COPY,
+  ACCESS_DEFAULT,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  ALLOCATIONGRANULARITY,
+  MAP_SHARED,
+  PROT_READ,
+  PROT_WRITE,
+  REFUSED_MAP_FLAGS,
 } from './constants.js';
 import { native } from './binding.js';
 import { argTypeError, rangeError, systemError, typeError } from './errors.js';
@@ -95,7 +102,14 @@ export interface OpenPlan {
   /** Whether the file is opened for writing: the map is shared and writable. */
   writable: boolean;
   /** Plain, validated options for the constructor. */
-  map: { flags: number | null; prot: number | null; access: number; offset: number; trackfd: boolean; tagname: string | null };
+  map: {
+    flags: number | null;
+    prot: number | null;
+    access: number;
+    offset: number;
+    trackfd: boolean;
+    tagname: string | null;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -112,19 +126,29 @@ function readOptions(options: unknown, allowed: readonly string[], from: Functio
     entries = Object.keys(options).map((key) => [key, (options as Record<string, unknown>)[key]]);
   } catch (error) {
     // A revoked Proxy, or a trap or getter that throws: the options cannot be read.
-    const wrapped = typeError('ERR_INVALID_ARG_VALUE',
-      `The "options" argument could not be read${types.isProxy(options) ? ' (a Proxy)' : ''}: ${messageOf(error)}`, from);
+    const wrapped = typeError(
+      'ERR_INVALID_ARG_VALUE',
+      `The "options" argument could not be read${types.isProxy(options) ? ' (a Proxy)' : ''}: ${messageOf(error)}`,
+      from,
+    );
     (wrapped as Error & { cause?: unknown }).cause = error;
     throw wrapped;
   }
   for (const [key, value] of entries) {
     if (!allowed.includes(key)) {
-      throw typeError('ERR_INVALID_ARG_VALUE', `The option "${key}" is not supported; known options: ${allowed.join(', ')}`, from);
+      throw typeError(
+        'ERR_INVALID_ARG_VALUE',
+        `The option "${key}" is not supported; known options: ${allowed.join(', ')}`,
+        from,
+      );
     }
     if (PLATFORM_OPTIONS[key] === false && value !== undefined && value !== null) {
       // CPython: "TypeError: ... got an unexpected keyword argument 'tagname'" (or 'flags').
-      throw typeError('ERR_INVALID_ARG_VALUE',
-        `The option "${key}" is not supported on this platform (mmap has no "${key}" argument here)`, from);
+      throw typeError(
+        'ERR_INVALID_ARG_VALUE',
+        `The option "${key}" is not supported on this platform (mmap has no "${key}" argument here)`,
+        from,
+      );
     }
     if (value !== undefined && value !== null) raw[key as keyof Raw] = value;
   }
@@ -143,15 +167,21 @@ function messageOf(error: unknown): string {
 // 2. validate
 
 interface MapValues {
-  flags: number; prot: number; access: number; offset: number; trackfd: boolean; usesFlags: boolean; tagname: string | null;
+  flags: number;
+  prot: number;
+  access: number;
+  offset: number;
+  trackfd: boolean;
+  usesFlags: boolean;
+  tagname: string | null;
 }
 
 function validateMapValues(raw: Raw, from: Function, defaultAccess: number): MapValues {
   const flags = raw.flags === undefined ? DEFAULT_FLAGS : validateInt32(raw.flags, 'flags', from);
   const prot = raw.prot === undefined ? DEFAULT_PROT : validateInt32(raw.prot, 'prot', from);
   const usesFlags = raw.flags !== undefined || raw.prot !== undefined;
-  const access = raw.access !== undefined ? validateInt32(raw.access, 'access', from)
-    : usesFlags ? ACCESS_DEFAULT : defaultAccess;
+  const access =
+    raw.access !== undefined ? validateInt32(raw.access, 'access', from) : usesFlags ? ACCESS_DEFAULT : defaultAccess;
   const offset = raw.offset === undefined ? 0 : validateInteger(raw.offset, 'offset', from);
   const trackfd = raw.trackfd === undefined ? true : raw.trackfd;
   if (typeof trackfd !== 'boolean') throw argTypeError('trackfd', 'of type boolean', trackfd, from);
@@ -168,7 +198,11 @@ function validateMapValues(raw: Raw, from: Function, defaultAccess: number): Map
 
 /** CPython's checks, in CPython's order, then its inference of the access from prot. How the
  * result is mapped (protections, flags, memory files) is the platform's (native/platform.h). */
-function interpretMap(length: number, v: MapValues, from: Function): Omit<MapPlan, 'fd' | 'length' | 'trackfd' | 'offset'> {
+function interpretMap(
+  length: number,
+  v: MapValues,
+  from: Function,
+): Omit<MapPlan, 'fd' | 'length' | 'trackfd' | 'offset'> {
   const { flags, prot, access, offset } = v;
   if (length < 0) throw rangeError('ERR_OUT_OF_RANGE', 'memory mapped length must be positive', from);
   if (offset < 0) throw rangeError('ERR_OUT_OF_RANGE', 'memory mapped offset must be positive', from);
@@ -219,13 +253,18 @@ export function openArguments(path: unknown, options: unknown, from: Function): 
   const mode = raw.mode === undefined ? 0o666 : validateInteger(raw.mode, 'mode', from, 0, 0o7777);
   // Mmap.open maps read-only unless told otherwise (flags or prot say how, as in CPython).
   const values = validateMapValues(raw, from, ACCESS_READ);
-  if (typeof path !== 'string' && !isUrl(path) && !(ArrayBuffer.isView(path) && toBytes(path, 'path', from).length > 0)) {
+  if (
+    typeof path !== 'string' &&
+    !isUrl(path) &&
+    !(ArrayBuffer.isView(path) && toBytes(path, 'path', from).length > 0)
+  ) {
     throw argTypeError('path', 'a string, URL or non-empty Buffer', path, from);
   }
   // 3. interpret (with CPython's checks of the combination)
   const plan = interpretMap(length, values, from);
   // A shared writable map needs a descriptor open for writing.
-  const writable = plan.access !== ACCESS_READ && plan.access !== ACCESS_COPY && (!HAS_FLAGS || (plan.flags & MAP_SHARED) !== 0);
+  const writable =
+    plan.access !== ACCESS_READ && plan.access !== ACCESS_COPY && (!HAS_FLAGS || (plan.flags & MAP_SHARED) !== 0);
   // 4. validate the interpreted values
   if (create && (!writable || length <= 0)) {
     throw typeError('ERR_INVALID_ARG_VALUE', 'Mmap.open: "create" needs a writable access and a length', from);
@@ -240,10 +279,18 @@ export function openArguments(path: unknown, options: unknown, from: Function): 
     }
   }
   return {
-    path: path as string | URL | Buffer, length, create, mode, writable,
+    path: path as string | URL | Buffer,
+    length,
+    create,
+    mode,
+    writable,
     map: {
       // Only where the platform has them (they are "not given" otherwise).
-      flags: HAS_FLAGS ? values.flags : null, prot: HAS_FLAGS ? values.prot : null, access: values.access, offset: values.offset, trackfd: values.trackfd,
+      flags: HAS_FLAGS ? values.flags : null,
+      prot: HAS_FLAGS ? values.prot : null,
+      access: values.access,
+      offset: values.offset,
+      trackfd: values.trackfd,
       tagname: values.tagname,
     },
   };
@@ -253,7 +300,11 @@ export function openArguments(path: unknown, options: unknown, from: Function): 
  * a Proxy, no getters). */
 function isUrl(value: unknown): value is URL {
   if (typeof value !== 'object' || value === null || types.isProxy(value)) return false;
-  for (let proto = Object.getPrototypeOf(value) as object | null; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
+  for (
+    let proto = Object.getPrototypeOf(value) as object | null;
+    proto !== null;
+    proto = Object.getPrototypeOf(proto) as object | null
+  ) {
     if (types.isProxy(proto)) return false;
     if (proto === URL.prototype) return true;
   }

@@ -16,7 +16,8 @@ const species = (Buffer as unknown as { [Symbol.species]?: unknown })[Symbol.spe
 /** The class whose instances Buffer.from returns, or null where the runtime does not expose it. */
 const FastBuffer: BufferClass | null =
   typeof species === 'function' && species !== Buffer && species.prototype === Buffer.prototype
-    ? (species as BufferClass) : null;
+    ? (species as BufferClass)
+    : null;
 
 /**
  * Results share their pool's ArrayBuffer, so a caller who transfers one result's `.buffer`
@@ -25,7 +26,8 @@ const FastBuffer: BufferClass | null =
  * can (Node 24+: transferring it throws; Node 20: a transfer list copies it instead); where a
  * pool is detached anyway (Node 22's `transfer()`), copyOf notices and starts a new one.
  */
-const markAsUntransferable = (workerThreads as { markAsUntransferable?: (object: object) => void }).markAsUntransferable;
+const markAsUntransferable = (workerThreads as { markAsUntransferable?: (object: object) => void })
+  .markAsUntransferable;
 
 /** Whether marking keeps a buffer out of transfer lists here. Where it does not (Bun: a
  * transfer list moves a marked buffer), results are not pooled: each gets the runtime's own
@@ -53,9 +55,10 @@ function newPool(): ArrayBuffer {
  * class: `buf.subarray()` reaches the same class through `Symbol.species` lookups and costs
  * about twice as much (measured on Node 20 and 24), which matters to `lines()` and `view()`.
  */
-export const bufferOver: (ab: ArrayBufferLike, offset: number, length: number) => Buffer = FastBuffer !== null
-  ? (ab, offset, length) => new FastBuffer(ab, offset, length)
-  : (ab, offset, length) => Buffer.from(ab, offset, length);
+export const bufferOver: (ab: ArrayBufferLike, offset: number, length: number) => Buffer =
+  FastBuffer !== null
+    ? (ab, offset, length) => new FastBuffer(ab, offset, length)
+    : (ab, offset, length) => Buffer.from(ab, offset, length);
 
 let pool = newPool();
 let used = 0;
@@ -67,7 +70,8 @@ export function copyOf(source: ArrayBufferLike, offset: number, length: number):
     out.set(new Uint8Array(source, offset, length));
     return out;
   }
-  if (used + length > POOL_SIZE || pool.byteLength === 0) { // full, or detached by a caller
+  if (used + length > POOL_SIZE || pool.byteLength === 0) {
+    // full, or detached by a caller
     pool = newPool();
     used = 0;
   }

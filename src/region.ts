@@ -40,6 +40,7 @@ export const SAFE_LIMIT = Math.min(bufferConstants.MAX_LENGTH, 2 ** 32 - 2 ** 16
 
 const NEWLINE = 0x0a;
 const NEWLINE_BYTES = Buffer.of(NEWLINE);
+const NO_BYTES = Buffer.alloc(0);
 
 /** Maps longer than this are windowed; a test hook may lower it to exercise the windows. */
 let windowLimit = SAFE_LIMIT;
@@ -101,11 +102,15 @@ export abstract class Region {
   ) {}
 
   abstract byteAt(i: number): number;
+  /** The internal Buffer over the whole map, if the region has made one (a whole-map region
+   * after its first byte access), else an empty Buffer. For Mmap's per-byte fast path:
+   * it must never leave Mmap, and it is detached with the region. */
+  abstract wholeBytes(): Buffer;
   abstract setByteAt(i: number, value: number): void;
   /** A new Buffer holding a copy of [offset, offset + length). */
   abstract copyOut(offset: number, length: number, from: Function): Buffer;
-  /** Where the line from `offset` ends: just past the next `\n`, or at the end. */
-  abstract lineEnd(offset: number): number;
+  /** Where the first `\n` in [offset, end) is, or -1; never looks past `end`. */
+  abstract lineBreak(offset: number, end: number): number;
   /** Copies `count` bytes from `offset` into `target` at `targetOffset`. */
   abstract copyInto(target: Uint8Array, targetOffset: number, offset: number, count: number, from: Function): void;
   /** Copies src into the map at offset (as memmove when src is a view of the map). src may be
@@ -126,6 +131,12 @@ export abstract class Region {
    * and keeps it reserved until they are gone. The region is not used again: close() drops it,
    * and resize() makes a new one, whether the resize succeeds or fails. */
   abstract detach(): void;
+
+  /** Where the line from `offset` ends: just past the next `\n`, or at the end. */
+  lineEnd(offset: number): number {
+    const at = this.lineBreak(offset, this.length);
+    return at < 0 ? this.length : at + 1;
+  }
 
   /** The bytes at first, first + step, ... (`count` of them; step may be negative). */
   gather(first: number, step: number, count: number): Buffer {
@@ -152,8 +163,8 @@ class WholeRegion extends Region {
   /** The internal Buffer over the whole map, made on first use (`#bytes`): a map that is
    * only opened and closed, or only viewed, never pays for it (about a third of map + close). */
   #buf: Buffer | null = null;
-  /** The public Buffer views are cut from, made on first use. */
-  #view: Buffer | null = null;
+  /** The public ArrayBuffer over the whole map that views are made over, made on first use. */
+  #view: ArrayBuffer | null = null;
 
   #bytes(): Buffer {
     return this.#buf ?? (this.#buf = internalBuffer(this.handle, 0, this.length));
@@ -161,6 +172,10 @@ class WholeRegion extends Region {
 
   byteAt(i: number): number {
     return this.#bytes()[i]!;
+  }
+
+  wholeBytes(): Buffer {
+    return this.#buf ?? NO_BYTES;
   }
 
   setByteAt(i: number, value: number): void {
@@ -171,9 +186,11 @@ class WholeRegion extends Region {
     return length === 0 ? Buffer.alloc(0) : copyOf(this.#bytes().buffer, offset, length);
   }
 
-  lineEnd(offset: number): number {
-    const at = this.#bytes().indexOf(NEWLINE, offset);
-    return at < 0 ? this.length : at + 1;
+  lineBreak(offset: number, end: number): number {
+    const b = this.#bytes();
+    if (end === this.length) return b.indexOf(NEWLINE, offset); // one memchr, no subarray
+    const at = b.subarray(offset, end).indexOf(NEWLINE);
+    return at < 0 ? -1 : at + offset;
   }
 
   copyInto(target: Uint8Array, targetOffset: number, offset: number, count: number): void {
@@ -209,8 +226,9 @@ class WholeRegion extends Region {
     // Made again if a caller detached it (transfer() where the runtime allows it); the map is
     // never empty, so length 0 means detached.
     let v = this.#view;
-    if (v === null || v.length === 0) v = this.#view = publicBuffer(this.handle, 0, this.length);
-    return bufferOver(v.buffer, offset, length); // v starts at the map's first byte
+    if (v === null || v.byteLength === 0)
+      v = this.#view = publicBuffer(this.handle, 0, this.length).buffer as ArrayBuffer;
+    return bufferOver(v, offset, length);
   }
 
   latin1(start: number, end: number): string {
@@ -284,6 +302,10 @@ class WindowedRegion extends Region {
     }
   }
 
+  wholeBytes(): Buffer {
+    return NO_BYTES; // no Buffer covers the whole map: every byte goes through its window
+  }
+
   byteAt(i: number): number {
     const j = Math.floor(i / this.#stride);
     return this.#window(j)[i - j * this.#stride]!;
@@ -297,16 +319,19 @@ class WindowedRegion extends Region {
   copyOut(offset: number, length: number, from: Function): Buffer {
     if (length === 0) return Buffer.alloc(0);
     if (length > bufferConstants.MAX_LENGTH) {
-      throw rangeError('ERR_OUT_OF_RANGE', `Cannot read ${length} bytes into one Buffer (the limit is ${bufferConstants.MAX_LENGTH})`, from);
+      throw rangeError(
+        'ERR_OUT_OF_RANGE',
+        `Cannot read ${length} bytes into one Buffer (the limit is ${bufferConstants.MAX_LENGTH})`,
+        from,
+      );
     }
     const out = Buffer.allocUnsafe(length);
     this.#pieces(offset, length, (b, at, mapOffset, n) => out.set(b.subarray(at, at + n), mapOffset - offset));
     return out;
   }
 
-  lineEnd(offset: number): number {
-    const at = this.find(NEWLINE_BYTES, offset, this.length, false);
-    return at < 0 ? this.length : at + 1;
+  lineBreak(offset: number, end: number): number {
+    return this.find(NEWLINE_BYTES, offset, end, false);
   }
 
   copyInto(target: Uint8Array, targetOffset: number, offset: number, count: number, from: Function): void {
@@ -317,7 +342,9 @@ class WindowedRegion extends Region {
     if (lengthOf(src) === 0) return;
     src = ownView(src);
     if (this.#viewBuffers.has(src.buffer)) src = copyBytes(src); // a copy, so the windows can be written in any order
-    this.#pieces(offset, src.length, (b, at, mapOffset, n) => b.set(src.subarray(mapOffset - offset, mapOffset - offset + n), at));
+    this.#pieces(offset, src.length, (b, at, mapOffset, n) =>
+      b.set(src.subarray(mapOffset - offset, mapOffset - offset + n), at),
+    );
   }
 
   /** Pieces small enough that source and destination share a window when they overlap, copied
@@ -392,7 +419,9 @@ class WindowedRegion extends Region {
 
   latin1(start: number, end: number): string {
     let text = '';
-    this.#pieces(start, end - start, (b, at, _mapOffset, n) => { text += b.toString('latin1', at, at + n); });
+    this.#pieces(start, end - start, (b, at, _mapOffset, n) => {
+      text += b.toString('latin1', at, at + n);
+    });
     return text;
   }
 

@@ -89,10 +89,13 @@ export function compile(regexp: unknown, from: Function): { re: RegExp; sticky: 
       continue;
     }
     if (code > 0xff) {
-      throw rangeError('ERR_INVALID_ARG_VALUE',
+      throw rangeError(
+        'ERR_INVALID_ARG_VALUE',
         `The regexp has the character ${JSON.stringify(String.fromCodePoint(code))} (U+${code.toString(16).toUpperCase().padStart(4, '0')}), ` +
-        'which no single byte can match: bytes are searched as latin1. Write UTF-8 text as its bytes, ' +
-        'e.g. new RegExp(utf8Source("text"))', from);
+          'which no single byte can match: bytes are searched as latin1. Write UTF-8 text as its bytes, ' +
+          'e.g. new RegExp(utf8Source("text"))',
+        from,
+      );
     }
   }
   const sticky = flags.includes('y');
@@ -106,21 +109,33 @@ function matchLimit(options: unknown, from: Function): number {
   if (typeof options !== 'object') throw argTypeError('options', 'of type object', options, from);
   for (const key of Object.keys(options)) {
     if (!OPTION_NAMES.has(key)) {
-      throw rangeError('ERR_INVALID_ARG_VALUE', `The option "${key}" is not supported; known options: maxMatchLength`, from);
+      throw rangeError(
+        'ERR_INVALID_ARG_VALUE',
+        `The option "${key}" is not supported; known options: maxMatchLength`,
+        from,
+      );
     }
   }
   const value = (options as SearchOptions).maxMatchLength;
   if (value === undefined) return DEFAULT_MAX_MATCH_LENGTH;
   if (typeof value !== 'number') throw argTypeError('maxMatchLength', 'of type number', value, from);
   if (!Number.isInteger(value) || value < 1 || value > MAX_MATCH_LENGTH) {
-    throw rangeError('ERR_OUT_OF_RANGE',
-      `The value of "maxMatchLength" is out of range. It must be an integer from 1 to ${MAX_MATCH_LENGTH}. Received ${value}`, from);
+    throw rangeError(
+      'ERR_OUT_OF_RANGE',
+      `The value of "maxMatchLength" is out of range. It must be an integer from 1 to ${MAX_MATCH_LENGTH}. Received ${value}`,
+      from,
+    );
   }
   return value;
 }
 
 /** A checked regexp and options, ready to scan with. */
-export interface Plan { re: RegExp; sticky: boolean; indices: boolean; limit: number }
+export interface Plan {
+  re: RegExp;
+  sticky: boolean;
+  indices: boolean;
+  limit: number;
+}
 
 /** Checks the arguments before any byte is read (so matchAll() throws at once, not on the first
  * step of its iterator). */
@@ -133,8 +148,13 @@ export function prepare(regexp: unknown, options: unknown, from: Function): Plan
  * `String.prototype.matchAll` finds them in the same bytes (a sticky regexp stops at the first
  * gap). `first` stops after one match.
  */
-export function* scan(src: SearchSource, plan: Plan, start: number, end: number,
-  from: Function): Generator<MapMatch, void, undefined> {
+export function* scan(
+  src: SearchSource,
+  plan: Plan,
+  start: number,
+  end: number,
+  from: Function,
+): Generator<MapMatch, void, undefined> {
   const { re, sticky, indices, limit } = plan;
   if (start > end) return;
   const whole = end - start <= chunkBytes + 2 * limit;
@@ -171,12 +191,19 @@ export function* scan(src: SearchSource, plan: Plan, start: number, end: number,
     }
     const length = m[0].length;
     if (index + length >= b && b !== end) {
-      throw rangeError('ERR_OUT_OF_RANGE',
+      throw rangeError(
+        'ERR_OUT_OF_RANGE',
         `A match at byte ${index} is longer than maxMatchLength (${limit} bytes); ` +
-        'pass a larger { maxMatchLength } or search a shorter range', from);
+          'pass a larger { maxMatchLength } or search a shorter range',
+        from,
+      );
     }
     const found: MapMatch = {
-      index, length, match: m[0], groups: m.slice(1), named: m.groups === undefined ? undefined : { ...m.groups },
+      index,
+      length,
+      match: m[0],
+      groups: m.slice(1),
+      named: m.groups === undefined ? undefined : { ...m.groups },
     };
     if (indices) {
       const spans = (m as RegExpExecArray & { indices?: ([number, number] | undefined)[] }).indices!;

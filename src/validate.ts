@@ -6,23 +6,42 @@
 import { argTypeError, rangeError, describe } from './errors.js';
 
 /** Any integer a JS number holds exactly (|n| <= 2^53 - 1); -0 counts as 0. */
-export function validateInteger(value: unknown, name: string, from: Function,
-  min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+export function validateInteger(
+  value: unknown,
+  name: string,
+  from: Function,
+  min = Number.MIN_SAFE_INTEGER,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  // The passing case alone, so that hot callers (readInto, view, read) get it inlined.
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) {
+    return value === 0 ? 0 : value;
+  }
+  throw integerError(value, name, from, min, max);
+}
+
+function integerError(value: unknown, name: string, from: Function, min: number, max: number): Error {
   // A fraction, NaN or Infinity is a TypeError, as CPython's "'float' object cannot be
   // interpreted as an integer": the argument is not an integer at all.
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw argTypeError(name, typeof value === 'number' ? 'an integer' : 'of type number', value, from);
+    return argTypeError(name, typeof value === 'number' ? 'an integer' : 'of type number', value, from);
   }
-  if (value < min || value > max) {
-    throw rangeError('ERR_OUT_OF_RANGE',
-      `The value of "${name}" is out of range. It must be >= ${min} and <= ${max}. Received ${describe(value)}`, from);
-  }
-  return value === 0 ? 0 : value;
+  return rangeError(
+    'ERR_OUT_OF_RANGE',
+    `The value of "${name}" is out of range. It must be >= ${min} and <= ${max}. Received ${describe(value)}`,
+    from,
+  );
 }
 
 /** Like validateInteger, with `undefined` (and `null`, Python's None) meaning the default. */
-export function optionalInteger(value: unknown, name: string, fallback: number, from: Function,
-  min?: number, max?: number): number {
+export function optionalInteger(
+  value: unknown,
+  name: string,
+  fallback: number,
+  from: Function,
+  min?: number,
+  max?: number,
+): number {
   return value === undefined || value === null ? fallback : validateInteger(value, name, from, min, max);
 }
 
@@ -58,8 +77,8 @@ const dataViewBuffer = intrinsicGetter(DataView.prototype, 'buffer');
 const dataViewByteOffset = intrinsicGetter(DataView.prototype, 'byteOffset');
 const dataViewByteLength = intrinsicGetter(DataView.prototype, 'byteLength');
 const arrayBufferByteLength = intrinsicGetter(ArrayBuffer.prototype, 'byteLength');
-const sharedByteLength = typeof SharedArrayBuffer === 'function'
-  ? intrinsicGetter(SharedArrayBuffer.prototype, 'byteLength') : undefined;
+const sharedByteLength =
+  typeof SharedArrayBuffer === 'function' ? intrinsicGetter(SharedArrayBuffer.prototype, 'byteLength') : undefined;
 
 function isArrayBuffer(value: object): boolean {
   try {
@@ -105,7 +124,11 @@ export function toBytes(value: unknown, name: string, from: Function): Uint8Arra
     if (typedArrayTag.call(value) !== undefined) {
       const length = typedArrayByteLength.call(value) as number; // 0 when detached
       if (length === 0) return EMPTY;
-      return new Uint8Array(typedArrayBuffer.call(value) as ArrayBufferLike, typedArrayByteOffset.call(value) as number, length);
+      return new Uint8Array(
+        typedArrayBuffer.call(value) as ArrayBufferLike,
+        typedArrayByteOffset.call(value) as number,
+        length,
+      );
     }
     let length: number;
     try {
@@ -114,7 +137,11 @@ export function toBytes(value: unknown, name: string, from: Function): Uint8Arra
       return EMPTY; // a DataView over a detached buffer
     }
     if (length === 0) return EMPTY;
-    return new Uint8Array(dataViewBuffer.call(value) as ArrayBufferLike, dataViewByteOffset.call(value) as number, length);
+    return new Uint8Array(
+      dataViewBuffer.call(value) as ArrayBufferLike,
+      dataViewByteOffset.call(value) as number,
+      length,
+    );
   }
   if (typeof value === 'object' && value !== null) {
     if (isArrayBuffer(value)) {
@@ -133,9 +160,16 @@ export function toBytes(value: unknown, name: string, from: Function): Uint8Arra
  * `setBytes` and index stores, which run none); other views get a Uint8Array over their bytes.
  */
 export function targetBytes(value: unknown, name: string, from: Function): Uint8Array {
+  // The common case alone (small enough to be inlined into readInto); the rest below.
   if (ArrayBuffer.isView(value)) {
     const proto = Object.getPrototypeOf(value);
     if (proto === Buffer.prototype || proto === Uint8Array.prototype) return value as Uint8Array;
+  }
+  return otherTargetBytes(value, name, from);
+}
+
+function otherTargetBytes(value: unknown, name: string, from: Function): Uint8Array {
+  if (ArrayBuffer.isView(value)) {
     let buffer: ArrayBufferLike, offset: number, length: number;
     if (typedArrayTag.call(value) !== undefined) {
       buffer = typedArrayBuffer.call(value) as ArrayBufferLike;
@@ -177,7 +211,11 @@ export function lengthOf(bytes: Uint8Array): number {
 export function ownView(bytes: Uint8Array): Uint8Array {
   const length = lengthOf(bytes);
   if (length === 0) return EMPTY;
-  return new Uint8Array(typedArrayBuffer.call(bytes) as ArrayBufferLike, typedArrayByteOffset.call(bytes) as number, length);
+  return new Uint8Array(
+    typedArrayBuffer.call(bytes) as ArrayBufferLike,
+    typedArrayByteOffset.call(bytes) as number,
+    length,
+  );
 }
 
 /** A copy of bytes, made without running user code (`set` from a typed array reads only its
@@ -192,8 +230,13 @@ export function copyBytes(bytes: Uint8Array): Uint8Array {
  * Python's slice.indices(): clamps start/stop for `length` and `step` and returns the first
  * index, the step and how many elements the slice has. `undefined`/`null` mean "omitted".
  */
-export function sliceIndices(length: number, start: unknown, stop: unknown, step: unknown,
-  from: Function): [first: number, step: number, count: number] {
+export function sliceIndices(
+  length: number,
+  start: unknown,
+  stop: unknown,
+  step: unknown,
+  from: Function,
+): [first: number, step: number, count: number] {
   // Any integer step is accepted, as CPython accepts sys.maxsize and beyond: a step past
   // ±(2^53 - 1) is clamped to it (CPython clamps to ±sys.maxsize), which selects the same bytes
   // since no map is longer.
@@ -224,8 +267,13 @@ export function sliceIndices(length: number, start: unknown, stop: unknown, step
 }
 
 /** find/rfind's start and end: slice-like clamping, defaults pos and length. */
-export function searchBounds(length: number, pos: number, start: unknown, end: unknown,
-  from: Function): [start: number, end: number] {
+export function searchBounds(
+  length: number,
+  pos: number,
+  start: unknown,
+  end: unknown,
+  from: Function,
+): [start: number, end: number] {
   let s = optionalInteger(start, 'start', pos, from, -Number.MAX_VALUE, Number.MAX_VALUE);
   let e = optionalInteger(end, 'end', length, from, -Number.MAX_VALUE, Number.MAX_VALUE);
   if (s < 0) s = Math.max(0, s + length);

@@ -14,24 +14,77 @@ import { makeFile, scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js';
 const dir = scratchDir();
 
 const PUBLIC = [
-  'Mmap', 'isMmapError', 'constants', 'HAS_TAGNAME', 'utf8Source', 'DEFAULT_MAX_MATCH_LENGTH', 'MAX_MATCH_LENGTH',
-  'ACCESS_DEFAULT', 'ACCESS_READ', 'ACCESS_WRITE', 'ACCESS_COPY', 'PAGESIZE', 'ALLOCATIONGRANULARITY',
-  'PROT_READ', 'PROT_WRITE', 'PROT_EXEC',
-  'MAP_SHARED', 'MAP_PRIVATE', 'MAP_ANONYMOUS', 'MAP_ANON', 'MAP_DENYWRITE', 'MAP_EXECUTABLE',
-  'MAP_POPULATE', 'MAP_STACK', 'MAP_NORESERVE', 'MAP_32BIT',
+  'Mmap',
+  'isMmapError',
+  'constants',
+  'HAS_TAGNAME',
+  'utf8Source',
+  'DEFAULT_MAX_MATCH_LENGTH',
+  'MAX_MATCH_LENGTH',
+  'ACCESS_DEFAULT',
+  'ACCESS_READ',
+  'ACCESS_WRITE',
+  'ACCESS_COPY',
+  'PAGESIZE',
+  'ALLOCATIONGRANULARITY',
+  'PROT_READ',
+  'PROT_WRITE',
+  'PROT_EXEC',
+  'MAP_SHARED',
+  'MAP_PRIVATE',
+  'MAP_ANONYMOUS',
+  'MAP_ANON',
+  'MAP_DENYWRITE',
+  'MAP_EXECUTABLE',
+  'MAP_POPULATE',
+  'MAP_STACK',
+  'MAP_NORESERVE',
+  'MAP_32BIT',
   // macOS's own (CPython 3.13 and 3.8); undefined elsewhere
-  'MAP_NOEXTEND', 'MAP_HASSEMAPHORE', 'MAP_NOCACHE', 'MAP_JIT', 'MAP_RESILIENT_CODESIGN',
-  'MAP_RESILIENT_MEDIA', 'MAP_TRANSLATED_ALLOW_EXECUTE', 'MAP_UNIX03', 'MAP_TPRO',
-  'MADV_ZERO_WIRED_PAGES', 'MADV_FREE_REUSABLE', 'MADV_FREE_REUSE',
-  'MADV_NORMAL', 'MADV_RANDOM', 'MADV_SEQUENTIAL', 'MADV_WILLNEED', 'MADV_DONTNEED', 'MADV_FREE',
-  'MADV_REMOVE', 'MADV_DONTFORK', 'MADV_DOFORK', 'MADV_MERGEABLE', 'MADV_UNMERGEABLE',
-  'MADV_HUGEPAGE', 'MADV_NOHUGEPAGE', 'MADV_DONTDUMP', 'MADV_DODUMP', 'MADV_HWPOISON',
-  'MADV_SOFT_OFFLINE', 'MS_ASYNC', 'MS_INVALIDATE', 'MS_SYNC',
+  'MAP_NOEXTEND',
+  'MAP_HASSEMAPHORE',
+  'MAP_NOCACHE',
+  'MAP_JIT',
+  'MAP_RESILIENT_CODESIGN',
+  'MAP_RESILIENT_MEDIA',
+  'MAP_TRANSLATED_ALLOW_EXECUTE',
+  'MAP_UNIX03',
+  'MAP_TPRO',
+  'MADV_ZERO_WIRED_PAGES',
+  'MADV_FREE_REUSABLE',
+  'MADV_FREE_REUSE',
+  'MADV_NORMAL',
+  'MADV_RANDOM',
+  'MADV_SEQUENTIAL',
+  'MADV_WILLNEED',
+  'MADV_DONTNEED',
+  'MADV_FREE',
+  'MADV_REMOVE',
+  'MADV_DONTFORK',
+  'MADV_DOFORK',
+  'MADV_MERGEABLE',
+  'MADV_UNMERGEABLE',
+  'MADV_HUGEPAGE',
+  'MADV_NOHUGEPAGE',
+  'MADV_DONTDUMP',
+  'MADV_DODUMP',
+  'MADV_HWPOISON',
+  'MADV_SOFT_OFFLINE',
+  'MS_ASYNC',
+  'MS_INVALIDATE',
+  'MS_SYNC',
 ].sort();
 
 test('the ESM entry exports exactly the public names', () => {
   assert.deepEqual(Object.keys(memmap).sort(), PUBLIC);
-  for (const internal of ['REFUSED_MAP_FLAGS', 'ACCESS_NAMES', 'INT32_MIN', 'INT32_MAX', 'setWindowLimitForTesting', 'native']) {
+  for (const internal of [
+    'REFUSED_MAP_FLAGS',
+    'ACCESS_NAMES',
+    'INT32_MIN',
+    'INT32_MAX',
+    'setWindowLimitForTesting',
+    'native',
+  ]) {
     assert.equal(internal in memmap, false, internal);
   }
 });
@@ -45,14 +98,21 @@ test('the CommonJS build exports the same names over the same addon', () => {
   mm.write('shared');
   assert.equal(mm.slice(0, 6).toString(), 'shared');
   // Each build recognises the other's errors.
-  assert.throws(() => mm.get(PAGESIZE), (e) => isMmapError(e, 'ERR_OUT_OF_RANGE'));
+  assert.throws(
+    () => mm.get(PAGESIZE),
+    (e) => isMmapError(e, 'ERR_OUT_OF_RANGE'),
+  );
 });
 
 test('isMmapError recognises memmap errors by code, and only them', () => {
   const mm = new Mmap(-1, PAGESIZE);
   mm.close();
   let caught: unknown;
-  try { mm.read(1); } catch (e) { caught = e; }
+  try {
+    mm.read(1);
+  } catch (e) {
+    caught = e;
+  }
   assert.ok(isMmapError(caught));
   assert.ok(isMmapError(caught, 'ERR_MMAP_CLOSED'));
   assert.equal(isMmapError(caught, 'ERR_OUT_OF_RANGE'), false);
@@ -63,10 +123,18 @@ test('isMmapError recognises memmap errors by code, and only them', () => {
   assert.equal(isMmapError(null), false);
 
   // A code the addon reports (an empty file) is marked too.
-  try { Mmap.open(makeFile(dir, '')); } catch (e) { caught = e; }
+  try {
+    Mmap.open(makeFile(dir, ''));
+  } catch (e) {
+    caught = e;
+  }
   assert.ok(isMmapError(caught, 'ERR_MMAP_EMPTY_FILE'), String(caught));
 
-  try { new Mmap(2 ** 30, PAGESIZE); } catch (e) { caught = e; }
+  try {
+    new Mmap(2 ** 30, PAGESIZE);
+  } catch (e) {
+    caught = e;
+  }
   assert.ok(isMmapError(caught, 'EBADF'));
   if (isMmapError(caught, 'EBADF')) {
     assert.equal(typeof caught.syscall, 'string');
@@ -81,7 +149,12 @@ test('ERR_MMAP_TRUNCATED carries the file size as .size', skipIf(onWindows, WIND
   ftruncateSync(fd, PAGESIZE);
   closeSync(fd);
   let caught: unknown;
-  try { mm.get(PAGESIZE); mm.get(0); } catch (e) { caught = e; }
+  try {
+    mm.get(PAGESIZE);
+    mm.get(0);
+  } catch (e) {
+    caught = e;
+  }
   assert.ok(isMmapError(caught, 'ERR_MMAP_TRUNCATED'), String(caught));
   if (isMmapError(caught, 'ERR_MMAP_TRUNCATED')) assert.equal(caught.size, PAGESIZE);
 });

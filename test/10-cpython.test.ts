@@ -23,15 +23,36 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, fstatSync, ftruncateSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync,
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { getSystemErrorName } from 'node:util';
 
 import {
-  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, ALLOCATIONGRANULARITY, MADV_NORMAL,
-  MAP_ANONYMOUS, MAP_PRIVATE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, Mmap, PAGESIZE, PROT_EXEC,
+  ACCESS_COPY,
+  ACCESS_DEFAULT,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  ALLOCATIONGRANULARITY,
+  MADV_NORMAL,
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  MS_ASYNC,
+  MS_INVALIDATE,
+  MS_SYNC,
+  Mmap,
+  PAGESIZE,
+  PROT_EXEC,
   PROT_READ,
 } from '../src/index.js';
 import { collector, makeFile, openFd, scratchDir, skipOn, onWindows, skipIf, WINDOWS } from './helpers.js';
@@ -47,8 +68,7 @@ type ErrorKind = ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor
  * `message` when given. */
 function throwsLike(fn: () => unknown, Kind: ErrorKind, code: string, message?: string | RegExp): void {
   assert.throws(fn, (error: unknown) => {
-    assert.equal(Object.getPrototypeOf(error), Kind.prototype,
-      `expected a ${Kind.name}, got ${String(error)}`);
+    assert.equal(Object.getPrototypeOf(error), Kind.prototype, `expected a ${Kind.name}, got ${String(error)}`);
     assert.equal((error as { code?: unknown }).code, code, `wrong code for: ${String(error)}`);
     if (typeof message === 'string') assert.equal((error as Error).message, message);
     else if (message !== undefined) assert.match((error as Error).message, message);
@@ -158,109 +178,147 @@ test('test_basic: find, len, get/set, slices, flush, a regex over the map, seek 
   assert.equal(m.closed, true);
 });
 
-test('test_resize: resize(512) shrinks the map and truncates the file (bug #728515)', skipIf(onWindows, WINDOWS.shrinkWithViews), () => {
-  const path = twoPageFile();
-  const fd = openSync(path, 'r+');
-  let m: Mmap;
-  try {
-    m = new Mmap(fd, 2 * PAGESIZE);
-  } finally {
-    closeSync(fd);
-  }
-  // A live view does not block the resize (CPython: BufferError); it reads zeros instead.
-  const view = m.view(PAGESIZE, 3);
-  assert.deepEqual(view, b('foo'));
-  m.resize(512);
-  assert.equal(m.length, 512);
-  assert.deepEqual(view, Buffer.alloc(3), 'the old view reads zeros');
-  // Check that we can no longer seek beyond the new size.
-  throwsLike(() => m.seek(513, 0), RangeError, 'ERR_OUT_OF_RANGE', 'seek out of range');
-  // Check that the underlying file is truncated too.
-  assert.equal(statSync(path).size, 512);
-  assert.equal(m.size(), 512);
-  m.close();
-});
-
-test('test_access_parameter: ACCESS_READ refuses writes, WRITE writes through, COPY stays private, bad combinations throw', skipIf(onWindows, WINDOWS.flags), (t) => {
-  const mapsize = 10;
-  const path = makeFile(dir, 'a'.repeat(mapsize));
-
-  {
-    const fd = openFd(path, 'r');
-    const m = new Mmap(fd, mapsize, { access: ACCESS_READ });
-    assert.deepEqual(m.slice(), b('a'.repeat(mapsize)), 'Readonly memory map data incorrect.');
-    throwsLike(() => m.setSlice(null, null, 'b'.repeat(mapsize)), TypeError, 'ERR_MMAP_READONLY', readonlyMsg);
-    throwsLike(() => m.set(0, 'b'.charCodeAt(0)), TypeError, 'ERR_MMAP_READONLY', readonlyMsg);
-    m.seek(0, 0);
-    throwsLike(() => m.write('abc'), TypeError, 'ERR_MMAP_READONLY', readonlyMsg);
-    m.seek(0, 0);
-    throwsLike(() => m.writeByte('d'.charCodeAt(0)), TypeError, 'ERR_MMAP_READONLY', readonlyMsg);
-    throwsLike(() => m.resize(2 * mapsize), TypeError, 'ERR_MMAP_NOT_RESIZABLE',
-      "mmap can't resize a readonly or copy-on-write memory map.");
-    assert.equal(readFileSync(path, 'latin1'), 'a'.repeat(mapsize), 'Readonly memory map data file was modified');
-    m.close();
-  }
-
-  // Opening mmap with size too big: an error on Unix (Windows would extend the file).
-  {
-    const fd = openFd(path, 'r+');
-    throwsLike(() => new Mmap(fd, mapsize + 1), RangeError, 'ERR_OUT_OF_RANGE', 'mmap length is greater than file size');
-    assert.equal(statSync(path).size, mapsize);
-  }
-
-  // ACCESS_WRITE
-  {
-    const fd = openFd(path, 'r+');
-    const m = new Mmap(fd, mapsize, { access: ACCESS_WRITE });
-    m.setSlice(null, null, 'c'.repeat(mapsize));
-    assert.deepEqual(m.slice(), b('c'.repeat(mapsize)), 'Write-through memory map memory not updated properly.');
-    m.flush();
-    m.close();
-    assert.equal(readFileSync(path, 'latin1'), 'c'.repeat(mapsize), 'Write-through memory map data file not updated properly.');
-  }
-
-  // ACCESS_COPY
-  {
-    const fd = openFd(path, 'r+');
-    const m = new Mmap(fd, mapsize, { access: ACCESS_COPY });
-    m.setSlice(null, null, 'd'.repeat(mapsize));
-    assert.deepEqual(m.slice(), b('d'.repeat(mapsize)), 'Copy-on-write memory map data not written correctly.');
-    m.flush();
-    assert.equal(readFileSync(path, 'latin1'), 'c'.repeat(mapsize), 'Copy-on-write test data file should not be modified.');
-    throwsLike(() => m.resize(2 * mapsize), TypeError, 'ERR_MMAP_NOT_RESIZABLE',
-      "mmap can't resize a readonly or copy-on-write memory map.");
-    m.close();
-  }
-
-  // Invalid access parameter
-  {
-    const fd = openFd(path, 'r+');
-    throwsLike(() => new Mmap(fd, mapsize, { access: 4 }), RangeError, 'ERR_INVALID_ARG_VALUE', 'mmap invalid access parameter.');
-    // Incompatible flags, prot and access parameters.
-    throwsLike(() => new Mmap(fd, mapsize, { flags: MAP_PRIVATE, prot: PROT_READ, access: ACCESS_WRITE }),
-      TypeError, 'ERR_INCOMPATIBLE_OPTION_PAIR', "mmap can't specify both access and flags, prot.");
-  }
-
-  // Writing with PROT_EXEC and without PROT_WRITE
-  {
-    const fd = openFd(path, 'r+');
+test(
+  'test_resize: resize(512) shrinks the map and truncates the file (bug #728515)',
+  skipIf(onWindows, WINDOWS.shrinkWithViews),
+  () => {
+    const path = twoPageFile();
+    const fd = openSync(path, 'r+');
     let m: Mmap;
     try {
-      m = new Mmap(fd, mapsize, { prot: PROT_READ | PROT_EXEC });
-    } catch (error) {
-      // CPython tolerates PermissionError here (macOS 14); a noexec file system does the same.
-      if ((error as { code?: string }).code === 'EPERM' || (error as { code?: string }).code === 'EACCES') {
-        t.diagnostic(`PROT_READ | PROT_EXEC refused: ${(error as Error).message}`);
-        return;
-      }
-      throw error;
+      m = new Mmap(fd, 2 * PAGESIZE);
+    } finally {
+      closeSync(fd);
     }
-    throwsLike(() => m.write('abcdef'), TypeError, 'ERR_MMAP_READONLY', readonlyMsg);
-    throwsLike(() => m.writeByte(0), TypeError, 'ERR_MMAP_READONLY', readonlyMsg);
+    // A live view does not block the resize (CPython: BufferError); it reads zeros instead.
+    const view = m.view(PAGESIZE, 3);
+    assert.deepEqual(view, b('foo'));
+    m.resize(512);
+    assert.equal(m.length, 512);
+    assert.deepEqual(view, Buffer.alloc(3), 'the old view reads zeros');
+    // Check that we can no longer seek beyond the new size.
+    throwsLike(() => m.seek(513, 0), RangeError, 'ERR_OUT_OF_RANGE', 'seek out of range');
+    // Check that the underlying file is truncated too.
+    assert.equal(statSync(path).size, 512);
+    assert.equal(m.size(), 512);
     m.close();
-    assert.equal(readFileSync(path, 'latin1'), 'c'.repeat(mapsize));
-  }
-});
+  },
+);
+
+test(
+  'test_access_parameter: ACCESS_READ refuses writes, WRITE writes through, COPY stays private, bad combinations throw',
+  skipIf(onWindows, WINDOWS.flags),
+  (t) => {
+    const mapsize = 10;
+    const path = makeFile(dir, 'a'.repeat(mapsize));
+
+    {
+      const fd = openFd(path, 'r');
+      const m = new Mmap(fd, mapsize, { access: ACCESS_READ });
+      assert.deepEqual(m.slice(), b('a'.repeat(mapsize)), 'Readonly memory map data incorrect.');
+      throwsLike(() => m.setSlice(null, null, 'b'.repeat(mapsize)), TypeError, 'ERR_MMAP_READONLY', readonlyMsg);
+      throwsLike(() => m.set(0, 'b'.charCodeAt(0)), TypeError, 'ERR_MMAP_READONLY', readonlyMsg);
+      m.seek(0, 0);
+      throwsLike(() => m.write('abc'), TypeError, 'ERR_MMAP_READONLY', readonlyMsg);
+      m.seek(0, 0);
+      throwsLike(() => m.writeByte('d'.charCodeAt(0)), TypeError, 'ERR_MMAP_READONLY', readonlyMsg);
+      throwsLike(
+        () => m.resize(2 * mapsize),
+        TypeError,
+        'ERR_MMAP_NOT_RESIZABLE',
+        "mmap can't resize a readonly or copy-on-write memory map.",
+      );
+      assert.equal(readFileSync(path, 'latin1'), 'a'.repeat(mapsize), 'Readonly memory map data file was modified');
+      m.close();
+    }
+
+    // Opening mmap with size too big: an error on Unix (Windows would extend the file).
+    {
+      const fd = openFd(path, 'r+');
+      throwsLike(
+        () => new Mmap(fd, mapsize + 1),
+        RangeError,
+        'ERR_OUT_OF_RANGE',
+        'mmap length is greater than file size',
+      );
+      assert.equal(statSync(path).size, mapsize);
+    }
+
+    // ACCESS_WRITE
+    {
+      const fd = openFd(path, 'r+');
+      const m = new Mmap(fd, mapsize, { access: ACCESS_WRITE });
+      m.setSlice(null, null, 'c'.repeat(mapsize));
+      assert.deepEqual(m.slice(), b('c'.repeat(mapsize)), 'Write-through memory map memory not updated properly.');
+      m.flush();
+      m.close();
+      assert.equal(
+        readFileSync(path, 'latin1'),
+        'c'.repeat(mapsize),
+        'Write-through memory map data file not updated properly.',
+      );
+    }
+
+    // ACCESS_COPY
+    {
+      const fd = openFd(path, 'r+');
+      const m = new Mmap(fd, mapsize, { access: ACCESS_COPY });
+      m.setSlice(null, null, 'd'.repeat(mapsize));
+      assert.deepEqual(m.slice(), b('d'.repeat(mapsize)), 'Copy-on-write memory map data not written correctly.');
+      m.flush();
+      assert.equal(
+        readFileSync(path, 'latin1'),
+        'c'.repeat(mapsize),
+        'Copy-on-write test data file should not be modified.',
+      );
+      throwsLike(
+        () => m.resize(2 * mapsize),
+        TypeError,
+        'ERR_MMAP_NOT_RESIZABLE',
+        "mmap can't resize a readonly or copy-on-write memory map.",
+      );
+      m.close();
+    }
+
+    // Invalid access parameter
+    {
+      const fd = openFd(path, 'r+');
+      throwsLike(
+        () => new Mmap(fd, mapsize, { access: 4 }),
+        RangeError,
+        'ERR_INVALID_ARG_VALUE',
+        'mmap invalid access parameter.',
+      );
+      // Incompatible flags, prot and access parameters.
+      throwsLike(
+        () => new Mmap(fd, mapsize, { flags: MAP_PRIVATE, prot: PROT_READ, access: ACCESS_WRITE }),
+        TypeError,
+        'ERR_INCOMPATIBLE_OPTION_PAIR',
+        "mmap can't specify both access and flags, prot.",
+      );
+    }
+
+    // Writing with PROT_EXEC and without PROT_WRITE
+    {
+      const fd = openFd(path, 'r+');
+      let m: Mmap;
+      try {
+        m = new Mmap(fd, mapsize, { prot: PROT_READ | PROT_EXEC });
+      } catch (error) {
+        // CPython tolerates PermissionError here (macOS 14); a noexec file system does the same.
+        if ((error as { code?: string }).code === 'EPERM' || (error as { code?: string }).code === 'EACCES') {
+          t.diagnostic(`PROT_READ | PROT_EXEC refused: ${(error as Error).message}`);
+          return;
+        }
+        throw error;
+      }
+      throwsLike(() => m.write('abcdef'), TypeError, 'ERR_MMAP_READONLY', readonlyMsg);
+      throwsLike(() => m.writeByte(0), TypeError, 'ERR_MMAP_READONLY', readonlyMsg);
+      m.close();
+      assert.equal(readFileSync(path, 'latin1'), 'c'.repeat(mapsize));
+    }
+  },
+);
 
 for (const closeOriginalFd of [true, false]) {
   test(`test_trackfd_parameter: trackfd false, close_original_fd=${closeOriginalFd}`, () => {
@@ -377,42 +435,46 @@ test('test_find_end: find() with start and end, negative ones included, agrees w
   m.close();
 });
 
-test('test_find_does_not_access_beyond_buffer: find() near the end never touches the page after the map (gh-105235)', skipIf(onWindows, WINDOWS.fsResize), () => {
-  // CPython puts a PROT_NONE guard map right above the searched map, so a read past the end
-  // crashes. memmap maps every read-only map readable (so prot 0 does not make a guard); the
-  // guard here is a file map whose file was then truncated to nothing: a touch of it is caught
-  // by memmap's SIGBUS guard and sets its `faulted`, so a stray read is seen, not just survived.
-  const path = testfn();
-  const fd = openSync(path, 'w+');
-  try {
-    let tried = 0;
-    for (let i = 0; i < 2049; i++) {
-      ftruncateSync(fd, PAGESIZE * (i + 1));
-      const guard = new Mmap(fd, PAGESIZE * (i + 1), { trackfd: false });
-      ftruncateSync(fd, 0);
-      const fm = new Mmap(-1, PAGESIZE * (i + 2048), { flags: MAP_PRIVATE | MAP_ANONYMOUS, prot: PROT_READ });
-      try {
-        assert.equal(fm.find('fo', -2), -1);
-        assert.equal(guard.faulted, false, `find() read the page after the map (i = ${i})`);
-        tried++;
-      } finally {
-        fm.close();
-        guard.close();
+test(
+  'test_find_does_not_access_beyond_buffer: find() near the end never touches the page after the map (gh-105235)',
+  skipIf(onWindows, WINDOWS.fsResize),
+  () => {
+    // CPython puts a PROT_NONE guard map right above the searched map, so a read past the end
+    // crashes. memmap maps every read-only map readable (so prot 0 does not make a guard); the
+    // guard here is a file map whose file was then truncated to nothing: a touch of it is caught
+    // by memmap's SIGBUS guard and sets its `faulted`, so a stray read is seen, not just survived.
+    const path = testfn();
+    const fd = openSync(path, 'w+');
+    try {
+      let tried = 0;
+      for (let i = 0; i < 2049; i++) {
+        ftruncateSync(fd, PAGESIZE * (i + 1));
+        const guard = new Mmap(fd, PAGESIZE * (i + 1), { trackfd: false });
+        ftruncateSync(fd, 0);
+        const fm = new Mmap(-1, PAGESIZE * (i + 2048), { flags: MAP_PRIVATE | MAP_ANONYMOUS, prot: PROT_READ });
+        try {
+          assert.equal(fm.find('fo', -2), -1);
+          assert.equal(guard.faulted, false, `find() read the page after the map (i = ${i})`);
+          tried++;
+        } finally {
+          fm.close();
+          guard.close();
+        }
       }
-    }
-    assert.equal(tried, 2049);
+      assert.equal(tried, 2049);
 
-    // The detector works: touching such a guard is seen.
-    ftruncateSync(fd, PAGESIZE);
-    const guard = new Mmap(fd, PAGESIZE, { trackfd: false });
-    ftruncateSync(fd, 0);
-    throwsLike(() => guard.get(0), Error, 'ERR_MMAP_TRUNCATED');
-    assert.equal(guard.faulted, true);
-    guard.close();
-  } finally {
-    closeSync(fd);
-  }
-});
+      // The detector works: touching such a guard is seen.
+      ftruncateSync(fd, PAGESIZE);
+      const guard = new Mmap(fd, PAGESIZE, { trackfd: false });
+      ftruncateSync(fd, 0);
+      throwsLike(() => guard.get(0), Error, 'ERR_MMAP_TRUNCATED');
+      assert.equal(guard.faulted, true);
+      guard.close();
+    } finally {
+      closeSync(fd);
+    }
+  },
+);
 
 test('test_rfind: rfind() with start and end', () => {
   const data = b('one two ones');
@@ -467,12 +529,22 @@ test('test_length_0_large_offset: length 0 with an offset past the end throws (I
   const path = makeFile(dir, 'm'.repeat(115699));
   {
     const fd = openFd(path, 'w+');
-    throwsLike(() => new Mmap(fd, 0, { offset: 2147418112 }), Error, 'ERR_MMAP_EMPTY_FILE', 'cannot mmap an empty file');
+    throwsLike(
+      () => new Mmap(fd, 0, { offset: 2147418112 }),
+      Error,
+      'ERR_MMAP_EMPTY_FILE',
+      'cannot mmap an empty file',
+    );
   }
   writeFileSync(path, 'm'.repeat(115699));
   {
     const fd = openFd(path, 'r+');
-    throwsLike(() => new Mmap(fd, 0, { offset: 2147418112 }), RangeError, 'ERR_OUT_OF_RANGE', 'mmap offset is greater than file size');
+    throwsLike(
+      () => new Mmap(fd, 0, { offset: 2147418112 }),
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      'mmap offset is greater than file size',
+    );
   }
 });
 
@@ -492,7 +564,11 @@ test('test_move: move() is memmove, over every dest/src/count of 10 bytes, and r
   for (let dest = 0; dest < data.length; dest++) {
     for (let src = 0; src < data.length; src++) {
       for (let count = 0; count < data.length - Math.max(dest, src); count++) {
-        const expected = Buffer.concat([data.subarray(0, dest), data.subarray(src, src + count), data.subarray(dest + count)]);
+        const expected = Buffer.concat([
+          data.subarray(0, dest),
+          data.subarray(src, src + count),
+          data.subarray(dest + count),
+        ]);
         const m = new Mmap(-1, data.length);
         m.setSlice(null, null, data);
         m.move(dest, src, count);
@@ -524,8 +600,21 @@ test('test_move: move() is memmove, over every dest/src/count of 10 bytes, and r
       }
     }
     assert.ok(refused > 0 && refused < 125);
-    for (const [source, dest, size] of [[-1, -1, -1], [-1, -1, 0], [-1, 0, -1], [0, -1, -1], [-1, 0, 0], [0, -1, 0], [0, 0, -1]] as const) {
-      throwsLike(() => m.move(source, dest, size), RangeError, 'ERR_OUT_OF_RANGE', 'source, destination, or count out of range');
+    for (const [source, dest, size] of [
+      [-1, -1, -1],
+      [-1, -1, 0],
+      [-1, 0, -1],
+      [0, -1, -1],
+      [-1, 0, 0],
+      [0, -1, 0],
+      [0, 0, -1],
+    ] as const) {
+      throwsLike(
+        () => m.move(source, dest, size),
+        RangeError,
+        'ERR_OUT_OF_RANGE',
+        'source, destination, or count out of range',
+      );
     }
     m.close();
   }
@@ -597,7 +686,8 @@ test('test_extended_getslice: slice(start, stop, step) equals Python slicing ove
   let checked = 0;
   for (const start of sliceGrid) {
     for (const stop of sliceGrid) {
-      for (const step of sliceGrid.slice(1)) { // skip step 0 (invalid)
+      for (const step of sliceGrid.slice(1)) {
+        // skip step 0 (invalid)
         const expected = Buffer.from(pySliceIndices(s.length, start, stop, step).map((i) => s[i]!));
         assert.deepEqual(m.slice(start, stop, step), expected, `[${start}:${stop}:${step}]`);
         checked++;
@@ -620,7 +710,9 @@ test('test_extended_set_del_slice: setSlice(start, stop, data, step) equals Pyth
         const indices = pySliceIndices(s.length, start, stop, step);
         // A slice of exactly the right length, but with different data.
         const data = Buffer.from(indices.map((i) => L[i]!).reverse());
-        indices.forEach((at, k) => { L[at] = data[k]!; });
+        indices.forEach((at, k) => {
+          L[at] = data[k]!;
+        });
         m.setSlice(start, stop, data, step);
         assert.deepEqual(m.slice(), L, `[${start}:${stop}:${step}] = ...`);
       }
@@ -648,8 +740,18 @@ test('test_offset: bad offsets throw; a valid one maps from there; resize keeps 
   const fd = openFd(path, 'r+');
   // Invalid offsets: -2 and -1 are out of range; a string is not a number. (CPython also refuses
   // offset=None; in memmap null means "not given" for every option, as undefined does.)
-  throwsLike(() => new Mmap(fd, mapsize, { offset: -2 }), RangeError, 'ERR_OUT_OF_RANGE', 'memory mapped offset must be positive');
-  throwsLike(() => new Mmap(fd, mapsize, { offset: -1 }), RangeError, 'ERR_OUT_OF_RANGE', 'memory mapped offset must be positive');
+  throwsLike(
+    () => new Mmap(fd, mapsize, { offset: -2 }),
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    'memory mapped offset must be positive',
+  );
+  throwsLike(
+    () => new Mmap(fd, mapsize, { offset: -1 }),
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    'memory mapped offset must be positive',
+  );
   throwsLike(() => new Mmap(fd, mapsize, { offset: '0' as unknown as number }), TypeError, 'ERR_INVALID_ARG_TYPE');
   {
     const whole = new Mmap(fd, mapsize, { offset: null });
@@ -696,33 +798,39 @@ test('test_prot_readonly: prot PROT_READ makes write() throw', skipIf(onWindows,
   assert.equal(readFileSync(path, 'latin1'), 'a'.repeat(mapsize));
 });
 
-test('test_error: system errors are the same kind of error node:fs throws',
-  skipOn('deno', "Deno's node:fs errors carry no errno or syscall ('Bad file descriptor (os error 9)'): there is no Node-shaped fs error to compare with"), () => {
-  // Python checks `mmap.error is OSError`. In Node the counterpart of OSError is the plain
-  // Error with code/errno/syscall that fs throws: memmap's system errors have that shape.
-  let fsError: unknown;
-  try {
-    closeSync(2 ** 30);
-  } catch (error) {
-    fsError = error;
-  }
-  let ours: unknown;
-  try {
-    new Mmap(-2, 4096);
-  } catch (error) {
-    ours = error;
-  }
-  assert.ok(fsError instanceof Error && ours instanceof Error);
-  assert.equal(Object.getPrototypeOf(ours), Object.getPrototypeOf(fsError));
-  const shape = (e: unknown) => {
-    const { code, errno, syscall } = e as { code: unknown; errno: unknown; syscall: unknown };
-    return { code, errno, syscallType: typeof syscall };
-  };
-  assert.deepEqual(shape(ours), shape(fsError));
-  // The same message layout as fs: "EBADF: bad file descriptor, <syscall>".
-  const layout = (e: unknown) => (e as Error).message.replace(/, \w+$/, ', <syscall>');
-  assert.equal(layout(ours), layout(fsError));
-});
+test(
+  'test_error: system errors are the same kind of error node:fs throws',
+  skipOn(
+    'deno',
+    "Deno's node:fs errors carry no errno or syscall ('Bad file descriptor (os error 9)'): there is no Node-shaped fs error to compare with",
+  ),
+  () => {
+    // Python checks `mmap.error is OSError`. In Node the counterpart of OSError is the plain
+    // Error with code/errno/syscall that fs throws: memmap's system errors have that shape.
+    let fsError: unknown;
+    try {
+      closeSync(2 ** 30);
+    } catch (error) {
+      fsError = error;
+    }
+    let ours: unknown;
+    try {
+      new Mmap(-2, 4096);
+    } catch (error) {
+      ours = error;
+    }
+    assert.ok(fsError instanceof Error && ours instanceof Error);
+    assert.equal(Object.getPrototypeOf(ours), Object.getPrototypeOf(fsError));
+    const shape = (e: unknown) => {
+      const { code, errno, syscall } = e as { code: unknown; errno: unknown; syscall: unknown };
+      return { code, errno, syscallType: typeof syscall };
+    };
+    assert.deepEqual(shape(ours), shape(fsError));
+    // The same message layout as fs: "EBADF: bad file descriptor, <syscall>".
+    const layout = (e: unknown) => (e as Error).message.replace(/, \w+$/, ', <syscall>');
+    assert.equal(layout(ours), layout(fsError));
+  },
+);
 
 test('test_io_methods: writeByte/readByte/read/write move the position and stop at the end', () => {
   const data = b('0123456789');
@@ -789,11 +897,14 @@ test('test_context_manager: a `using` block closes the map', () => {
 test('test_context_manager_exception: an error thrown inside `using` propagates and the map is closed', () => {
   let outer: Mmap | undefined;
   const thrown = Object.assign(new Error('boom'), { code: 'EIO' });
-  assert.throws(() => {
-    using m = new Mmap(-1, 10);
-    outer = m;
-    throw thrown;
-  }, (error: unknown) => error === thrown);
+  assert.throws(
+    () => {
+      using m = new Mmap(-1, 10);
+      outer = m;
+      throw thrown;
+    },
+    (error: unknown) => error === thrown,
+  );
   assert.ok(outer !== undefined);
   assert.equal(outer.closed, true, 'context manager failed');
 });
@@ -865,8 +976,9 @@ test('test_flush_return_value: flush() returns undefined; flush(1, 6) rounds the
   assert.deepEqual(readFileSync(path).subarray(PAGESIZE + 1, PAGESIZE + 7), b('python'));
 });
 
-test('test_repr: toString() is CPython\'s repr for every access mode, position, size and offset', () => {
-  const openPattern = /^<mmap\.mmap closed=False, access=(?<access>\S+), length=(?<length>\d+), pos=(?<pos>\d+), offset=(?<offset>\d+)>$/;
+test("test_repr: toString() is CPython's repr for every access mode, position, size and offset", () => {
+  const openPattern =
+    /^<mmap\.mmap closed=False, access=(?<access>\S+), length=(?<length>\d+), pos=(?<pos>\d+), offset=(?<offset>\d+)>$/;
   const mapsizes = [50, 100, 1_000, 1_000_000, 10_000_000];
   const accesses = { ACCESS_DEFAULT, ACCESS_READ, ACCESS_COPY, ACCESS_WRITE } as const;
   for (const mapsize of mapsizes) {
@@ -893,46 +1005,69 @@ test('test_repr: toString() is CPython\'s repr for every access mode, position, 
   }
 });
 
-test('test_madvise: range errors with CPython\'s messages; valid calls return undefined', skipIf(onWindows, WINDOWS.madvise), () => {
-  const size = 2 * PAGESIZE;
-  using m = new Mmap(-1, size);
-  throwsLike(() => m.madvise(MADV_NORMAL, size), RangeError, 'ERR_OUT_OF_RANGE', 'madvise start out of bounds');
-  throwsLike(() => m.madvise(MADV_NORMAL, -1), RangeError, 'ERR_OUT_OF_RANGE', 'madvise start out of bounds');
-  throwsLike(() => m.madvise(MADV_NORMAL, 0, -1), RangeError, 'ERR_OUT_OF_RANGE', 'madvise length invalid');
-  throwsLike(() => m.madvise(MADV_NORMAL, PAGESIZE, Number.MAX_SAFE_INTEGER), RangeError, 'ERR_OUT_OF_RANGE', 'madvise length too large');
-  throwsLike(() => m.madvise(MADV_NORMAL, 0, 'Not a Number' as unknown as number), TypeError, 'ERR_INVALID_ARG_TYPE');
-  assert.equal(m.madvise(MADV_NORMAL), undefined);
-  assert.equal(m.madvise(MADV_NORMAL, PAGESIZE), undefined);
-  assert.equal(m.madvise(MADV_NORMAL, PAGESIZE, size), undefined);
-  assert.equal(m.madvise(MADV_NORMAL, 0, 2), undefined);
-  assert.equal(m.madvise(MADV_NORMAL, 0, size), undefined);
-  assert.equal(m.madvise(MADV_NORMAL, 0, null), undefined); // 3.15: length None
-  // CPython also accepts __index__ objects; memmap never converts objects (see gh-103987 below).
-  let converted = 0;
-  const index = { valueOf: () => { converted++; return PAGESIZE; } };
-  throwsLike(() => m.madvise(MADV_NORMAL, index as unknown as number), TypeError, 'ERR_INVALID_ARG_TYPE');
-  assert.equal(converted, 0);
-});
+test(
+  "test_madvise: range errors with CPython's messages; valid calls return undefined",
+  skipIf(onWindows, WINDOWS.madvise),
+  () => {
+    const size = 2 * PAGESIZE;
+    using m = new Mmap(-1, size);
+    throwsLike(() => m.madvise(MADV_NORMAL, size), RangeError, 'ERR_OUT_OF_RANGE', 'madvise start out of bounds');
+    throwsLike(() => m.madvise(MADV_NORMAL, -1), RangeError, 'ERR_OUT_OF_RANGE', 'madvise start out of bounds');
+    throwsLike(() => m.madvise(MADV_NORMAL, 0, -1), RangeError, 'ERR_OUT_OF_RANGE', 'madvise length invalid');
+    throwsLike(
+      () => m.madvise(MADV_NORMAL, PAGESIZE, Number.MAX_SAFE_INTEGER),
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      'madvise length too large',
+    );
+    throwsLike(() => m.madvise(MADV_NORMAL, 0, 'Not a Number' as unknown as number), TypeError, 'ERR_INVALID_ARG_TYPE');
+    assert.equal(m.madvise(MADV_NORMAL), undefined);
+    assert.equal(m.madvise(MADV_NORMAL, PAGESIZE), undefined);
+    assert.equal(m.madvise(MADV_NORMAL, PAGESIZE, size), undefined);
+    assert.equal(m.madvise(MADV_NORMAL, 0, 2), undefined);
+    assert.equal(m.madvise(MADV_NORMAL, 0, size), undefined);
+    assert.equal(m.madvise(MADV_NORMAL, 0, null), undefined); // 3.15: length None
+    // CPython also accepts __index__ objects; memmap never converts objects (see gh-103987 below).
+    let converted = 0;
+    const index = {
+      valueOf: () => {
+        converted++;
+        return PAGESIZE;
+      },
+    };
+    throwsLike(() => m.madvise(MADV_NORMAL, index as unknown as number), TypeError, 'ERR_INVALID_ARG_TYPE');
+    assert.equal(converted, 0);
+  },
+);
 
-test('test_resize_up_anonymous_mapping: shared anonymous memory grows, keeps its data and zero-fills the tail',
-  { ...skipIf(onWindows, WINDOWS.memoryFile), ...skipOn('deno', "Deno's node:fs knows only descriptors Deno opened itself: fstat of mm.fd, a descriptor the addon made, is EBADF there") }, () => {
-  // CPython refuses this on Linux (ValueError, gh-138204) because its shared anonymous memory
-  // cannot grow; memmap's lives in a memory file, which can. The checks are the ones CPython
-  // makes where the grow is allowed, plus a write to the new tail.
-  const startSize = PAGESIZE;
-  const newSize = 2 * startSize;
-  const data = randomBytes(startSize);
-  using m = new Mmap(-1, startSize);
-  m.setSlice(null, null, data);
-  m.resize(newSize);
-  assert.equal(m.length, newSize);
-  assert.deepEqual(m.slice(0, startSize), data);
-  assert.deepEqual(m.slice(startSize), zeros(newSize - startSize));
-  m.set(newSize - 1, 0xab);
-  assert.equal(m.get(newSize - 1), 0xab);
-  assert.equal(m.faulted, false);
-  assert.equal(fstatSync(m.fd).size, newSize);
-});
+test(
+  'test_resize_up_anonymous_mapping: shared anonymous memory grows, keeps its data and zero-fills the tail',
+  {
+    ...skipIf(onWindows, WINDOWS.memoryFile),
+    ...skipOn(
+      'deno',
+      "Deno's node:fs knows only descriptors Deno opened itself: fstat of mm.fd, a descriptor the addon made, is EBADF there",
+    ),
+  },
+  () => {
+    // CPython refuses this on Linux (ValueError, gh-138204) because its shared anonymous memory
+    // cannot grow; memmap's lives in a memory file, which can. The checks are the ones CPython
+    // makes where the grow is allowed, plus a write to the new tail.
+    const startSize = PAGESIZE;
+    const newSize = 2 * startSize;
+    const data = randomBytes(startSize);
+    using m = new Mmap(-1, startSize);
+    m.setSlice(null, null, data);
+    m.resize(newSize);
+    assert.equal(m.length, newSize);
+    assert.deepEqual(m.slice(0, startSize), data);
+    assert.deepEqual(m.slice(startSize), zeros(newSize - startSize));
+    m.set(newSize - 1, 0xab);
+    assert.equal(m.get(newSize - 1), 0xab);
+    assert.equal(m.faulted, false);
+    assert.equal(fstatSync(m.fd).size, newSize);
+  },
+);
 
 test('test_resize_up_private_anonymous_mapping: private anonymous memory grows, keeps its data and zero-fills the tail', () => {
   const startSize = PAGESIZE;
@@ -978,10 +1113,19 @@ test('test_mmap_closed_by_int_scenarios: an argument whose valueOf closes the ma
       const before = m.slice();
       m.seek(7);
       let calls = 0;
-      const X = () => ({
-        valueOf() { calls++; m.close(); return 10; },
-        [Symbol.toPrimitive]() { calls++; m.close(); return 10; },
-      }) as unknown as number;
+      const X = () =>
+        ({
+          valueOf() {
+            calls++;
+            m.close();
+            return 10;
+          },
+          [Symbol.toPrimitive]() {
+            calls++;
+            m.close();
+            return 10;
+          },
+        }) as unknown as number;
       throwsLike(() => call(m, X), TypeError, 'ERR_INVALID_ARG_TYPE');
       assert.equal(calls, 0, `${label}: valueOf was called`);
       assert.equal(m.closed, false, `${label}: the map was closed`);
@@ -1010,22 +1154,26 @@ test('test_mmap_closed_by_int_scenarios: an argument whose valueOf closes the ma
   }
 });
 
-test('test_flush_parameters: flush() with an offset, a size and the MS_* flags', skipIf(onWindows, WINDOWS.msync), () => {
-  const path = makeFile(dir, zeros(4 * PAGESIZE));
-  const fd = openFd(path, 'r+');
-  using m = new Mmap(fd, 4 * PAGESIZE);
-  m.write('flush me');
-  assert.equal(m.flush(), undefined);
-  assert.equal(m.flush(PAGESIZE), undefined);
-  assert.equal(m.flush(PAGESIZE, PAGESIZE), undefined);
-  assert.equal(m.flush(undefined, undefined, MS_SYNC), undefined);
-  assert.equal(m.flush(undefined, undefined, MS_ASYNC), undefined);
-  assert.equal(m.flush(undefined, undefined, MS_INVALIDATE), undefined);
-  assert.equal(m.flush(undefined, undefined, MS_ASYNC | MS_INVALIDATE), undefined);
-  assert.equal(m.flush(m.length), undefined); // an empty flush at the end
-  throwsLike(() => m.flush(m.length + 1), RangeError, 'ERR_OUT_OF_RANGE', 'flush values out of range');
-  assert.deepEqual(readFileSync(path).subarray(0, 8), b('flush me'));
-});
+test(
+  'test_flush_parameters: flush() with an offset, a size and the MS_* flags',
+  skipIf(onWindows, WINDOWS.msync),
+  () => {
+    const path = makeFile(dir, zeros(4 * PAGESIZE));
+    const fd = openFd(path, 'r+');
+    using m = new Mmap(fd, 4 * PAGESIZE);
+    m.write('flush me');
+    assert.equal(m.flush(), undefined);
+    assert.equal(m.flush(PAGESIZE), undefined);
+    assert.equal(m.flush(PAGESIZE, PAGESIZE), undefined);
+    assert.equal(m.flush(undefined, undefined, MS_SYNC), undefined);
+    assert.equal(m.flush(undefined, undefined, MS_ASYNC), undefined);
+    assert.equal(m.flush(undefined, undefined, MS_INVALIDATE), undefined);
+    assert.equal(m.flush(undefined, undefined, MS_ASYNC | MS_INVALIDATE), undefined);
+    assert.equal(m.flush(m.length), undefined); // an empty flush at the end
+    throwsLike(() => m.flush(m.length + 1), RangeError, 'ERR_OUT_OF_RANGE', 'flush values out of range');
+    assert.deepEqual(readFileSync(path).subarray(0, 8), b('flush me'));
+  },
+);
 
 test('test_set_name: a name longer than 66 bytes and a file-backed map are refused', () => {
   using m = new Mmap(-1, PAGESIZE);
@@ -1033,7 +1181,12 @@ test('test_set_name: a name longer than 66 bytes and a file-backed map are refus
   const path = makeFile(dir, 'a'.repeat(PAGESIZE));
   const fd = openFd(path, 'r+');
   using fm = new Mmap(fd, PAGESIZE);
-  throwsLike(() => fm.setName('test_name'), Error, 'ERR_MMAP_NOT_ANONYMOUS', 'Cannot set annotation on non-anonymous mappings');
+  throwsLike(
+    () => fm.setName('test_name'),
+    Error,
+    'ERR_MMAP_NOT_ANONYMOUS',
+    'Cannot set annotation on non-anonymous mappings',
+  );
 });
 
 /** setName() when the kernel can name memory (Linux 5.17+ with CONFIG_ANON_VMA_NAME). */
@@ -1056,13 +1209,17 @@ test('test_set_name: private anonymous memory can be named', skipIf(onWindows, W
   setNameCase(t, { flags: MAP_PRIVATE });
 });
 
-test('test_set_name: shared anonymous memory lives in a memory file and cannot be named', skipIf(onWindows, WINDOWS.setName), () => {
-  // Adapted: CPython's shared anonymous map is kernel anonymous shared memory; ours is a memory
-  // file (so it can be shared by descriptor and grown), which the kernel cannot rename.
-  using m = new Mmap(-1, PAGESIZE);
-  throwsLike(() => m.setName('test_name'), Error, 'ERR_MMAP_NOT_ANONYMOUS');
-  assert.equal(m.closed, false);
-});
+test(
+  'test_set_name: shared anonymous memory lives in a memory file and cannot be named',
+  skipIf(onWindows, WINDOWS.setName),
+  () => {
+    // Adapted: CPython's shared anonymous map is kernel anonymous shared memory; ours is a memory
+    // file (so it can be shared by descriptor and grown), which the kernel cannot rename.
+    using m = new Mmap(-1, PAGESIZE);
+    throwsLike(() => m.setName('test_name'), Error, 'ERR_MMAP_NOT_ANONYMOUS');
+    assert.equal(m.closed, false);
+  },
+);
 
 // ------------------------------------------------------------------------------------------
 // LargeMmapTests: sparse files of several GiB in the temporary directory.
@@ -1087,17 +1244,17 @@ function makeLargeFile(t: TestContext, numZeroes: number, tail: Buffer): string 
 }
 
 test('test_large_offset: a map at offset 0x140000000 of a 5.3 GB sparse file', (t) => {
-  const path = makeLargeFile(t, 0x14FFFFFFF, b(' '));
+  const path = makeLargeFile(t, 0x14fffffff, b(' '));
   if (path === null) return;
   const fd = openFd(path, 'r');
   using m = new Mmap(fd, 0, { offset: 0x140000000, access: ACCESS_READ });
   assert.equal(m.length, 0x10000000);
-  assert.equal(m.get(0xFFFFFFF), 32);
+  assert.equal(m.get(0xfffffff), 32);
   assert.equal(m.get(0), 0);
 });
 
 test('test_large_filesize: size() of a 6 GB sparse file through a 64 KiB map', (t) => {
-  const path = makeLargeFile(t, 0x17FFFFFFF, b(' '));
+  const path = makeLargeFile(t, 0x17fffffff, b(' '));
   if (path === null) return;
   const fd = openFd(path, 'r');
   using m = new Mmap(fd, 0x10000, { access: ACCESS_READ });

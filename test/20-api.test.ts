@@ -1,13 +1,30 @@
 /** The conveniences beyond CPython: Mmap.open, fd, flushAsync, inspect, lock/residency, options. */
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { getSystemErrorName, inspect } from 'node:util';
 
 import {
-  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, constants, MAP_PRIVATE, Mmap, MS_ASYNC,
-  PAGESIZE, PROT_READ,
+  ACCESS_COPY,
+  ACCESS_DEFAULT,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  constants,
+  MAP_PRIVATE,
+  Mmap,
+  MS_ASYNC,
+  PAGESIZE,
+  PROT_READ,
 } from '../src/index.js';
 import { makeFile, openFd, scratchDir, skipOn, WINDOWS, onWindows, skipIf } from './helpers.js';
 
@@ -21,7 +38,7 @@ test('Mmap.open maps read-only by default and closes its own descriptor', skipIf
   assert.equal(mm.length, 6);
   assert.equal(mm.read().toString(), 'abcdef');
   assert.throws(() => mm.write('x'), { name: 'TypeError', code: 'ERR_MMAP_READONLY' });
-  assert.equal(countFds(), before + 1, 'only the map\'s own duplicate stays open');
+  assert.equal(countFds(), before + 1, "only the map's own duplicate stays open");
   mm.close();
   assert.equal(countFds(), before);
 });
@@ -37,52 +54,71 @@ test('Mmap.open with ACCESS_WRITE writes through; with ACCESS_COPY it does not',
   assert.equal(readFileSync(path, 'utf8'), 'Abcdef');
 });
 
-test('Mmap.open with create makes and extends the file; without a length it refuses', skipIf(onWindows, WINDOWS.modes), () => {
-  const path = join(dir, 'created.bin');
-  assert.equal(existsSync(path), false);
-  using mm = Mmap.open(path, { access: ACCESS_WRITE, length: 3 * PAGESIZE, create: true, mode: 0o600 });
-  assert.equal(statSync(path).size, 3 * PAGESIZE);
-  assert.equal(statSync(path).mode & 0o777, 0o600);
-  mm.write('hello');
-  assert.equal(readFileSync(path).subarray(0, 5).toString(), 'hello');
-  // an existing longer file is not shortened
-  writeFileSync(path, Buffer.alloc(5 * PAGESIZE, 1));
-  using again = Mmap.open(path, { access: ACCESS_WRITE, length: PAGESIZE, create: true });
-  assert.equal(statSync(path).size, 5 * PAGESIZE);
-  assert.equal(again.get(0), 1);
-  assert.throws(() => Mmap.open(join(dir, 'x.bin'), { create: true, length: 10 }), { code: 'ERR_INVALID_ARG_VALUE' });
-  assert.throws(() => Mmap.open(join(dir, 'y.bin'), { access: ACCESS_WRITE, create: true }), { code: 'ERR_INVALID_ARG_VALUE' });
-  assert.throws(() => Mmap.open(join(dir, 'missing.bin')), { code: 'ENOENT' });
-});
+test(
+  'Mmap.open with create makes and extends the file; without a length it refuses',
+  skipIf(onWindows, WINDOWS.modes),
+  () => {
+    const path = join(dir, 'created.bin');
+    assert.equal(existsSync(path), false);
+    using mm = Mmap.open(path, { access: ACCESS_WRITE, length: 3 * PAGESIZE, create: true, mode: 0o600 });
+    assert.equal(statSync(path).size, 3 * PAGESIZE);
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    mm.write('hello');
+    assert.equal(readFileSync(path).subarray(0, 5).toString(), 'hello');
+    // an existing longer file is not shortened
+    writeFileSync(path, Buffer.alloc(5 * PAGESIZE, 1));
+    using again = Mmap.open(path, { access: ACCESS_WRITE, length: PAGESIZE, create: true });
+    assert.equal(statSync(path).size, 5 * PAGESIZE);
+    assert.equal(again.get(0), 1);
+    assert.throws(() => Mmap.open(join(dir, 'x.bin'), { create: true, length: 10 }), { code: 'ERR_INVALID_ARG_VALUE' });
+    assert.throws(() => Mmap.open(join(dir, 'y.bin'), { access: ACCESS_WRITE, create: true }), {
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
+    assert.throws(() => Mmap.open(join(dir, 'missing.bin')), { code: 'ENOENT' });
+  },
+);
 
 test('unknown options and wrongly typed options are refused', () => {
-  assert.throws(() => new Mmap(-1, 10, { acces: ACCESS_READ } as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+  assert.throws(() => new Mmap(-1, 10, { acces: ACCESS_READ } as never), {
+    name: 'TypeError',
+    code: 'ERR_INVALID_ARG_VALUE',
+  });
   assert.throws(() => new Mmap(-1, 10, { trackfd: 1 } as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
   assert.throws(() => new Mmap(-1, 10, 5 as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
   // tagname is an option only where the platform names mappings (Windows).
-  if (!onWindows) assert.throws(() => Mmap.open(join(dir, 'a'), { tagname: 'x' } as never), { code: 'ERR_INVALID_ARG_VALUE' });
+  if (!onWindows)
+    assert.throws(() => Mmap.open(join(dir, 'a'), { tagname: 'x' } as never), { code: 'ERR_INVALID_ARG_VALUE' });
 });
 
-test('fd is the duplicate the map holds, -1 for private anonymous memory, -1 after close',
-  { ...skipIf(onWindows, WINDOWS.memoryFile), ...skipOn('deno', "Deno's node:fs knows only descriptors Deno opened itself: fstat of mm.fd, a descriptor the addon made, is EBADF there") }, () => {
-  const path = makeFile(dir, 'xyz');
-  const fd = openFd(path);
-  const mm = new Mmap(fd, 0);
-  assert.notEqual(mm.fd, fd);
-  assert.ok(mm.fd > 2);
-  assert.equal(fstatSync(mm.fd).ino, fstatSync(fd).ino);
-  const held = mm.fd;
-  mm.close();
-  assert.equal(mm.fd, -1);
-  assert.throws(() => fstatSync(held), { code: 'EBADF' }, 'close() closes the duplicate');
-  using priv = new Mmap(-1, 100, { flags: MAP_PRIVATE });
-  assert.equal(priv.fd, -1);
-  using shared = new Mmap(-1, 100);
-  assert.ok(shared.fd > 2);
-  assert.equal(fstatSync(shared.fd).size, 100);
-  using untracked = new Mmap(fd, 0, { trackfd: false });
-  assert.equal(untracked.fd, -1);
-});
+test(
+  'fd is the duplicate the map holds, -1 for private anonymous memory, -1 after close',
+  {
+    ...skipIf(onWindows, WINDOWS.memoryFile),
+    ...skipOn(
+      'deno',
+      "Deno's node:fs knows only descriptors Deno opened itself: fstat of mm.fd, a descriptor the addon made, is EBADF there",
+    ),
+  },
+  () => {
+    const path = makeFile(dir, 'xyz');
+    const fd = openFd(path);
+    const mm = new Mmap(fd, 0);
+    assert.notEqual(mm.fd, fd);
+    assert.ok(mm.fd > 2);
+    assert.equal(fstatSync(mm.fd).ino, fstatSync(fd).ino);
+    const held = mm.fd;
+    mm.close();
+    assert.equal(mm.fd, -1);
+    assert.throws(() => fstatSync(held), { code: 'EBADF' }, 'close() closes the duplicate');
+    using priv = new Mmap(-1, 100, { flags: MAP_PRIVATE });
+    assert.equal(priv.fd, -1);
+    using shared = new Mmap(-1, 100);
+    assert.ok(shared.fd > 2);
+    assert.equal(fstatSync(shared.fd).size, 100);
+    using untracked = new Mmap(fd, 0, { trackfd: false });
+    assert.equal(untracked.fd, -1);
+  },
+);
 
 test('flushAsync resolves, writes the data, and keeps the mapping until it settles', async () => {
   const path = makeFile(dir, Buffer.alloc(4 * PAGESIZE));
@@ -111,12 +147,16 @@ test('resize waits for no flush: it throws ERR_MMAP_BUSY while one is in flight'
   assert.equal(mm.length, 2 * PAGESIZE);
 });
 
-test('toString is CPython\'s repr and inspect shows the state', skipIf(onWindows, WINDOWS.memoryFile), () => {
+test("toString is CPython's repr and inspect shows the state", skipIf(onWindows, WINDOWS.memoryFile), () => {
   const mm = new Mmap(-1, 10);
   mm.seek(3);
   assert.equal(String(mm), '<mmap.mmap closed=False, access=ACCESS_DEFAULT, length=10, pos=3, offset=0>');
   assert.match(inspect(mm), /^Mmap \{ access: 'ACCESS_DEFAULT', length: 10, pos: 3, offset: 0, fd: \d+ \}$/);
-  assert.match(inspect(mm), new RegExp(`fd: ${mm.fd} `), 'inspect shows mm.fd, never the descriptor memmap keeps for itself');
+  assert.match(
+    inspect(mm),
+    new RegExp(`fd: ${mm.fd} `),
+    'inspect shows mm.fd, never the descriptor memmap keeps for itself',
+  );
   assert.equal(Object.prototype.toString.call(mm), '[object Mmap]');
   mm.close();
   assert.equal(String(mm), '<mmap.mmap closed=True>');
@@ -129,11 +169,18 @@ test('toString is CPython\'s repr and inspect shows the state', skipIf(onWindows
 test('setName validates its argument before asking the kernel', skipIf(onWindows, WINDOWS.setName), (t) => {
   using anon = new Mmap(-1, PAGESIZE, { flags: MAP_PRIVATE });
   assert.throws(() => anon.setName(5 as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
-  assert.throws(() => anon.setName('a\0b'), { name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE', message: 'embedded null character' });
+  assert.throws(() => anon.setName('a\0b'), {
+    name: 'RangeError',
+    code: 'ERR_INVALID_ARG_VALUE',
+    message: 'embedded null character',
+  });
   assert.throws(() => anon.setName('x'.repeat(67)), { name: 'RangeError', message: 'name is too long' });
   const path = makeFile(dir, 'file');
   using file = Mmap.open(path);
-  assert.throws(() => file.setName('x'), { code: 'ERR_MMAP_NOT_ANONYMOUS', message: 'Cannot set annotation on non-anonymous mappings' });
+  assert.throws(() => file.setName('x'), {
+    code: 'ERR_MMAP_NOT_ANONYMOUS',
+    message: 'Cannot set annotation on non-anonymous mappings',
+  });
   try {
     anon.setName('x'.repeat(66));
   } catch (error) {
@@ -174,16 +221,19 @@ test('system errors look like fs errors', () => {
   const path = makeFile(dir, 'readonly');
   const fd = openSync(path, 'r');
   try {
-    assert.throws(() => new Mmap(fd, 0), (error: Error & { code: string; errno: number; syscall: string }) => {
-      // The call that failed: mmap, or on Windows CreateFileMapping; errno is libuv's number
-      // for the name (-13 on Linux), as in an fs error.
-      const syscall = onWindows ? 'CreateFileMapping' : 'mmap';
-      assert.equal(error.code, 'EACCES');
-      assert.equal(getSystemErrorName(error.errno), 'EACCES');
-      assert.equal(error.syscall, syscall);
-      assert.equal(error.message, `EACCES: permission denied, ${syscall}`);
-      return true;
-    });
+    assert.throws(
+      () => new Mmap(fd, 0),
+      (error: Error & { code: string; errno: number; syscall: string }) => {
+        // The call that failed: mmap, or on Windows CreateFileMapping; errno is libuv's number
+        // for the name (-13 on Linux), as in an fs error.
+        const syscall = onWindows ? 'CreateFileMapping' : 'mmap';
+        assert.equal(error.code, 'EACCES');
+        assert.equal(getSystemErrorName(error.errno), 'EACCES');
+        assert.equal(error.syscall, syscall);
+        assert.equal(error.message, `EACCES: permission denied, ${syscall}`);
+        return true;
+      },
+    );
   } finally {
     closeSync(fd);
   }

@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import {
-  ACCESS_COPY, ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, MAP_PRIVATE, MAP_SHARED, Mmap, PAGESIZE, PROT_READ,
+  ACCESS_COPY,
+  ACCESS_DEFAULT,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  Mmap,
+  PAGESIZE,
+  PROT_READ,
   PROT_WRITE,
 } from '../src/index.js';
 import { makeFile, openFd, scratchDir, skipOn, onWindows, skipIf, WINDOWS } from './helpers.js';
@@ -57,22 +65,35 @@ const BAD: Array<[string, Record<string, unknown>]> = [
   ['length 2^53', { length: 2 ** 53 }],
   ['create a string', { create: 'yes' }],
   ['an unknown option', { tagname: 'x' }],
-  ...['flags', 'prot', 'access', 'offset', 'trackfd', 'length', 'create', 'mode']
-    .map((name): [string, Record<string, unknown>] => [`${name} a revoked Proxy`, { [name]: revoked() }]),
+  ...['flags', 'prot', 'access', 'offset', 'trackfd', 'length', 'create', 'mode'].map(
+    (name): [string, Record<string, unknown>] => [`${name} a revoked Proxy`, { [name]: revoked() }],
+  ),
 ];
 
 function throwingGetter(): Record<string, unknown> {
   const options: Record<string, unknown> = { access: ACCESS_WRITE, length: MiB, create: true };
-  Object.defineProperty(options, 'mode', { enumerable: true, get() { throw new Error('boom'); } });
+  Object.defineProperty(options, 'mode', {
+    enumerable: true,
+    get() {
+      throw new Error('boom');
+    },
+  });
   return options;
 }
 
 function expectCoded(fn: () => unknown, what: string): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof Error && [Error, TypeError, RangeError].includes(error.constructor as ErrorConstructor), `${what}: ${String(error)}`);
-    assert.equal(typeof (error as { code?: unknown }).code, 'string', `${what}: no code on ${String(error)}`);
-    return true;
-  }, what);
+  assert.throws(
+    fn,
+    (error: unknown) => {
+      assert.ok(
+        error instanceof Error && [Error, TypeError, RangeError].includes(error.constructor as ErrorConstructor),
+        `${what}: ${String(error)}`,
+      );
+      assert.equal(typeof (error as { code?: unknown }).code, 'string', `${what}: no code on ${String(error)}`);
+      return true;
+    },
+    what,
+  );
 }
 
 describe('Mmap.open refuses a bad option before touching the file system', skipIf(onWindows, WINDOWS.flags), () => {
@@ -91,7 +112,10 @@ describe('Mmap.open refuses a bad option before touching the file system', skipI
   test('create: true with each bad option: a 5-byte file keeps its size and bytes', () => {
     for (const [what, bad] of [...BAD, ['a getter that throws', {}] as [string, Record<string, unknown>]]) {
       const path = makeFile(dir, 'hello');
-      const options = what === 'a getter that throws' ? throwingGetter() : { access: ACCESS_WRITE, length: MiB, create: true, ...bad };
+      const options =
+        what === 'a getter that throws'
+          ? throwingGetter()
+          : { access: ACCESS_WRITE, length: MiB, create: true, ...bad };
       expectCoded(() => Mmap.open(path, options as never), what);
       assert.equal(statSync(path).size, 5, `${what}: the file was extended`);
       assert.equal(readFileSync(path, 'utf8'), 'hello', what);
@@ -110,26 +134,31 @@ describe('Mmap.open refuses a bad option before touching the file system', skipI
     }
   });
 
-  test('a good create still creates and extends; a failure after creating (EFBIG under ulimit -f) undoes it (child process)',
-    skipOn('deno', 'Deno writes files past the limit while it starts and dies of SIGXFSZ under `ulimit -f`, before the test\'s code runs'), (t) => {
-    const made = join(dir, 'made.bin');
-    const mm = Mmap.open(made, { access: ACCESS_WRITE, length: 3 * PAGESIZE, create: true, mode: 0o600 });
-    assert.equal(mm.length, 3 * PAGESIZE);
-    mm.close();
-    assert.equal(statSync(made).size, 3 * PAGESIZE);
-    assert.equal(statSync(made).mode & 0o777, 0o600 & ~process.umask());
-    const small = makeFile(dir, 'hello');
-    const grown = Mmap.open(small, { access: ACCESS_WRITE, length: PAGESIZE, offset: PAGESIZE, create: true });
-    grown.close();
-    assert.equal(statSync(small).size, 2 * PAGESIZE);
-    assert.equal(readFileSync(small).subarray(0, 5).toString(), 'hello');
+  test(
+    'a good create still creates and extends; a failure after creating (EFBIG under ulimit -f) undoes it (child process)',
+    skipOn(
+      'deno',
+      "Deno writes files past the limit while it starts and dies of SIGXFSZ under `ulimit -f`, before the test's code runs",
+    ),
+    (t) => {
+      const made = join(dir, 'made.bin');
+      const mm = Mmap.open(made, { access: ACCESS_WRITE, length: 3 * PAGESIZE, create: true, mode: 0o600 });
+      assert.equal(mm.length, 3 * PAGESIZE);
+      mm.close();
+      assert.equal(statSync(made).size, 3 * PAGESIZE);
+      assert.equal(statSync(made).mode & 0o777, 0o600 & ~process.umask());
+      const small = makeFile(dir, 'hello');
+      const grown = Mmap.open(small, { access: ACCESS_WRITE, length: PAGESIZE, offset: PAGESIZE, create: true });
+      grown.close();
+      assert.equal(statSync(small).size, 2 * PAGESIZE);
+      assert.equal(readFileSync(small).subarray(0, 5).toString(), 'hello');
 
-    // ftruncate past RLIMIT_FSIZE fails (EFBIG) after the file was created: Mmap.open removes the
-    // file it created, and cuts a file it extended back to its size.
-    const fresh = join(dir, 'fsize-new.bin');
-    const existing = makeFile(dir, 'hello');
-    const index = new URL('../src/index.js', import.meta.url).href;
-    const code = `
+      // ftruncate past RLIMIT_FSIZE fails (EFBIG) after the file was created: Mmap.open removes the
+      // file it created, and cuts a file it extended back to its size.
+      const fresh = join(dir, 'fsize-new.bin');
+      const existing = makeFile(dir, 'hello');
+      const index = new URL('../src/index.js', import.meta.url).href;
+      const code = `
       process.on('SIGXFSZ', () => {});
       const { Mmap, ACCESS_WRITE } = await import(${JSON.stringify(index)});
       const out = [];
@@ -138,17 +167,21 @@ describe('Mmap.open refuses a bad option before touching the file system', skipI
         catch (e) { out.push(e.code); }
       }
       console.log(JSON.stringify(out));`;
-    const r = spawnSync('sh', ['-c', 'ulimit -f 64 || exit 99; exec "$0" "$@"', process.execPath, '--input-type=module', '-e', code],
-      { encoding: 'utf8', timeout: 60_000 });
-    if (r.status === 99) {
-      t.skip('the shell cannot set ulimit -f here');
-      return;
-    }
-    assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), ['EFBIG', 'EFBIG']);
-    assert.equal(existsSync(fresh), false, 'the file Mmap.open created was removed');
-    assert.equal(readFileSync(existing, 'utf8'), 'hello', 'the file Mmap.open extended has its size and bytes back');
-  });
+      const r = spawnSync(
+        'sh',
+        ['-c', 'ulimit -f 64 || exit 99; exec "$0" "$@"', process.execPath, '--input-type=module', '-e', code],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      if (r.status === 99) {
+        t.skip('the shell cannot set ulimit -f here');
+        return;
+      }
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), ['EFBIG', 'EFBIG']);
+      assert.equal(existsSync(fresh), false, 'the file Mmap.open created was removed');
+      assert.equal(readFileSync(existing, 'utf8'), 'hello', 'the file Mmap.open extended has its size and bytes back');
+    },
+  );
 });
 
 describe('null means "not given" for every option, as undefined does', skipIf(onWindows, WINDOWS.flags), () => {
@@ -171,7 +204,13 @@ describe('null means "not given" for every option, as undefined does', skipIf(on
       }
     }
     // null next to given options, and an all-null options object.
-    using w = new Mmap(fd, PAGESIZE, { access: ACCESS_WRITE, flags: null, prot: null, offset: PAGESIZE, trackfd: null });
+    using w = new Mmap(fd, PAGESIZE, {
+      access: ACCESS_WRITE,
+      flags: null,
+      prot: null,
+      offset: PAGESIZE,
+      trackfd: null,
+    });
     assert.equal(w.access, ACCESS_WRITE);
     assert.equal(w.offset, PAGESIZE);
     using all = new Mmap(fd, 0, { flags: null, prot: null, access: null, offset: null, trackfd: null });
@@ -197,9 +236,20 @@ describe('null means "not given" for every option, as undefined does', skipIf(on
     using w = Mmap.open(path, { access: null, prot: PROT_READ | PROT_WRITE });
     assert.equal(w.access, ACCESS_DEFAULT);
     // create: null is create: false; mode: null is the default mode.
-    assert.throws(() => Mmap.open(join(dir, 'absent.bin'), { access: ACCESS_WRITE, length: 8, create: null }), { code: 'ENOENT' });
+    assert.throws(() => Mmap.open(join(dir, 'absent.bin'), { access: ACCESS_WRITE, length: 8, create: null }), {
+      code: 'ENOENT',
+    });
     const made = join(dir, 'mode-null.bin');
-    using c = Mmap.open(made, { access: ACCESS_WRITE, length: 8, create: true, mode: null, offset: null, trackfd: null, flags: null, prot: null });
+    using c = Mmap.open(made, {
+      access: ACCESS_WRITE,
+      length: 8,
+      create: true,
+      mode: null,
+      offset: null,
+      trackfd: null,
+      flags: null,
+      prot: null,
+    });
     assert.equal(statSync(made).mode & 0o777, 0o666 & ~process.umask());
     assert.equal(c.length, 8);
   });

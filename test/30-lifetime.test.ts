@@ -14,7 +14,14 @@ import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
 
 import {
-  ACCESS_COPY, ACCESS_READ, ACCESS_WRITE, MADV_NORMAL, MAP_PRIVATE, Mmap, PAGESIZE, PROT_READ,
+  ACCESS_COPY,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  MADV_NORMAL,
+  MAP_PRIVATE,
+  Mmap,
+  PAGESIZE,
+  PROT_READ,
 } from '../src/index.js';
 import { setWindowLimitForTesting } from '../src/mmap.js';
 import { fixture, makeFile, openFd, runFixture, scratchDir, skipOn, onWindows, skipIf, WINDOWS } from './helpers.js';
@@ -36,12 +43,22 @@ function kinds(n: number): Array<[name: string, make: () => Mmap]> {
     ['file ACCESS_READ', () => Mmap.open(makeFile(dir, data))],
     ['file ACCESS_COPY', () => Mmap.open(makeFile(dir, data), { access: ACCESS_COPY })],
     ['file MAP_PRIVATE', () => new Mmap(openFd(makeFile(dir, data)), 0, { flags: MAP_PRIVATE })],
-    ['shared anonymous', () => { const m = new Mmap(-1, n); m.setSlice(0, n, data); return m; }],
-    ['private anonymous', () => {
-      const m = new Mmap(-1, n, { flags: MAP_PRIVATE });
-      m.setSlice(0, n, data);
-      return m;
-    }],
+    [
+      'shared anonymous',
+      () => {
+        const m = new Mmap(-1, n);
+        m.setSlice(0, n, data);
+        return m;
+      },
+    ],
+    [
+      'private anonymous',
+      () => {
+        const m = new Mmap(-1, n, { flags: MAP_PRIVATE });
+        m.setSlice(0, n, data);
+        return m;
+      },
+    ],
   ];
 }
 
@@ -73,13 +90,19 @@ function lengthsOf(views: ReturnType<typeof holdEverything>): Map<string, number
  * Views from before close()/resize(): attached, the same length, every byte zero, and writable
  * without reaching the map or the file (`mapNow` reads the map's live bytes, when it is open).
  */
-function assertAllRetired(views: ReturnType<typeof holdEverything>, lengths: Map<string, number>,
-  mapNow?: () => Buffer): void {
+function assertAllRetired(
+  views: ReturnType<typeof holdEverything>,
+  lengths: Map<string, number>,
+  mapNow?: () => Buffer,
+): void {
   const before = mapNow?.();
   for (const [name, v] of Object.entries(views)) {
     assert.equal(v.byteLength, lengths.get(name), `${name}.byteLength is kept`);
     const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-    assert.ok(bytes.every((b) => b === 0), `${name} reads zeros`);
+    assert.ok(
+      bytes.every((b) => b === 0),
+      `${name} reads zeros`,
+    );
   }
   views.whole.fill(0xab); // writes land in zero pages of their own
   views.dataView.setFloat64(8, 1.5);
@@ -127,7 +150,10 @@ describe('close() retires every view handed out, and always succeeds', skipIf(on
     mm.close();
     [inside, across, whole, again, sub].forEach((v, i) => {
       assert.equal(v.length, lengths[i]);
-      assert.ok(v.every((b) => b === 0), 'reads zeros');
+      assert.ok(
+        v.every((b) => b === 0),
+        'reads zeros',
+      );
     });
   });
 
@@ -146,7 +172,10 @@ describe('close() retires every view handed out, and always succeeds', skipIf(on
 
   test('close() releases the file and its descriptor, even with a view still held', () => {
     const path = realpathSync(makeFile(dir, pattern(3 * PAGESIZE)));
-    const mapped = () => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(path)).length;
+    const mapped = () =>
+      readFileSync('/proc/self/maps', 'utf8')
+        .split('\n')
+        .filter((l) => l.endsWith(path)).length;
     const mm = Mmap.open(path, { access: ACCESS_WRITE });
     const fd = mm.fd;
     const view = mm.view();
@@ -165,7 +194,10 @@ describe('close() retires every view handed out, and always succeeds', skipIf(on
   test('close() while a flushAsync() is in flight: the file stays mapped until the flush ends', async () => {
     const data = pattern(8 * PAGESIZE);
     const path = realpathSync(makeFile(dir, Buffer.alloc(data.length)));
-    const mapped = () => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(path)).length;
+    const mapped = () =>
+      readFileSync('/proc/self/maps', 'utf8')
+        .split('\n')
+        .filter((l) => l.endsWith(path)).length;
     const mm = Mmap.open(path, { access: ACCESS_WRITE });
     const view = mm.view();
     view.set(data);
@@ -216,9 +248,21 @@ describe('after close(), every method throws ERR_MMAP_CLOSED', () => {
   // What still answers on a closed map: CPython's closed, close(), seekable() and repr, plus
   // the descriptive getters that memmap adds (they read no memory).
   const exceptions = new Set<string | symbol>([
-    'constructor', 'close', 'closed', 'seekable', 'toString', Symbol.dispose, Symbol.toStringTag, inspect.custom,
-    'fd', 'access', 'offset', 'faulted',
-    'flushAsync', 'waitAsync', 'prefetch', // asynchronous: they reject instead of throwing (tested below)
+    'constructor',
+    'close',
+    'closed',
+    'seekable',
+    'toString',
+    Symbol.dispose,
+    Symbol.toStringTag,
+    inspect.custom,
+    'fd',
+    'access',
+    'offset',
+    'faulted',
+    'flushAsync',
+    'waitAsync',
+    'prefetch', // asynchronous: they reject instead of throwing (tested below)
   ]);
 
   test('every public member is either checked here or a known exception', () => {
@@ -240,12 +284,16 @@ describe('after close(), every method throws ERR_MMAP_CLOSED', () => {
       for (const key of Reflect.ownKeys(calls)) {
         const what = String(key);
         const call = calls[key as string]!;
-        assert.throws(() => call(mm), (e: NodeJS.ErrnoException) => {
-          assert.equal(e.constructor, Error, what);
-          assert.equal(e.code, 'ERR_MMAP_CLOSED', what);
-          assert.equal(e.message, 'mmap closed or invalid', what);
-          return true;
-        }, what);
+        assert.throws(
+          () => call(mm),
+          (e: NodeJS.ErrnoException) => {
+            assert.equal(e.constructor, Error, what);
+            assert.equal(e.code, 'ERR_MMAP_CLOSED', what);
+            assert.equal(e.message, 'mmap closed or invalid', what);
+            return true;
+          },
+          what,
+        );
       }
       assert.throws(() => it.next(), { code: 'ERR_MMAP_CLOSED' }, 'an iteration begun before close()');
       const pending = mm.flushAsync();
@@ -284,7 +332,10 @@ describe('using', skipIf(onWindows, WINDOWS.zeroInPlace), () => {
       throw new Error('boom');
     }, /boom/);
     assert.equal(outer!.closed, true);
-    assert.ok(view!.every((b) => b === 0), 'the view reads zeros once the map is closed');
+    assert.ok(
+      view!.every((b) => b === 0),
+      'the view reads zeros once the map is closed',
+    );
   });
 
   test('a map closed inside the block is disposed without error', () => {
@@ -314,7 +365,10 @@ describe('resize() retires every view and keeps the data', skipIf(onWindows, WIN
       assert.equal(mm.length, 10 * PAGESIZE + 5);
       assert.equal(mm.tell(), 77);
       assert.deepEqual(mm.slice(0, n), expected);
-      assert.ok(mm.slice(n).every((b) => b === 0), 'the grown part reads as zeros');
+      assert.ok(
+        mm.slice(n).every((b) => b === 0),
+        'the grown part reads as zeros',
+      );
 
       const grown = holdEverything(mm);
       const grownLengths = lengthsOf(grown);
@@ -339,59 +393,67 @@ describe('read-only maps refuse writes', () => {
     ['prot: PROT_READ, flags: MAP_PRIVATE', (fd: number) => new Mmap(fd, 0, { prot: PROT_READ, flags: MAP_PRIVATE })],
   ] as const;
   for (const [name, make] of modes) {
-    test(`${name}: API writes throw ERR_MMAP_READONLY, resize ERR_MMAP_NOT_RESIZABLE, nothing changes`,
-      skipIf(onWindows && name.startsWith('prot'), WINDOWS.flags), () => {
-      const data = pattern(2 * PAGESIZE);
-      const path = makeFile(dir, data);
-      const fd = openSync(path, 'r');
-      const mm = make(fd);
-      closeSync(fd);
-      assert.equal(mm.access, ACCESS_READ);
-      mm.seek(10);
-      const writes: Record<string, () => unknown> = {
-        write: () => mm.write('x'),
-        writeByte: () => mm.writeByte(1),
-        set: () => mm.set(0, 1),
-        setSlice: () => mm.setSlice(0, 2, 'xy'),
-        setSliceStep: () => mm.setSlice(0, 4, 'xy', 2),
-        move: () => mm.move(0, 100, 10),
-      };
-      for (const [what, call] of Object.entries(writes)) {
-        assert.throws(call, (e: NodeJS.ErrnoException) => {
-          assert.ok(e instanceof TypeError, what);
-          assert.equal(e.code, 'ERR_MMAP_READONLY', what);
-          return true;
-        });
-      }
-      assert.throws(() => mm.resize(4 * PAGESIZE), (e: NodeJS.ErrnoException) =>
-        e instanceof TypeError && e.code === 'ERR_MMAP_NOT_RESIZABLE');
-      assert.equal(mm.tell(), 10, 'the position did not move');
-      assert.equal(mm.length, data.length);
-      assert.deepEqual(mm.slice(), data);
-      assert.deepEqual(readFileSync(path), data);
-      mm.close();
-    });
+    test(
+      `${name}: API writes throw ERR_MMAP_READONLY, resize ERR_MMAP_NOT_RESIZABLE, nothing changes`,
+      skipIf(onWindows && name.startsWith('prot'), WINDOWS.flags),
+      () => {
+        const data = pattern(2 * PAGESIZE);
+        const path = makeFile(dir, data);
+        const fd = openSync(path, 'r');
+        const mm = make(fd);
+        closeSync(fd);
+        assert.equal(mm.access, ACCESS_READ);
+        mm.seek(10);
+        const writes: Record<string, () => unknown> = {
+          write: () => mm.write('x'),
+          writeByte: () => mm.writeByte(1),
+          set: () => mm.set(0, 1),
+          setSlice: () => mm.setSlice(0, 2, 'xy'),
+          setSliceStep: () => mm.setSlice(0, 4, 'xy', 2),
+          move: () => mm.move(0, 100, 10),
+        };
+        for (const [what, call] of Object.entries(writes)) {
+          assert.throws(call, (e: NodeJS.ErrnoException) => {
+            assert.ok(e instanceof TypeError, what);
+            assert.equal(e.code, 'ERR_MMAP_READONLY', what);
+            return true;
+          });
+        }
+        assert.throws(
+          () => mm.resize(4 * PAGESIZE),
+          (e: NodeJS.ErrnoException) => e instanceof TypeError && e.code === 'ERR_MMAP_NOT_RESIZABLE',
+        );
+        assert.equal(mm.tell(), 10, 'the position did not move');
+        assert.equal(mm.length, data.length);
+        assert.deepEqual(mm.slice(), data);
+        assert.deepEqual(readFileSync(path), data);
+        mm.close();
+      },
+    );
   }
 
   for (const mode of ['access', 'prot', 'prot-private', 'open-prot']) {
-    test(`a write through a raw view (${mode}) does not crash and never reaches the file`,
-      skipIf(onWindows && mode.includes('prot'), WINDOWS.flags), () => {
-      const data = pattern(5 * PAGESIZE + 300, 3);
-      const path = makeFile(dir, data);
-      const r = runFixture('lifetime-readonly', [path, mode]);
-      assert.equal(r.signal, null, `killed by a signal: ${r.stderr}`);
-      assert.equal(r.status, 0, r.stderr);
-      const out = JSON.parse(r.stdout) as Record<string, unknown>;
-      assert.equal(out.access, ACCESS_READ);
-      assert.equal(out.length, data.length);
-      assert.equal(out.secondMapUnchanged, true, 'another map of the file saw the write');
-      assert.equal(out.fileUnchanged, true, 'read() of the file saw the write');
-      assert.equal(out.flushThrew, false);
-      // And after the writer is gone:
-      assert.deepEqual(readFileSync(path), data);
-      using again = Mmap.open(path);
-      assert.deepEqual(again.slice(), data);
-    });
+    test(
+      `a write through a raw view (${mode}) does not crash and never reaches the file`,
+      skipIf(onWindows && mode.includes('prot'), WINDOWS.flags),
+      () => {
+        const data = pattern(5 * PAGESIZE + 300, 3);
+        const path = makeFile(dir, data);
+        const r = runFixture('lifetime-readonly', [path, mode]);
+        assert.equal(r.signal, null, `killed by a signal: ${r.stderr}`);
+        assert.equal(r.status, 0, r.stderr);
+        const out = JSON.parse(r.stdout) as Record<string, unknown>;
+        assert.equal(out.access, ACCESS_READ);
+        assert.equal(out.length, data.length);
+        assert.equal(out.secondMapUnchanged, true, 'another map of the file saw the write');
+        assert.equal(out.fileUnchanged, true, 'read() of the file saw the write');
+        assert.equal(out.flushThrew, false);
+        // And after the writer is gone:
+        assert.deepEqual(readFileSync(path), data);
+        using again = Mmap.open(path);
+        assert.deepEqual(again.slice(), data);
+      },
+    );
   }
 });
 
@@ -416,18 +478,31 @@ describe('a failed resize() leaves the file and the map exactly as they were', (
     const before = state(mm, path);
     // Integers out of range are RangeErrors; anything that is not an integer is a TypeError.
     const bad: Array<[unknown, 'range' | 'type']> = [
-      [0, 'range'], [-1, 'range'], [-PAGESIZE, 'range'], [2 ** 53, 'range'],
-      [1.5, 'type'], [NaN, 'type'], [Infinity, 'type'], [-Infinity, 'type'],
-      ['8192', 'type'], [8192n, 'type'], [null, 'type'], [undefined, 'type'], [{ valueOf: () => 8192 }, 'type'],
+      [0, 'range'],
+      [-1, 'range'],
+      [-PAGESIZE, 'range'],
+      [2 ** 53, 'range'],
+      [1.5, 'type'],
+      [NaN, 'type'],
+      [Infinity, 'type'],
+      [-Infinity, 'type'],
+      ['8192', 'type'],
+      [8192n, 'type'],
+      [null, 'type'],
+      [undefined, 'type'],
+      [{ valueOf: () => 8192 }, 'type'],
     ];
     for (const [value, kind] of bad) {
-      assert.throws(() => mm.resize(value as number), (e: NodeJS.ErrnoException) => {
-        const what = inspect(value);
-        if (kind === 'range') assert.ok(e instanceof RangeError, `${what}: ${e}`);
-        if (kind === 'type') assert.ok(e instanceof TypeError, `${what}: ${e}`);
-        assert.equal(e.code, kind === 'range' ? 'ERR_OUT_OF_RANGE' : 'ERR_INVALID_ARG_TYPE', `${what}: ${e.message}`);
-        return true;
-      });
+      assert.throws(
+        () => mm.resize(value as number),
+        (e: NodeJS.ErrnoException) => {
+          const what = inspect(value);
+          if (kind === 'range') assert.ok(e instanceof RangeError, `${what}: ${e}`);
+          if (kind === 'type') assert.ok(e instanceof TypeError, `${what}: ${e}`);
+          assert.equal(e.code, kind === 'range' ? 'ERR_OUT_OF_RANGE' : 'ERR_INVALID_ARG_TYPE', `${what}: ${e.message}`);
+          return true;
+        },
+      );
       assert.deepEqual(state(mm, path), before, inspect(value));
     }
     assert.equal(view.length, 10, 'a refused call does not detach views');
@@ -443,8 +518,10 @@ describe('a failed resize() leaves the file and the map exactly as they were', (
     const view = mm.view();
     const flushed = mm.flushAsync();
     const before = state(mm, path);
-    assert.throws(() => mm.resize(8 * PAGESIZE), (e: NodeJS.ErrnoException) =>
-      e.constructor === Error && e.code === 'ERR_MMAP_BUSY');
+    assert.throws(
+      () => mm.resize(8 * PAGESIZE),
+      (e: NodeJS.ErrnoException) => e.constructor === Error && e.code === 'ERR_MMAP_BUSY',
+    );
     assert.deepEqual(state(mm, path), before);
     assert.equal(view.length, data.length, 'views survive the refused call');
     await flushed;
@@ -455,7 +532,7 @@ describe('a failed resize() leaves the file and the map exactly as they were', (
     mm.close();
   });
 
-  test('growing past the filesystem\'s largest file fails and changes nothing', () => {
+  test("growing past the filesystem's largest file fails and changes nothing", () => {
     // 2^53 - 4096 bytes: more than ext4 (16 TiB) allows, and more than any address space holds,
     // so either ftruncate or mremap refuses it, on any filesystem.
     const data = pattern(3 * PAGESIZE + 7);
@@ -463,11 +540,14 @@ describe('a failed resize() leaves the file and the map exactly as they were', (
     const mm = Mmap.open(path, { access: ACCESS_WRITE });
     mm.seek(1000);
     const before = state(mm, path);
-    assert.throws(() => mm.resize(2 ** 53 - PAGESIZE), (e: NodeJS.ErrnoException) => {
-      assert.equal(e.constructor, Error);
-      assert.ok(e.syscall === 'ftruncate' || e.syscall === 'mremap', String(e.syscall));
-      return true;
-    });
+    assert.throws(
+      () => mm.resize(2 ** 53 - PAGESIZE),
+      (e: NodeJS.ErrnoException) => {
+        assert.equal(e.constructor, Error);
+        assert.ok(e.syscall === 'ftruncate' || e.syscall === 'mremap', String(e.syscall));
+        return true;
+      },
+    );
     assert.deepEqual(state(mm, path), before);
     mm.write('still works');
     assert.equal(readFileSync(path).toString('latin1', 1000, 1011), 'still works');
@@ -489,8 +569,10 @@ describe('a failed resize() leaves the file and the map exactly as they were', (
     mm.set(2 * PAGESIZE + 10, 0xfe); // private changes are part of the map's state
     mm.seek(321);
     const before = state(mm, path);
-    assert.throws(() => mm.resize(6 * PAGESIZE), (e: NodeJS.ErrnoException) =>
-      e.constructor === Error && e.syscall === 'ftruncate');
+    assert.throws(
+      () => mm.resize(6 * PAGESIZE),
+      (e: NodeJS.ErrnoException) => e.constructor === Error && e.syscall === 'ftruncate',
+    );
     assert.deepEqual(state(mm, path), before);
     assert.deepEqual(readFileSync(path), data);
     mm.close();
@@ -503,33 +585,47 @@ describe('a failed resize() leaves the file and the map exactly as they were', (
     mm.set(10, 0xfd);
     mm.seek(321);
     const before = state(mm, path);
-    assert.throws(() => mm.resize(PAGESIZE), (e: NodeJS.ErrnoException) =>
-      e.constructor === Error && e.syscall === 'ftruncate');
+    assert.throws(
+      () => mm.resize(PAGESIZE),
+      (e: NodeJS.ErrnoException) => e.constructor === Error && e.syscall === 'ftruncate',
+    );
     assert.deepEqual(state(mm, path), before);
     mm.close();
   });
 
   test('a failed resize() reports the system error by name (EINVAL, EFBIG)', skipIf(onWindows, WINDOWS.flags), () => {
     const { mm } = privateMapOfReadOnlyFd(pattern(PAGESIZE));
-    assert.throws(() => mm.resize(2 * PAGESIZE),
-      { code: 'EINVAL', errno: -22, syscall: 'ftruncate', message: 'EINVAL: invalid argument, ftruncate' });
+    assert.throws(() => mm.resize(2 * PAGESIZE), {
+      code: 'EINVAL',
+      errno: -22,
+      syscall: 'ftruncate',
+      message: 'EINVAL: invalid argument, ftruncate',
+    });
     mm.close();
     const big = Mmap.open(makeFile(dir, pattern(PAGESIZE)), { access: ACCESS_WRITE });
-    assert.throws(() => big.resize(2 ** 53 - PAGESIZE), (e: NodeJS.ErrnoException) =>
-      (e.code === 'EFBIG' && e.errno === -27) || (e.code === 'ENOMEM' && e.errno === -12));
+    assert.throws(
+      () => big.resize(2 ** 53 - PAGESIZE),
+      (e: NodeJS.ErrnoException) => (e.code === 'EFBIG' && e.errno === -27) || (e.code === 'ENOMEM' && e.errno === -12),
+    );
     big.close();
   });
 
   /** Runs `node ARGS` under a shell resource limit (exit status 99: the shell refused the limit). */
   function underLimit(limit: string, args: string[]) {
-    return spawnSync('sh', ['-c', `ulimit ${limit} || exit 99; exec "$0" "$@"`, process.execPath, ...args],
-      { encoding: 'utf8', timeout: 60_000 });
+    return spawnSync('sh', ['-c', `ulimit ${limit} || exit 99; exec "$0" "$@"`, process.execPath, ...args], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
   }
 
   for (const [what, limit, growTo, syscall] of [
     ['RLIMIT_FSIZE: ftruncate fails (EFBIG)', '-f 128', 1 << 20, 'ftruncate'],
-    ['RLIMIT_AS: ftruncate succeeds, then mremap fails (ENOMEM) and the file is truncated back',
-      '-v 4194304', 16 * 2 ** 30, 'mremap'],
+    [
+      'RLIMIT_AS: ftruncate succeeds, then mremap fails (ENOMEM) and the file is truncated back',
+      '-v 4194304',
+      16 * 2 ** 30,
+      'mremap',
+    ],
   ] as const) {
     test(what, (t) => {
       if (process.env.MEMMAP_ASAN && limit.startsWith('-v')) {
@@ -547,10 +643,17 @@ describe('a failed resize() leaves the file and the map exactly as they were', (
       assert.equal(r.signal, null, r.stderr);
       assert.equal(r.status, 0, r.stderr);
       const results = JSON.parse(r.stdout) as Array<{
-        name: string; error: Record<string, unknown> | null; before: unknown; after: unknown;
-        oldViewSafe: boolean; works: boolean;
+        name: string;
+        error: Record<string, unknown> | null;
+        before: unknown;
+        after: unknown;
+        oldViewSafe: boolean;
+        works: boolean;
       }>;
-      assert.deepEqual(results.map((x) => x.name), ['file', 'file-offset', 'anonymous']);
+      assert.deepEqual(
+        results.map((x) => x.name),
+        ['file', 'file-offset', 'anonymous'],
+      );
       for (const x of results) {
         assert.ok(x.error !== null, `${x.name}: resize(${growTo}) should have failed`);
         assert.equal(x.error.name, 'Error', x.name);
@@ -566,15 +669,22 @@ describe('a failed resize() leaves the file and the map exactly as they were', (
 describe('the garbage collector unmaps what is never closed', skipIf(onWindows, WINDOWS.zeroInPlace), () => {
   test('100k maps opened and closed, then 100k left to the GC: mappings, descriptors and RSS stay flat', (t) => {
     const path = join(dir, 'churn.bin');
-    const r = spawnSync(process.execPath, ['--expose-gc', fixture('lifetime-gc'), 'churn', path, '100000'],
-      { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, ['--expose-gc', fixture('lifetime-gc'), 'churn', path, '100000'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     assert.equal(r.signal, null, r.stderr);
     assert.equal(r.status, 0, r.stderr);
     type Snap = { maps: number; ofFile: number; memfd: number; fds: number; rss: number };
     type Sample = { maps: number; rss: number };
     const out = JSON.parse(r.stdout) as {
-      n: number; kept: number; start: Snap; closeSamples: Sample[]; afterClose: Snap;
-      abandonSamples: Sample[]; afterAbandon: Snap;
+      n: number;
+      kept: number;
+      start: Snap;
+      closeSamples: Sample[];
+      afterClose: Snap;
+      abandonSamples: Sample[];
+      afterAbandon: Snap;
     };
     const MiB = 2 ** 20;
     const { start, afterClose, afterAbandon } = out;
@@ -617,23 +727,35 @@ describe('the garbage collector unmaps what is never closed', skipIf(onWindows, 
     assert.ok(Math.max(...abandonRss) - Math.min(...abandonRss) < 32 * MiB, 'RSS over the abandon loop');
   });
 
-  test('a view kept alive keeps its memory mapped and correct after the Mmap is collected',
-    skipOn('bun', "JavaScriptCore scans the stack conservatively, so Bun.gc(true) does not promise to collect the dropped view, and the test needs its ArrayBuffer finalized when it asks"), () => {
-    const path = join(dir, 'survive.bin');
-    const r = spawnSync(process.execPath, ['--expose-gc', fixture('lifetime-gc'), 'survive', path],
-      { encoding: 'utf8', timeout: 60_000 });
-    assert.equal(r.signal, null, r.stderr);
-    assert.equal(r.status, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as {
-      before: { ofFile: number; fds: number }; collected: boolean; whileViewAlive: { ofFile: number; fds: number };
-      correct: boolean; fileSeesWrite: boolean; afterViewDropped: { ofFile: number; fds: number };
-    };
-    assert.equal(out.before.ofFile, 0);
-    assert.equal(out.collected, true, 'the Mmap object was garbage-collected');
-    assert.equal(out.whileViewAlive.ofFile, 1, 'the view keeps the mapping');
-    assert.equal(out.correct, true, 'the view still reads the file\'s bytes');
-    assert.equal(out.fileSeesWrite, true, 'a write through the view still reaches the file');
-    assert.equal(out.afterViewDropped.ofFile, 0, 'unmapped once the view is collected');
-    assert.equal(out.afterViewDropped.fds, out.before.fds, 'and its descriptor closed');
-  });
+  test(
+    'a view kept alive keeps its memory mapped and correct after the Mmap is collected',
+    skipOn(
+      'bun',
+      'JavaScriptCore scans the stack conservatively, so Bun.gc(true) does not promise to collect the dropped view, and the test needs its ArrayBuffer finalized when it asks',
+    ),
+    () => {
+      const path = join(dir, 'survive.bin');
+      const r = spawnSync(process.execPath, ['--expose-gc', fixture('lifetime-gc'), 'survive', path], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(r.signal, null, r.stderr);
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as {
+        before: { ofFile: number; fds: number };
+        collected: boolean;
+        whileViewAlive: { ofFile: number; fds: number };
+        correct: boolean;
+        fileSeesWrite: boolean;
+        afterViewDropped: { ofFile: number; fds: number };
+      };
+      assert.equal(out.before.ofFile, 0);
+      assert.equal(out.collected, true, 'the Mmap object was garbage-collected');
+      assert.equal(out.whileViewAlive.ofFile, 1, 'the view keeps the mapping');
+      assert.equal(out.correct, true, "the view still reads the file's bytes");
+      assert.equal(out.fileSeesWrite, true, 'a write through the view still reaches the file');
+      assert.equal(out.afterViewDropped.ofFile, 0, 'unmapped once the view is collected');
+      assert.equal(out.afterViewDropped.fds, out.before.fds, 'and its descriptor closed');
+    },
+  );
 });

@@ -7,13 +7,19 @@
  */
 import assert from 'node:assert/strict';
 import { constants as bufferConstants } from 'node:buffer';
-import {
-  closeSync, ftruncateSync, fstatSync, openSync, readFileSync, readSync, rmSync, writeSync,
-} from 'node:fs';
+import { closeSync, ftruncateSync, fstatSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 
-import { ACCESS_READ, ACCESS_WRITE, ALLOCATIONGRANULARITY, MADV_RANDOM, Mmap, PAGESIZE, constants } from '../src/index.js';
+import {
+  ACCESS_READ,
+  ACCESS_WRITE,
+  ALLOCATIONGRANULARITY,
+  MADV_RANDOM,
+  Mmap,
+  PAGESIZE,
+  constants,
+} from '../src/index.js';
 import { setWindowLimitForTesting } from '../src/mmap.js';
 import { makeFile, scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js';
 
@@ -200,95 +206,103 @@ describe('a 6 GiB sparse file: reads and writes past 4 GiB', () => {
 });
 
 describe('resize() across 4 GiB', () => {
-  test('grow a 1 MiB map to 5 GiB, write past 4 GiB, shrink back: sizes and bytes are exact', skipIf(onWindows, WINDOWS.zeroInPlace), (t) => {
-    const path = sparseFile(t, 'grow.bin', MiB);
-    if (path === null) return;
-    const mm = Mmap.open(path, { access: ACCESS_WRITE });
-    t.after(() => mm.close());
-    mm.write('head');
-    const old = mm.view(0, 4);
-    const big = 5 * GiB + 123;
-    try {
-      mm.resize(big);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EFBIG' || (error as NodeJS.ErrnoException).code === 'ENOSPC') {
-        t.skip('the filesystem refuses a 5 GiB file');
-        return;
+  test(
+    'grow a 1 MiB map to 5 GiB, write past 4 GiB, shrink back: sizes and bytes are exact',
+    skipIf(onWindows, WINDOWS.zeroInPlace),
+    (t) => {
+      const path = sparseFile(t, 'grow.bin', MiB);
+      if (path === null) return;
+      const mm = Mmap.open(path, { access: ACCESS_WRITE });
+      t.after(() => mm.close());
+      mm.write('head');
+      const old = mm.view(0, 4);
+      const big = 5 * GiB + 123;
+      try {
+        mm.resize(big);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EFBIG' || (error as NodeJS.ErrnoException).code === 'ENOSPC') {
+          t.skip('the filesystem refuses a 5 GiB file');
+          return;
+        }
+        throw error;
       }
-      throw error;
-    }
-    assert.deepEqual(old, Buffer.alloc(4), 'an old view reads zeros');
-    assert.equal(mm.length, big);
-    assert.equal(mm.size(), big);
-    assert.equal(fstatSizeOf(path), big);
-    assert.equal(mm.tell(), 4);
-    assert.equal(mm.slice(0, 4).toString(), 'head');
-    mm.seek(FOUR_GIB + 10);
-    mm.write('past four');
-    mm.set(-1, 0x7e);
-    assert.equal(preadFile(path, FOUR_GIB + 10, 9).toString(), 'past four');
-    assert.equal(preadFile(path, big - 1, 1)[0], 0x7e);
-    assert.equal(mm.find('past four', FOUR_GIB), FOUR_GIB + 10);
+      assert.deepEqual(old, Buffer.alloc(4), 'an old view reads zeros');
+      assert.equal(mm.length, big);
+      assert.equal(mm.size(), big);
+      assert.equal(fstatSizeOf(path), big);
+      assert.equal(mm.tell(), 4);
+      assert.equal(mm.slice(0, 4).toString(), 'head');
+      mm.seek(FOUR_GIB + 10);
+      mm.write('past four');
+      mm.set(-1, 0x7e);
+      assert.equal(preadFile(path, FOUR_GIB + 10, 9).toString(), 'past four');
+      assert.equal(preadFile(path, big - 1, 1)[0], 0x7e);
+      assert.equal(mm.find('past four', FOUR_GIB), FOUR_GIB + 10);
 
-    mm.resize(FOUR_GIB + 15); // still above 2^32, cutting 'past four' after 'past '
-    assert.equal(mm.length, FOUR_GIB + 15);
-    assert.equal(fstatSizeOf(path), FOUR_GIB + 15);
-    assert.equal(mm.slice(FOUR_GIB + 10).toString(), 'past ');
-    assert.equal(mm.tell(), FOUR_GIB + 19, 'the position may stay past the end, as in CPython');
-    assert.equal(mm.read().length, 0);
+      mm.resize(FOUR_GIB + 15); // still above 2^32, cutting 'past four' after 'past '
+      assert.equal(mm.length, FOUR_GIB + 15);
+      assert.equal(fstatSizeOf(path), FOUR_GIB + 15);
+      assert.equal(mm.slice(FOUR_GIB + 10).toString(), 'past ');
+      assert.equal(mm.tell(), FOUR_GIB + 19, 'the position may stay past the end, as in CPython');
+      assert.equal(mm.read().length, 0);
 
-    mm.resize(2 * MiB);
-    assert.equal(mm.length, 2 * MiB);
-    assert.equal(fstatSizeOf(path), 2 * MiB);
-    assert.equal(mm.slice(0, 4).toString(), 'head');
-  });
+      mm.resize(2 * MiB);
+      assert.equal(mm.length, 2 * MiB);
+      assert.equal(fstatSizeOf(path), 2 * MiB);
+      assert.equal(mm.slice(0, 4).toString(), 'head');
+    },
+  );
 });
 
-describe('a read-only map of a 100 GiB sparse file (more than this machine\'s memory)', () => {
-  test('length, reading near the end, find of a byte written near the end', skipIf(onWindows, WINDOWS.largeCommit), (t) => {
-    const size = 100 * GiB;
-    const path = sparseFile(t, 'hundred.bin', size);
-    if (path === null) return;
-    const needle = 'NEEDLE-NEAR-THE-END';
-    const at = size - 5000;
-    pwriteFile(path, at, needle);
-    const rssBefore = process.memoryUsage().rss;
+describe("a read-only map of a 100 GiB sparse file (more than this machine's memory)", () => {
+  test(
+    'length, reading near the end, find of a byte written near the end',
+    skipIf(onWindows, WINDOWS.largeCommit),
+    (t) => {
+      const size = 100 * GiB;
+      const path = sparseFile(t, 'hundred.bin', size);
+      if (path === null) return;
+      const needle = 'NEEDLE-NEAR-THE-END';
+      const at = size - 5000;
+      pwriteFile(path, at, needle);
+      const rssBefore = process.memoryUsage().rss;
 
-    const mm = Mmap.open(path);
-    t.after(() => mm.close());
-    assert.equal(mm.access, ACCESS_READ);
-    assert.equal(mm.length, size);
-    assert.equal(mm.size(), size);
-    assert.equal(mm.get(-1), 0);
-    assert.equal(mm.get(at), needle.charCodeAt(0));
-    assert.equal(mm.find(needle, size - MiB), at);
-    assert.equal(mm.find(needle, -MiB), at);
-    assert.equal(mm.rfind(needle, -MiB), at);
-    assert.equal(mm.find(needle, at + 1), -1);
-    assert.equal(mm.find('E-N', size - MiB), at + 5);
-    assert.equal(mm.slice(at, at + needle.length).toString(), needle);
-    assert.equal(mm.slice(-5000, -5000 + needle.length).toString(), needle);
-    const tail = mm.view(size - 8192, 8192);
-    assert.equal(tail.toString('latin1', 8192 - 5000, 8192 - 5000 + needle.length), needle);
-    mm.seek(-5000, 2);
-    const line = mm.readLine();
-    assert.equal(line.length, 5000, 'no newline: readLine() reads to the end');
-    assert.equal(line.toString('latin1', 0, needle.length), needle);
-    assert.equal(mm.tell(), size);
-    mm.seek(at);
-    assert.equal(mm.read(6).toString(), 'NEEDLE');
-    assert.throws(() => mm.write('x'), { code: 'ERR_MMAP_READONLY' });
-    assert.throws(() => mm.view(), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }, 'no view reaches 4 GiB');
+      const mm = Mmap.open(path);
+      t.after(() => mm.close());
+      assert.equal(mm.access, ACCESS_READ);
+      assert.equal(mm.length, size);
+      assert.equal(mm.size(), size);
+      assert.equal(mm.get(-1), 0);
+      assert.equal(mm.get(at), needle.charCodeAt(0));
+      assert.equal(mm.find(needle, size - MiB), at);
+      assert.equal(mm.find(needle, -MiB), at);
+      assert.equal(mm.rfind(needle, -MiB), at);
+      assert.equal(mm.find(needle, at + 1), -1);
+      assert.equal(mm.find('E-N', size - MiB), at + 5);
+      assert.equal(mm.slice(at, at + needle.length).toString(), needle);
+      assert.equal(mm.slice(-5000, -5000 + needle.length).toString(), needle);
+      const tail = mm.view(size - 8192, 8192);
+      assert.equal(tail.toString('latin1', 8192 - 5000, 8192 - 5000 + needle.length), needle);
+      mm.seek(-5000, 2);
+      const line = mm.readLine();
+      assert.equal(line.length, 5000, 'no newline: readLine() reads to the end');
+      assert.equal(line.toString('latin1', 0, needle.length), needle);
+      assert.equal(mm.tell(), size);
+      mm.seek(at);
+      assert.equal(mm.read(6).toString(), 'NEEDLE');
+      assert.throws(() => mm.write('x'), { code: 'ERR_MMAP_READONLY' });
+      assert.throws(() => mm.view(), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }, 'no view reaches 4 GiB');
 
-    // A map that starts 99 GiB into the file.
-    using late = Mmap.open(path, { offset: 99 * GiB });
-    assert.equal(late.length, GiB);
-    assert.equal(late.find(needle, GiB - MiB), GiB - 5000);
+      // A map that starts 99 GiB into the file.
+      using late = Mmap.open(path, { offset: 99 * GiB });
+      assert.equal(late.length, GiB);
+      assert.equal(late.find(needle, GiB - MiB), GiB - 5000);
 
-    // Only the pages that were read came into memory.
-    const grown = process.memoryUsage().rss - rssBefore;
-    assert.ok(grown < 256 * MiB, `RSS grew by ${Math.round(grown / MiB)} MiB`);
-  });
+      // Only the pages that were read came into memory.
+      const grown = process.memoryUsage().rss - rssBefore;
+      assert.ok(grown < 256 * MiB, `RSS grew by ${Math.round(grown / MiB)} MiB`);
+    },
+  );
 });
 
 // ----------------------------------------------------------------------------------------------
@@ -302,9 +316,11 @@ const LEN = 300 * KiB + 123;
 function prng(seed: number) {
   let x = seed >>> 0 || 1;
   const next = () => {
-    x ^= x << 13; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
     x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
+    x ^= x << 5;
+    x >>>= 0;
     return x;
   };
   return {
@@ -318,8 +334,12 @@ function prng(seed: number) {
 }
 
 /** Python's slice.indices(), as the list of indices it selects. */
-function pyIndices(length: number, start: number | null | undefined, stop: number | null | undefined,
-  step: number | null | undefined): number[] {
+function pyIndices(
+  length: number,
+  start: number | null | undefined,
+  stop: number | null | undefined,
+  step: number | null | undefined,
+): number[] {
   const k = step ?? 1;
   const lower = k > 0 ? 0 : -1;
   const upper = k > 0 ? length : length - 1;
@@ -337,8 +357,14 @@ function pyIndices(length: number, start: number | null | undefined, stop: numbe
 }
 
 /** CPython's find/rfind on the model: start defaults to the position. */
-function modelFind(model: Buffer, sub: Buffer, pos: number, start: number | undefined, end: number | undefined,
-  last: boolean): number {
+function modelFind(
+  model: Buffer,
+  sub: Buffer,
+  pos: number,
+  start: number | undefined,
+  end: number | undefined,
+  last: boolean,
+): number {
   const length = model.length;
   let s = start ?? pos;
   let e = end ?? length;
@@ -383,7 +409,9 @@ function windowedMap(kind: Kind, seed = 7) {
   const model = Buffer.from(data);
   const fileMatches = () => {
     if (path === null) return true;
-    return readFileSync(path).subarray(offset, offset + model.length).equals(model);
+    return readFileSync(path)
+      .subarray(offset, offset + model.length)
+      .equals(model);
   };
   return { mm, model, fileMatches };
 }
@@ -393,8 +421,10 @@ function assertSame(mm: Mmap, model: Buffer, what = ''): void {
   if (got.equals(model)) return;
   let i = 0;
   while (i < model.length && got[i] === model[i]) i++;
-  assert.fail(`${what}: map and model differ first at ${i} (window ${Math.floor(i / STRIDE)}): ` +
-    `${got[i]} != ${model[i]}; lengths ${got.length}, ${model.length}`);
+  assert.fail(
+    `${what}: map and model differ first at ${i} (window ${Math.floor(i / STRIDE)}): ` +
+      `${got[i]} != ${model[i]}; lengths ${got.length}, ${model.length}`,
+  );
 }
 
 describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buffer', () => {
@@ -422,7 +452,14 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
     const { mm, model, fileMatches } = windowedMap('file at an offset');
     const rnd = prng(11);
     for (const b of boundaries(LEN)) {
-      for (const [back, n] of [[1, 2], [5, 5], [5, 6], [100, STRIDE], [STRIDE - 1, 2 * STRIDE + 3], [10, 3 * STRIDE]]) {
+      for (const [back, n] of [
+        [1, 2],
+        [5, 5],
+        [5, 6],
+        [100, STRIDE],
+        [STRIDE - 1, 2 * STRIDE + 3],
+        [10, 3 * STRIDE],
+      ]) {
         const pos = b - back!;
         if (pos < 0 || pos + n! > LEN) continue;
         const data = rnd.bytes(n!);
@@ -477,7 +514,10 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
     }
     assert.equal(lines.length, expected.length);
     lines.forEach((line, i) => assert.deepEqual(line, expected[i], `line ${i}`));
-    assert.ok(lines.some((l) => l.length > 4 * STRIDE), 'a line longer than a window');
+    assert.ok(
+      lines.some((l) => l.length > 4 * STRIDE),
+      'a line longer than a window',
+    );
     assert.equal(mm.tell(), LEN);
     assert.equal(mm.readLine().length, 0, 'at the end: empty');
     mm.close();
@@ -496,9 +536,19 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
         const pos = rnd.int(LEN);
         mm.seek(pos);
         const bounds: Array<[number | undefined, number | undefined]> = [
-          [undefined, undefined], [0, undefined], [at, undefined], [at + 1, undefined], [at - 1, at + n],
-          [at, at + n - 1], [0, at + n], [-(LEN - at), undefined], [undefined, -(LEN - at - n)],
-          [at - STRIDE, at + n + STRIDE], [LEN + 5, undefined], [at + n, at], [-LEN * 2, LEN * 2],
+          [undefined, undefined],
+          [0, undefined],
+          [at, undefined],
+          [at + 1, undefined],
+          [at - 1, at + n],
+          [at, at + n - 1],
+          [0, at + n],
+          [-(LEN - at), undefined],
+          [undefined, -(LEN - at - n)],
+          [at - STRIDE, at + n + STRIDE],
+          [LEN + 5, undefined],
+          [at + n, at],
+          [-LEN * 2, LEN * 2],
         ];
         for (const [s, e] of bounds) {
           for (const last of [false, true]) {
@@ -533,7 +583,21 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
     const { mm, model, fileMatches } = windowedMap('file');
     const rnd = prng(31);
     const steps = [1, 2, 3, 7, STRIDE - 1, STRIDE, STRIDE + 1, -1, -2, -5, -(STRIDE + 3), undefined];
-    const points = [undefined, 0, 5, STRIDE - 1, STRIDE, 2 * STRIDE + 1, LEN - 1, LEN, LEN + 10, -1, -STRIDE - 2, -LEN, -LEN - 5];
+    const points = [
+      undefined,
+      0,
+      5,
+      STRIDE - 1,
+      STRIDE,
+      2 * STRIDE + 1,
+      LEN - 1,
+      LEN,
+      LEN + 10,
+      -1,
+      -STRIDE - 2,
+      -LEN,
+      -LEN - 5,
+    ];
     let checks = 0;
     for (const step of steps) {
       for (const start of points) {
@@ -549,7 +613,9 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
           if (rnd.int(8) === 0) {
             const data = rnd.bytes(idx.length);
             mm.setSlice(start, stop, data, step);
-            idx.forEach((at, i) => { model[at] = data[i]!; });
+            idx.forEach((at, i) => {
+              model[at] = data[i]!;
+            });
           }
         }
       }
@@ -565,10 +631,23 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
     const { mm, model, fileMatches } = windowedMap('file at an offset');
     const S = STRIDE;
     const cases: Array<[number, number, number]> = [
-      [100, 0, 3 * S], [0, 100, 3 * S], [S - 5, S + 5, 2 * S + 7], [S + 5, S - 5, 2 * S + 7],
-      [10, LEN - 2 * S - 3, 2 * S], [LEN - 2 * S - 3, 10, 2 * S], [S / 2 + 1, S / 2 - 1, S / 2 + 1],
-      [S - 1, S + 1, 1], [3 * S, 3 * S, S], [0, LEN - 1, 1], [LEN - 1, 0, 1], [5, 6, LEN - 6], [6, 5, LEN - 6],
-      [2 * S, S, 4 * S], [S, 2 * S, 4 * S], [S - 3, 4 * S + 3, S + 6], [7, 8, 0],
+      [100, 0, 3 * S],
+      [0, 100, 3 * S],
+      [S - 5, S + 5, 2 * S + 7],
+      [S + 5, S - 5, 2 * S + 7],
+      [10, LEN - 2 * S - 3, 2 * S],
+      [LEN - 2 * S - 3, 10, 2 * S],
+      [S / 2 + 1, S / 2 - 1, S / 2 + 1],
+      [S - 1, S + 1, 1],
+      [3 * S, 3 * S, S],
+      [0, LEN - 1, 1],
+      [LEN - 1, 0, 1],
+      [5, 6, LEN - 6],
+      [6, 5, LEN - 6],
+      [2 * S, S, 4 * S],
+      [S, 2 * S, 4 * S],
+      [S - 3, 4 * S + 3, S + 6],
+      [7, 8, 0],
     ];
     for (const [d, s, n] of cases) {
       mm.move(d, s, n);
@@ -585,8 +664,17 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
     const { mm, model, fileMatches } = windowedMap('file');
     const S = STRIDE;
     const ranges: Array<[number, number]> = [
-      [0, 1], [S - 1, 2], [S, S], [S + 10, 2 * S - 10], [S - 1, 2 * S + 2], [0, LEN], [LEN - 1, 1],
-      [LEN - S - 7, S + 7], [3 * S + 5, 5 * S], [LEN, 0], [100, 0],
+      [0, 1],
+      [S - 1, 2],
+      [S, S],
+      [S + 10, 2 * S - 10],
+      [S - 1, 2 * S + 2],
+      [0, LEN],
+      [LEN - 1, 1],
+      [LEN - S - 7, S + 7],
+      [3 * S + 5, 5 * S],
+      [LEN, 0],
+      [100, 0],
     ];
     ranges.forEach(([o, n], i) => {
       const v = mm.view(o, n);
@@ -622,57 +710,60 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
     mm.close();
   });
 
-  test('write/setSlice from a view of the same map that spans windows, or with a step, act like memmove',
-    () => {
-      const { mm, model } = windowedMap('shared anonymous');
-      mm.setSlice(100, 100 + 40_000, mm.view(0, 40_000));
-      model.copyWithin(100, 0, 40_000);
-      assertSame(mm, model, 'forward overlap');
-      mm.seek(0);
-      mm.write(mm.view(300, 3 * STRIDE));
-      model.copyWithin(0, 300, 300 + 3 * STRIDE);
-      assertSame(mm, model, 'backward overlap');
-      // A stepped assignment reads its whole source before writing (windowed or not).
-      const plain = new Mmap(-1, 32 * KiB); // under the window limit: one Buffer
-      plain.setSlice(0, 32 * KiB, prng(5).bytes(32 * KiB));
-      for (const m of [mm, plain]) {
-        const expected = m.slice();
-        const source = Buffer.from(expected.subarray(0, 5000));
-        m.setSlice(1, 10_001, m.view(0, 5000), 2);
-        for (let i = 0; i < 5000; i++) expected[1 + 2 * i] = source[i]!;
-        assertSame(m, expected, m === plain ? 'stepped, plain map' : 'stepped, windowed map');
-        m.close();
-      }
-    });
-
-  test('resize() of a windowed map: grow, shrink below the window limit, grow back', skipIf(onWindows, WINDOWS.zeroInPlace), () => {
-    const { mm, model, fileMatches } = windowedMap('file');
-    const oldView = mm.view(STRIDE - 5, 3 * STRIDE);
-    const inWindow = mm.view(10, 10);
-    mm.seek(1234);
-    mm.resize(500 * KiB + 1);
-    assert.ok(oldView.length === 3 * STRIDE && oldView.every((b) => b === 0), 'a spanning view reads zeros');
-    assert.ok(inWindow.length === 10 && inWindow.every((b) => b === 0), 'a window view reads zeros');
-    assert.equal(mm.length, 500 * KiB + 1);
-    assert.equal(mm.tell(), 1234);
-    assertSame(mm, Buffer.concat([model, Buffer.alloc(500 * KiB + 1 - LEN)]), 'grown');
-    const grownModel = Buffer.concat([model, Buffer.alloc(500 * KiB + 1 - LEN)]);
-    mm.setSlice(LEN - 10, LEN + 10, Buffer.alloc(20, 0xee)); // across the old end
-    grownModel.fill(0xee, LEN - 10, LEN + 10);
-    assert.equal(mm.find(Buffer.alloc(20, 0xee), 0), LEN - 10);
-
-    mm.resize(40 * KiB); // below the limit: one Buffer again
-    assert.equal(mm.view(0, 1).buffer.byteLength, 40 * KiB, 'no longer windowed');
-    assertSame(mm, grownModel.subarray(0, 40 * KiB), 'shrunk');
-
-    mm.resize(LEN);
-    assert.ok(mm.view(0, 1).buffer.byteLength < LEN, 'windowed again');
-    const back = Buffer.concat([grownModel.subarray(0, 40 * KiB), Buffer.alloc(LEN - 40 * KiB)]);
-    assertSame(mm, back, 'grown back');
-    model.set(back);
-    assert.ok(fileMatches());
-    mm.close();
+  test('write/setSlice from a view of the same map that spans windows, or with a step, act like memmove', () => {
+    const { mm, model } = windowedMap('shared anonymous');
+    mm.setSlice(100, 100 + 40_000, mm.view(0, 40_000));
+    model.copyWithin(100, 0, 40_000);
+    assertSame(mm, model, 'forward overlap');
+    mm.seek(0);
+    mm.write(mm.view(300, 3 * STRIDE));
+    model.copyWithin(0, 300, 300 + 3 * STRIDE);
+    assertSame(mm, model, 'backward overlap');
+    // A stepped assignment reads its whole source before writing (windowed or not).
+    const plain = new Mmap(-1, 32 * KiB); // under the window limit: one Buffer
+    plain.setSlice(0, 32 * KiB, prng(5).bytes(32 * KiB));
+    for (const m of [mm, plain]) {
+      const expected = m.slice();
+      const source = Buffer.from(expected.subarray(0, 5000));
+      m.setSlice(1, 10_001, m.view(0, 5000), 2);
+      for (let i = 0; i < 5000; i++) expected[1 + 2 * i] = source[i]!;
+      assertSame(m, expected, m === plain ? 'stepped, plain map' : 'stepped, windowed map');
+      m.close();
+    }
   });
+
+  test(
+    'resize() of a windowed map: grow, shrink below the window limit, grow back',
+    skipIf(onWindows, WINDOWS.zeroInPlace),
+    () => {
+      const { mm, model, fileMatches } = windowedMap('file');
+      const oldView = mm.view(STRIDE - 5, 3 * STRIDE);
+      const inWindow = mm.view(10, 10);
+      mm.seek(1234);
+      mm.resize(500 * KiB + 1);
+      assert.ok(oldView.length === 3 * STRIDE && oldView.every((b) => b === 0), 'a spanning view reads zeros');
+      assert.ok(inWindow.length === 10 && inWindow.every((b) => b === 0), 'a window view reads zeros');
+      assert.equal(mm.length, 500 * KiB + 1);
+      assert.equal(mm.tell(), 1234);
+      assertSame(mm, Buffer.concat([model, Buffer.alloc(500 * KiB + 1 - LEN)]), 'grown');
+      const grownModel = Buffer.concat([model, Buffer.alloc(500 * KiB + 1 - LEN)]);
+      mm.setSlice(LEN - 10, LEN + 10, Buffer.alloc(20, 0xee)); // across the old end
+      grownModel.fill(0xee, LEN - 10, LEN + 10);
+      assert.equal(mm.find(Buffer.alloc(20, 0xee), 0), LEN - 10);
+
+      mm.resize(40 * KiB); // below the limit: one Buffer again
+      assert.equal(mm.view(0, 1).buffer.byteLength, 40 * KiB, 'no longer windowed');
+      assertSame(mm, grownModel.subarray(0, 40 * KiB), 'shrunk');
+
+      mm.resize(LEN);
+      assert.ok(mm.view(0, 1).buffer.byteLength < LEN, 'windowed again');
+      const back = Buffer.concat([grownModel.subarray(0, 40 * KiB), Buffer.alloc(LEN - 40 * KiB)]);
+      assertSame(mm, back, 'grown back');
+      model.set(back);
+      assert.ok(fileMatches());
+      mm.close();
+    },
+  );
 
   for (const kind of ['file', 'file at an offset', 'shared anonymous'] as const) {
     test(`randomized operations against the model (${kind})`, () => {
@@ -682,7 +773,8 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
         const n = [1, 2, rnd.int(64), rnd.int(STRIDE + 2), rnd.int(3 * STRIDE)][rnd.int(5)]!;
         return Math.min(n, LEN);
       };
-      const near = () => { // an offset near a window boundary half of the time
+      const near = () => {
+        // an offset near a window boundary half of the time
         if (rnd.int(2) === 0) return rnd.int(LEN);
         const b = STRIDE * (1 + rnd.int(Math.floor((LEN - 1) / STRIDE)));
         return Math.max(0, Math.min(LEN - 1, b - 8 + rnd.int(16)));
@@ -691,7 +783,8 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
         const what = rnd.int(10);
         const ctx = `op ${op} (${what})`;
         switch (what) {
-          case 0: { // get/set
+          case 0: {
+            // get/set
             const i = near();
             const v = rnd.int(256);
             assert.equal(mm.get(i), model[i], ctx);
@@ -699,7 +792,8 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
             model[i] = v;
             break;
           }
-          case 1: { // write at a position
+          case 1: {
+            // write at a position
             const n = span();
             const pos = Math.min(near(), LEN - n);
             const data = rnd.bytes(n);
@@ -709,14 +803,16 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
             assert.equal(mm.tell(), pos + n, ctx);
             break;
           }
-          case 2: { // read
+          case 2: {
+            // read
             const pos = near();
             const n = span();
             mm.seek(pos);
             assert.deepEqual(mm.read(n), model.subarray(pos, Math.min(LEN, pos + n)), ctx);
             break;
           }
-          case 3: { // readLine, after planting newlines
+          case 3: {
+            // readLine, after planting newlines
             const pos = near();
             for (let k = 0; k < 3; k++) {
               const at = near();
@@ -730,7 +826,8 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
             assert.equal(mm.tell(), end, ctx);
             break;
           }
-          case 4: { // find/rfind of a piece of the map, or of random bytes
+          case 4: {
+            // find/rfind of a piece of the map, or of random bytes
             const n = 1 + rnd.int(rnd.int(4) === 0 ? 2 * STRIDE : 40);
             const at = Math.min(near(), LEN - n);
             const needle = rnd.int(5) === 0 ? rnd.bytes(n) : Buffer.from(model.subarray(at, at + n));
@@ -739,11 +836,15 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
             const s = rnd.int(3) === 0 ? undefined : at - rnd.int(2 * STRIDE) + rnd.int(3);
             const e = rnd.int(3) === 0 ? undefined : at + n + rnd.int(2 * STRIDE) - rnd.int(3);
             const last = rnd.int(2) === 1;
-            assert.equal(last ? mm.rfind(needle, s, e) : mm.find(needle, s, e), modelFind(model, needle, pos, s, e, last),
-              `${ctx}: ${last ? 'rfind' : 'find'} len ${n} at ${at}, bounds ${s}, ${e}, pos ${pos}`);
+            assert.equal(
+              last ? mm.rfind(needle, s, e) : mm.find(needle, s, e),
+              modelFind(model, needle, pos, s, e, last),
+              `${ctx}: ${last ? 'rfind' : 'find'} len ${n} at ${at}, bounds ${s}, ${e}, pos ${pos}`,
+            );
             break;
           }
-          case 5: { // slice with a step
+          case 5: {
+            // slice with a step
             const step = [1, 2, 3, -1, -3, STRIDE + 1, -(STRIDE - 1)][rnd.int(7)]!;
             const a = rnd.int(2) ? near() : undefined;
             const b = rnd.int(2) ? near() : undefined;
@@ -752,17 +853,21 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
             assert.deepEqual(got, Buffer.from(idx.map((i) => model[i]!)), `${ctx}: slice(${a}, ${b}, ${step})`);
             break;
           }
-          case 6: { // setSlice with a step
+          case 6: {
+            // setSlice with a step
             const step = [1, 1, 2, -1, -2, 5][rnd.int(6)]!;
             const a = near();
             const b = step > 0 ? Math.min(LEN, a + span()) : Math.max(-1, a - span());
             const idx = pyIndices(LEN, a, b < 0 ? undefined : b, step);
             const data = rnd.bytes(idx.length);
             mm.setSlice(a, b < 0 ? undefined : b, data, step);
-            idx.forEach((at, i) => { model[at] = data[i]!; });
+            idx.forEach((at, i) => {
+              model[at] = data[i]!;
+            });
             break;
           }
-          case 7: { // move
+          case 7: {
+            // move
             const n = span();
             const d = Math.min(near(), LEN - n);
             const s = rnd.int(2) ? Math.min(near(), LEN - n) : Math.max(0, Math.min(LEN - n, d + rnd.int(200) - 100));
@@ -770,7 +875,8 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
             model.copyWithin(d, s, s + n);
             break;
           }
-          case 8: { // a write through a view, then a read through a view
+          case 8: {
+            // a write through a view, then a read through a view
             const n = span();
             const o = Math.min(near(), LEN - n);
             const v = mm.view(o, n);
@@ -781,7 +887,8 @@ describe('windowed maps (windows of 32 KiB every 16 KiB) behave like a plain Buf
             assert.deepEqual(Buffer.from(mm.view(o2, n)), model.subarray(o2, o2 + n), ctx);
             break;
           }
-          default: { // readByte/writeByte across a boundary
+          default: {
+            // readByte/writeByte across a boundary
             const pos = Math.min(near(), LEN - 2);
             mm.seek(pos);
             assert.equal(mm.readByte(), model[pos], ctx);

@@ -50,7 +50,10 @@ function pread(path: string, at: number, n: number): string {
   }
 }
 
-const SIZES: Array<[string, number]> = [['just over 4 GiB', FOUR_GIB + 64 * 1024 + 17], ['6 GiB', 6 * GiB]];
+const SIZES: Array<[string, number]> = [
+  ['just over 4 GiB', FOUR_GIB + 64 * 1024 + 17],
+  ['6 GiB', 6 * GiB],
+];
 
 for (const [label, size] of SIZES) {
   // Offsets above 2^32 whose low 32 bits are small: a search that wraps reports 16 or 40.
@@ -60,7 +63,12 @@ for (const [label, size] of SIZES) {
   const LAST = size - 100;
 
   function open(t: TestContext): { mm: Mmap; path: string } | null {
-    const path = sparseFile(t, size, [[STRADDLE, 'STRADDLE'], [X1, 'X\n'], [X2, 'X\n'], [LAST, 'LAST\n']]);
+    const path = sparseFile(t, size, [
+      [STRADDLE, 'STRADDLE'],
+      [X1, 'X\n'],
+      [X2, 'X\n'],
+      [LAST, 'LAST\n'],
+    ]);
     if (path === null) return null;
     const mm = Mmap.open(path, { access: ACCESS_WRITE });
     t.after(() => mm.close());

@@ -44,9 +44,26 @@ const skip = python === null ? 'no CPython 3.13 or newer found (python3.13 / pyt
 
 type Mode = 'write' | 'default' | 'read' | 'copy' | 'protread' | 'private' | 'anon' | 'anonprivate';
 type Op = [string, ...unknown[]];
-interface Sequence { seed: number; family: string; windowed: boolean; mode: Mode; path: string | null; length: number; offset: number; ops: Op[] }
-interface Outcome { r?: unknown; e?: [string, string, string | null]; p: number | null; c: number | null }
-interface PyResult { ops: Outcome[]; final: string }
+interface Sequence {
+  seed: number;
+  family: string;
+  windowed: boolean;
+  mode: Mode;
+  path: string | null;
+  length: number;
+  offset: number;
+  ops: Op[];
+}
+interface Outcome {
+  r?: unknown;
+  e?: [string, string, string | null];
+  p: number | null;
+  c: number | null;
+}
+interface PyResult {
+  ops: Outcome[];
+  final: string;
+}
 
 // ------------------------------------------------------------------------------------------
 // generation
@@ -117,14 +134,19 @@ function generate(seed: number, mode: Mode, dir: string, windowed: boolean): Seq
   let path: string | null = null;
   if (file) {
     offset = (mode === 'write' || mode === 'default') && r.chance(0.2) ? PAGESIZE : 0;
-    const size = offset + (windowed ? r.int(PAGESIZE + 1, 5 * PAGESIZE) : r.chance(0.6) ? r.int(1, 200) : r.int(1, 3 * PAGESIZE));
+    const size =
+      offset + (windowed ? r.int(PAGESIZE + 1, 5 * PAGESIZE) : r.chance(0.6) ? r.int(1, 200) : r.int(1, 3 * PAGESIZE));
     const data = contents(r, size);
     path = join(dir, `py-${seed}.bin`);
     writeFileSync(path, data);
     copyFileSync(path, join(dir, `js-${seed}.bin`));
     length = r.chance(0.6) ? 0 : r.int(windowed ? PAGESIZE + 1 : 1, size - offset);
   } else {
-    length = windowed ? r.int(PAGESIZE + 1, 4 * PAGESIZE) : r.chance(0.6) ? r.int(1, 300) : r.int(1, 2 * PAGESIZE + 100);
+    length = windowed
+      ? r.int(PAGESIZE + 1, 4 * PAGESIZE)
+      : r.chance(0.6)
+        ? r.int(1, 300)
+        : r.int(1, 2 * PAGESIZE + 100);
   }
   // the generator tracks the map's length, to aim indices near its edges
   let L = length === 0 ? readFileSync(path!).length - offset : length;
@@ -145,10 +167,28 @@ function generate(seed: number, mode: Mode, dir: string, windowed: boolean): Seq
   };
 
   const kinds: Array<[string, number]> = [
-    ['read', 8], ['readByte', 4], ['readLine', 6], ['write', 8], ['writeByte', 4], ['seek', 10],
-    ['tell', 2], ['find', 8], ['rfind', 6], ['get', 5], ['set', 4], ['slice', 6], ['setSlice', 5],
-    ['move', 4], ['flush', 4], ['length', 1],
-    ...(file ? [['size', 2], ['resize', 5]] as Array<[string, number]> : []),
+    ['read', 8],
+    ['readByte', 4],
+    ['readLine', 6],
+    ['write', 8],
+    ['writeByte', 4],
+    ['seek', 10],
+    ['tell', 2],
+    ['find', 8],
+    ['rfind', 6],
+    ['get', 5],
+    ['set', 4],
+    ['slice', 6],
+    ['setSlice', 5],
+    ['move', 4],
+    ['flush', 4],
+    ['length', 1],
+    ...(file
+      ? ([
+          ['size', 2],
+          ['resize', 5],
+        ] as Array<[string, number]>)
+      : []),
   ];
   const total = kinds.reduce((sum, [, w]) => sum + w, 0);
   const kind = () => {
@@ -168,27 +208,53 @@ function generate(seed: number, mode: Mode, dir: string, windowed: boolean): Seq
     }
     switch (kind()) {
       case 'read':
-        ops.push(r.chance(0.25) ? ['read'] : r.chance(0.1) ? ['read', null]
-          : ['read', r.pick([-1, -5, 0, r.int(0, 20), r.int(0, L + 10)])]);
+        ops.push(
+          r.chance(0.25)
+            ? ['read']
+            : r.chance(0.1)
+              ? ['read', null]
+              : ['read', r.pick([-1, -5, 0, r.int(0, 20), r.int(0, L + 10)])],
+        );
         break;
-      case 'readByte': ops.push(['readByte']); break;
-      case 'readLine': ops.push(['readLine']); break;
+      case 'readByte':
+        ops.push(['readByte']);
+        break;
+      case 'readLine':
+        ops.push(['readLine']);
+        break;
       case 'write': {
-        const size = windowed && r.chance(0.2) ? r.int(PAGESIZE - 100, 2 * PAGESIZE + 100) : r.chance(0.9) ? r.int(0, 12) : r.int(13, 60);
+        const size =
+          windowed && r.chance(0.2)
+            ? r.int(PAGESIZE - 100, 2 * PAGESIZE + 100)
+            : r.chance(0.9)
+              ? r.int(0, 12)
+              : r.int(13, 60);
         ops.push(['write', bytesOf(r, size).toString('hex')]);
         break;
       }
-      case 'writeByte': ops.push(['writeByte', r.chance(0.95) ? r.int(0, 255) : r.pick([256, -1, 1000])]); break;
+      case 'writeByte':
+        ops.push(['writeByte', r.chance(0.95) ? r.int(0, 255) : r.pick([256, -1, 1000])]);
+        break;
       case 'seek': {
         const whence = r.chance(0.96) ? r.int(0, 2) : r.pick([3, -1]);
         ops.push(r.chance(0.15) ? ['seek', index()] : ['seek', index(), whence]);
         break;
       }
-      case 'tell': ops.push(['tell']); break;
-      case 'find': ops.push(['find', needle(), ...bounds()]); break;
-      case 'rfind': ops.push(['rfind', needle(), ...bounds()]); break;
-      case 'get': ops.push(['get', index()]); break;
-      case 'set': ops.push(['set', index(), r.chance(0.95) ? r.int(0, 255) : r.pick([256, -1])]); break;
+      case 'tell':
+        ops.push(['tell']);
+        break;
+      case 'find':
+        ops.push(['find', needle(), ...bounds()]);
+        break;
+      case 'rfind':
+        ops.push(['rfind', needle(), ...bounds()]);
+        break;
+      case 'get':
+        ops.push(['get', index()]);
+        break;
+      case 'set':
+        ops.push(['set', index(), r.chance(0.95) ? r.int(0, 255) : r.pick([256, -1])]);
+        break;
       case 'slice': {
         const step = r.chance(0.02) ? 0 : r.pick([null, null, 1, 2, 3, -1, -1, -2, -3, 5, -7]);
         ops.push(['slice', orNull(index), orNull(index), step]);
@@ -217,8 +283,10 @@ function generate(seed: number, mode: Mode, dir: string, windowed: boolean): Seq
         const v = r.int(0, 6);
         if (v === 0) ops.push(['flush']);
         else if (v === 1) ops.push(['flush', 0]);
-        else if (v === 2) ops.push(['flush', r.pick([L + 1, L + PAGESIZE, -1])]); // an error both sides
-        else if (v === 3) ops.push(['flush', 0, r.pick([0, L, r.int(0, L), L + 1, -2])]); // not -1: 3.15's "to the end"
+        else if (v === 2)
+          ops.push(['flush', r.pick([L + 1, L + PAGESIZE, -1])]); // an error both sides
+        else if (v === 3)
+          ops.push(['flush', 0, r.pick([0, L, r.int(0, L), L + 1, -2])]); // not -1: 3.15's "to the end"
         else if (v === 4) {
           const o = r.int(0, pages) * PAGESIZE;
           ops.push(['flush', o, r.pick([0, L - o, r.int(0, Math.max(0, L - o)), L - o + 1])]);
@@ -231,8 +299,12 @@ function generate(seed: number, mode: Mode, dir: string, windowed: boolean): Seq
         }
         break;
       }
-      case 'length': ops.push(['length']); break;
-      case 'size': ops.push(['size']); break;
+      case 'length':
+        ops.push(['length']);
+        break;
+      case 'size':
+        ops.push(['size']);
+        break;
       case 'resize': {
         let n = windowed ? r.int(1, 5 * PAGESIZE) : r.chance(0.5) ? r.int(1, 200) : r.int(1, 3 * PAGESIZE);
         if (r.chance(0.2)) n = r.pick([PAGESIZE, 2 * PAGESIZE, L, L + 1, Math.max(1, L - 1)]);
@@ -256,9 +328,12 @@ const n = (v: unknown) => v as number;
 
 function openMap(seq: Sequence, dir: string): Mmap {
   switch (seq.mode) {
-    case 'anon': return new Mmap(-1, seq.length);
-    case 'anonprivate': return new Mmap(-1, seq.length, { flags: MAP_PRIVATE });
-    default: break;
+    case 'anon':
+      return new Mmap(-1, seq.length);
+    case 'anonprivate':
+      return new Mmap(-1, seq.length, { flags: MAP_PRIVATE });
+    default:
+      break;
   }
   const readonly = seq.mode === 'read' || seq.mode === 'copy' || seq.mode === 'protread';
   const fd = openSync(join(dir, `js-${seq.seed}.bin`), readonly ? 'r' : 'r+');
@@ -278,35 +353,57 @@ function openMap(seq: Sequence, dir: string): Mmap {
 function runOp(mm: Mmap, op: Op): unknown {
   const [name, ...a] = op;
   switch (name) {
-    case 'read': return a.length === 0 ? mm.read() : mm.read(a[0] as number | null);
-    case 'readByte': return mm.readByte();
-    case 'readLine': return mm.readLine();
-    case 'write': return mm.write(bytes(a[0]));
-    case 'writeByte': return mm.writeByte(n(a[0]));
-    case 'seek': return a.length === 1 ? mm.seek(n(a[0])) : mm.seek(n(a[0]), n(a[1]));
-    case 'tell': return mm.tell();
-    case 'find': return mm.find(bytes(a[0]), ...(a.slice(1) as number[]));
-    case 'rfind': return mm.rfind(bytes(a[0]), ...(a.slice(1) as number[]));
-    case 'get': return mm.get(n(a[0]));
-    case 'set': return mm.set(n(a[0]), n(a[1]));
-    case 'slice': return mm.slice(a[0] as number | null, a[1] as number | null, a[2] as number | null);
-    case 'setSlice': return mm.setSlice(a[0] as number | null, a[1] as number | null, bytes(a[2]), a[3] as number | null);
-    case 'move': return mm.move(n(a[0]), n(a[1]), n(a[2]));
-    case 'flush': return mm.flush(...(a as number[]));
-    case 'size': return mm.size();
-    case 'length': return mm.length;
-    case 'resize': return mm.resize(n(a[0]));
-    case 'close': return mm.close();
-    default: throw new Error(`unknown op ${name}`);
+    case 'read':
+      return a.length === 0 ? mm.read() : mm.read(a[0] as number | null);
+    case 'readByte':
+      return mm.readByte();
+    case 'readLine':
+      return mm.readLine();
+    case 'write':
+      return mm.write(bytes(a[0]));
+    case 'writeByte':
+      return mm.writeByte(n(a[0]));
+    case 'seek':
+      return a.length === 1 ? mm.seek(n(a[0])) : mm.seek(n(a[0]), n(a[1]));
+    case 'tell':
+      return mm.tell();
+    case 'find':
+      return mm.find(bytes(a[0]), ...(a.slice(1) as number[]));
+    case 'rfind':
+      return mm.rfind(bytes(a[0]), ...(a.slice(1) as number[]));
+    case 'get':
+      return mm.get(n(a[0]));
+    case 'set':
+      return mm.set(n(a[0]), n(a[1]));
+    case 'slice':
+      return mm.slice(a[0] as number | null, a[1] as number | null, a[2] as number | null);
+    case 'setSlice':
+      return mm.setSlice(a[0] as number | null, a[1] as number | null, bytes(a[2]), a[3] as number | null);
+    case 'move':
+      return mm.move(n(a[0]), n(a[1]), n(a[2]));
+    case 'flush':
+      return mm.flush(...(a as number[]));
+    case 'size':
+      return mm.size();
+    case 'length':
+      return mm.length;
+    case 'resize':
+      return mm.resize(n(a[0]));
+    case 'close':
+      return mm.close();
+    default:
+      throw new Error(`unknown op ${name}`);
   }
 }
 
 /** What memmap must throw for a CPython exception (README "Names", src/errors.ts). */
 function expectedError([type, message, errnoName]: [string, string, string | null]) {
-  if (type === 'ValueError' && message === 'mmap closed or invalid') return { cls: 'Error', code: 'ERR_MMAP_CLOSED', message };
+  if (type === 'ValueError' && message === 'mmap closed or invalid')
+    return { cls: 'Error', code: 'ERR_MMAP_CLOSED', message };
   if (type === 'TypeError') return { cls: 'TypeError', message };
   if (type === 'IndexError' || type === 'OverflowError' || type === 'ValueError') return { cls: 'RangeError', message };
-  if (type === 'OSError' || type === 'PermissionError' || type === 'FileNotFoundError') return { cls: 'Error', code: errnoName };
+  if (type === 'OSError' || type === 'PermissionError' || type === 'FileNotFoundError')
+    return { cls: 'Error', code: errnoName };
   return { cls: `(unmapped Python ${type})`, message };
 }
 
@@ -314,7 +411,8 @@ function expectedError([type, message, errnoName]: [string, string, string | nul
 function actualError(error: Error & { code?: string }, wanted: Record<string, unknown>) {
   const cls = error instanceof RangeError ? 'RangeError' : error instanceof TypeError ? 'TypeError' : 'Error';
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(wanted)) out[key] = key === 'cls' ? cls : (error as unknown as Record<string, unknown>)[key];
+  for (const key of Object.keys(wanted))
+    out[key] = key === 'cls' ? cls : (error as unknown as Record<string, unknown>)[key];
   return out;
 }
 
@@ -323,7 +421,15 @@ function encode(value: unknown): unknown {
   return value === undefined ? null : value;
 }
 
-interface Mismatch { seed: number; mode: Mode; at: number; op: Op; what: string; python: unknown; memmap: unknown }
+interface Mismatch {
+  seed: number;
+  mode: Mode;
+  at: number;
+  op: Op;
+  what: string;
+  python: unknown;
+  memmap: unknown;
+}
 
 /** Runs one sequence on memmap; returns the first divergence from CPython, or null. */
 function compare(seq: Sequence, py: PyResult, dir: string, stats: Stats): Mismatch | null {
@@ -331,7 +437,9 @@ function compare(seq: Sequence, py: PyResult, dir: string, stats: Stats): Mismat
   if (seq.windowed && mm.view(mm.length - 1, 1).buffer.byteLength < mm.length) stats.windowed++; // a window, not the whole map
   const diverged = (at: number, what: string, python: unknown, memmap: unknown): Mismatch => {
     mm.close();
-    const op = seq.ops[at]!.map((a) => (typeof a === 'string' && a.length > 40 ? `${a.slice(0, 40)}... (${a.length / 2} bytes)` : a)) as Op;
+    const op = seq.ops[at]!.map((a) =>
+      typeof a === 'string' && a.length > 40 ? `${a.slice(0, 40)}... (${a.length / 2} bytes)` : a,
+    ) as Op;
     return { seed: seq.seed, mode: seq.mode, at, op, what, python, memmap };
   };
   for (let i = 0; i < seq.ops.length; i++) {
@@ -353,7 +461,8 @@ function compare(seq: Sequence, py: PyResult, dir: string, stats: Stats): Mismat
       const actual = actualError(thrown, expected);
       if (JSON.stringify(actual) !== JSON.stringify(expected)) return diverged(i, 'error', expected, actual);
     } else {
-      if (thrown !== undefined) return diverged(i, 'memmap threw, CPython did not', want.r, `${thrown.name} ${thrown.code}: ${thrown.message}`);
+      if (thrown !== undefined)
+        return diverged(i, 'memmap threw, CPython did not', want.r, `${thrown.name} ${thrown.code}: ${thrown.message}`);
       if (JSON.stringify(result) !== JSON.stringify(want.r)) return diverged(i, 'result', want.r, result);
       if ((op[0] === 'find' || op[0] === 'rfind') && n(result) >= 0) {
         stats.found++;
@@ -383,25 +492,52 @@ function compare(seq: Sequence, py: PyResult, dir: string, stats: Stats): Mismat
   return null;
 }
 
-interface Stats { sequences: number; windowed: number; straddling: number; ops: number; found: number; kinds: Set<string>; errors: Set<string> }
+interface Stats {
+  sequences: number;
+  windowed: number;
+  straddling: number;
+  ops: number;
+  found: number;
+  kinds: Set<string>;
+  errors: Set<string>;
+}
 
 // ------------------------------------------------------------------------------------------
 // the batch
 
 const FAMILIES: Array<{ name: string; modes: Mode[]; count: number; seed: number; windowed?: boolean }> = [
-  { name: 'read-write file maps (ACCESS_WRITE, ACCESS_DEFAULT, MAP_PRIVATE, with offsets)', modes: ['write', 'write', 'default', 'private'], count: 160, seed: 1_000 },
+  {
+    name: 'read-write file maps (ACCESS_WRITE, ACCESS_DEFAULT, MAP_PRIVATE, with offsets)',
+    modes: ['write', 'write', 'default', 'private'],
+    count: 160,
+    seed: 1_000,
+  },
   { name: 'read-only file maps (ACCESS_READ, PROT_READ)', modes: ['read', 'protread'], count: 60, seed: 2_000 },
   { name: 'copy-on-write file maps (ACCESS_COPY)', modes: ['copy'], count: 60, seed: 3_000 },
   { name: 'anonymous memory (shared and MAP_PRIVATE)', modes: ['anon', 'anonprivate'], count: 120, seed: 4_000 },
   // maps of 1 to 5 pages covered by overlapping windows of two pages (setWindowLimitForTesting)
-  { name: 'windowed maps (files and anonymous memory)', modes: ['write', 'default', 'copy', 'read', 'anon'], count: 100, seed: 5_000, windowed: true },
+  {
+    name: 'windowed maps (files and anonymous memory)',
+    modes: ['write', 'default', 'copy', 'read', 'anon'],
+    count: 100,
+    seed: 5_000,
+    windowed: true,
+  },
 ];
 
 const dir = skip ? '' : scratchDir();
 const batch: Sequence[] = [];
 const pyResults = new Map<number, PyResult>();
 let pyInfo = { version: [] as number[], normalized: 0 };
-const totals: Stats = { sequences: 0, windowed: 0, straddling: 0, ops: 0, found: 0, kinds: new Set(), errors: new Set() };
+const totals: Stats = {
+  sequences: 0,
+  windowed: 0,
+  straddling: 0,
+  ops: 0,
+  found: 0,
+  kinds: new Set(),
+  errors: new Set(),
+};
 
 before(() => {
   if (skip) return;
@@ -432,7 +568,15 @@ for (const family of FAMILIES) {
       setWindowLimitForTesting(PAGESIZE); // windows of 2 pages every page; set for whole sequences
       t.after(() => setWindowLimitForTesting(undefined));
     }
-    const stats: Stats = { sequences: 0, windowed: 0, straddling: 0, ops: 0, found: 0, kinds: new Set(), errors: new Set() };
+    const stats: Stats = {
+      sequences: 0,
+      windowed: 0,
+      straddling: 0,
+      ops: 0,
+      found: 0,
+      kinds: new Set(),
+      errors: new Set(),
+    };
     const mismatches: Mismatch[] = [];
     const mine = batch.filter((s) => s.family === family.name);
     assert.equal(mine.length, family.count);
@@ -445,7 +589,11 @@ for (const family of FAMILIES) {
     totals.found += stats.found;
     for (const k of stats.kinds) totals.kinds.add(k);
     for (const e of stats.errors) totals.errors.add(e);
-    assert.deepEqual(mismatches.slice(0, 5), [], `${mismatches.length} of ${mine.length} sequences diverged from CPython ${pyInfo.version.join('.')}`);
+    assert.deepEqual(
+      mismatches.slice(0, 5),
+      [],
+      `${mismatches.length} of ${mine.length} sequences diverged from CPython ${pyInfo.version.join('.')}`,
+    );
     assert.equal(stats.sequences, family.count);
     if (family.windowed) {
       assert.equal(stats.windowed, family.count, 'every map of this family was windowed');
@@ -461,13 +609,44 @@ test('the differential batch covers every op and every error mapping', { skip },
     t.skip('the family tests did not run');
     return;
   }
-  const expectedKinds = ['read', 'readByte', 'readLine', 'write', 'writeByte', 'seek', 'tell', 'find', 'rfind',
-    'get', 'set', 'slice', 'setSlice', 'move', 'flush', 'size', 'length', 'resize', 'close'];
-  assert.deepEqual(expectedKinds.filter((k) => !totals.kinds.has(k)), [], 'op kinds never generated');
-  for (const e of ['TypeError->TypeError', 'ValueError->RangeError', 'IndexError->RangeError', 'OverflowError->RangeError', 'ValueError->Error']) {
+  const expectedKinds = [
+    'read',
+    'readByte',
+    'readLine',
+    'write',
+    'writeByte',
+    'seek',
+    'tell',
+    'find',
+    'rfind',
+    'get',
+    'set',
+    'slice',
+    'setSlice',
+    'move',
+    'flush',
+    'size',
+    'length',
+    'resize',
+    'close',
+  ];
+  assert.deepEqual(
+    expectedKinds.filter((k) => !totals.kinds.has(k)),
+    [],
+    'op kinds never generated',
+  );
+  for (const e of [
+    'TypeError->TypeError',
+    'ValueError->RangeError',
+    'IndexError->RangeError',
+    'OverflowError->RangeError',
+    'ValueError->Error',
+  ]) {
     assert.ok(totals.errors.has(e), `no ${e} case in the batch (${[...totals.errors].join(', ')})`);
   }
   assert.ok(totals.found > 500, `find/rfind found something only ${totals.found} times`);
-  t.diagnostic(`${totals.sequences} sequences, ${totals.ops} ops compared with CPython ${pyInfo.version.join('.')}; ` +
-    `${totals.found} successful finds; ${pyInfo.normalized} empty-needle finds normalized to 3.15`);
+  t.diagnostic(
+    `${totals.sequences} sequences, ${totals.ops} ops compared with CPython ${pyInfo.version.join('.')}; ` +
+      `${totals.found} successful finds; ${pyInfo.normalized} empty-needle finds normalized to 3.15`,
+  );
 });

@@ -24,7 +24,8 @@ const dir = scratchDir();
 // Known bugs the table steers around until they are fixed: { bug, matches(failure) }.
 const KNOWN: Array<{ bug: string; matches(f: Failure): boolean }> = [];
 
-const report = (fs: Failure[]) => fs.map((f) => `${f.row}(slot ${String(f.slot)}) <- ${f.value}: ${f.message}`).join('\n');
+const report = (fs: Failure[]) =>
+  fs.map((f) => `${f.row}(slot ${String(f.slot)}) <- ${f.value}: ${f.message}`).join('\n');
 
 let result: { cases: number; failures: Failure[] } | undefined;
 async function table() {
@@ -32,14 +33,18 @@ async function table() {
   return result;
 }
 
-test('every method and option gets a coded error or the model\'s success for every hostile value, and keeps the bytes and position', skipIf(onWindows, WINDOWS.fsResize), async () => {
-  const { cases, failures } = await table();
-  const rowSlots = ROWS.reduce((n, r) => n + r.base.length, 0);
-  assert.equal(cases, rowSlots * HOSTILE.length + OPTION_SLOTS.length * HOSTILE.filter((h) => !h.closes).length);
-  assert.ok(cases > 1500, `only ${cases} cases ran`);
-  const unexplained = failures.filter((f) => !KNOWN.some((k) => k.matches(f)));
-  assert.equal(unexplained.length, 0, `${unexplained.length} of ${cases} cases went wrong:\n${report(unexplained)}`);
-});
+test(
+  "every method and option gets a coded error or the model's success for every hostile value, and keeps the bytes and position",
+  skipIf(onWindows, WINDOWS.fsResize),
+  async () => {
+    const { cases, failures } = await table();
+    const rowSlots = ROWS.reduce((n, r) => n + r.base.length, 0);
+    assert.equal(cases, rowSlots * HOSTILE.length + OPTION_SLOTS.length * HOSTILE.filter((h) => !h.closes).length);
+    assert.ok(cases > 1500, `only ${cases} cases ran`);
+    const unexplained = failures.filter((f) => !KNOWN.some((k) => k.matches(f)));
+    assert.equal(unexplained.length, 0, `${unexplained.length} of ${cases} cases went wrong:\n${report(unexplained)}`);
+  },
+);
 
 for (const known of KNOWN) {
   test(`hostile input, known bug: ${known.bug}`, { todo: `bug: ${known.bug}` }, async () => {
@@ -61,7 +66,12 @@ test('every method but seekable/toString/closed/faulted/close throws ERR_MMAP_CL
     const outcome = (() => {
       try {
         const r = row.call(mm, row.base);
-        return r instanceof Promise ? r.then(() => 'resolved', (e: unknown) => e) : 'returned';
+        return r instanceof Promise
+          ? r.then(
+              () => 'resolved',
+              (e: unknown) => e,
+            )
+          : 'returned';
       } catch (error) {
         return error;
       }
@@ -75,32 +85,35 @@ test('every method but seekable/toString/closed/faulted/close throws ERR_MMAP_CL
   }
 });
 
-test('a method called on something that is not a map throws a TypeError with a code',
-  async () => {
-    const bad: string[] = [];
-    const proto = Mmap.prototype as unknown as Record<string, unknown>;
-    const check = (name: string, error: unknown) => {
-      if (!(error instanceof TypeError) || (error as { code?: unknown }).code !== 'ERR_INVALID_THIS') {
-        bad.push(`${name}: ${String(error)}`);
-      }
-    };
-    for (const name of Object.getOwnPropertyNames(Mmap.prototype)) {
-      if (name === 'constructor' || name === 'seekable') continue; // seekable() is always true
-      const d = Object.getOwnPropertyDescriptor(Mmap.prototype, name)!;
-      const f = (d.get ?? d.value) as Function;
-      if (typeof f !== 'function') continue;
-      for (const receiver of [{}, null, Object.create(proto)]) {
-        try {
-          const result = f.call(receiver, 0);
-          if (result instanceof Promise) await result.then(() => bad.push(`${name}: resolved`), (e: unknown) => check(name, e));
-          else bad.push(`${name}: returned`);
-        } catch (error) {
-          check(name, error);
-        }
+test('a method called on something that is not a map throws a TypeError with a code', async () => {
+  const bad: string[] = [];
+  const proto = Mmap.prototype as unknown as Record<string, unknown>;
+  const check = (name: string, error: unknown) => {
+    if (!(error instanceof TypeError) || (error as { code?: unknown }).code !== 'ERR_INVALID_THIS') {
+      bad.push(`${name}: ${String(error)}`);
+    }
+  };
+  for (const name of Object.getOwnPropertyNames(Mmap.prototype)) {
+    if (name === 'constructor' || name === 'seekable') continue; // seekable() is always true
+    const d = Object.getOwnPropertyDescriptor(Mmap.prototype, name)!;
+    const f = (d.get ?? d.value) as Function;
+    if (typeof f !== 'function') continue;
+    for (const receiver of [{}, null, Object.create(proto)]) {
+      try {
+        const result = f.call(receiver, 0);
+        if (result instanceof Promise)
+          await result.then(
+            () => bad.push(`${name}: resolved`),
+            (e: unknown) => check(name, e),
+          );
+        else bad.push(`${name}: returned`);
+      } catch (error) {
+        check(name, error);
       }
     }
-    assert.deepEqual(bad, []);
-  });
+  }
+  assert.deepEqual(bad, []);
+});
 
 test('the whole table, run in a child process, ends with exit code 0 and no signal', () => {
   const child = runFixture('hostile');
@@ -110,7 +123,10 @@ test('the whole table, run in a child process, ends with exit code 0 and no sign
   assert.ok(summary.cases > 1500, child.stdout);
 });
 
-test('flags with MAP_FIXED are refused (there is no address to map at: it would map page 0)', skipIf(onWindows, WINDOWS.flags), () => {
+test(
+  'flags with MAP_FIXED are refused (there is no address to map at: it would map page 0)',
+  skipIf(onWindows, WINDOWS.flags),
+  () => {
     // In a child: if the bug is present, page 0 gets mapped, which must not happen in the test runner.
     const code = `
       const { Mmap, MAP_SHARED } = await import(${JSON.stringify(new URL('../src/index.js', import.meta.url).href)});
@@ -127,4 +143,5 @@ test('flags with MAP_FIXED are refused (there is no address to map at: it would 
     const { outcome, page0 } = JSON.parse(child.stdout) as { outcome: string; page0: boolean };
     assert.equal(page0, false, 'page 0 was mapped');
     assert.equal(outcome, 'RangeError ERR_INVALID_ARG_VALUE');
-  });
+  },
+);

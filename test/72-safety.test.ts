@@ -12,12 +12,34 @@ import { inspect } from 'node:util';
 import { MessageChannel } from 'node:worker_threads';
 
 import {
-  ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, constants, MADV_NORMAL, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED,
-  Mmap, PAGESIZE, PROT_EXEC, PROT_READ, PROT_WRITE,
+  ACCESS_DEFAULT,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  constants,
+  MADV_NORMAL,
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  Mmap,
+  PAGESIZE,
+  PROT_EXEC,
+  PROT_READ,
+  PROT_WRITE,
 } from '../src/index.js';
 import { setWindowLimitForTesting } from '../src/mmap.js';
 import { ROWS } from './fixtures/hostile.js';
-import { findPython, fixture, makeFile, openFd, runFixture, runtime, scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js';
+import {
+  findPython,
+  fixture,
+  makeFile,
+  openFd,
+  runFixture,
+  runtime,
+  scratchDir,
+  onWindows,
+  skipIf,
+  WINDOWS,
+} from './helpers.js';
 
 const dir = scratchDir();
 
@@ -25,8 +47,11 @@ describe('prot bits infer the access as CPython 3.13 does', skipIf(onWindows, WI
   // CPython 3.13: (prot & PROT_READ) && (prot & PROT_WRITE) -> ACCESS_DEFAULT,
   // else prot & PROT_WRITE -> ACCESS_WRITE, else ACCESS_READ.
   const expected = (prot: number) =>
-    (prot & PROT_READ) !== 0 && (prot & PROT_WRITE) !== 0 ? ACCESS_DEFAULT
-      : (prot & PROT_WRITE) !== 0 ? ACCESS_WRITE : ACCESS_READ;
+    (prot & PROT_READ) !== 0 && (prot & PROT_WRITE) !== 0
+      ? ACCESS_DEFAULT
+      : (prot & PROT_WRITE) !== 0
+        ? ACCESS_WRITE
+        : ACCESS_READ;
 
   /** Maps with `make`; null when the system refuses executable file maps (a noexec mount). */
   function tryMap(make: () => Mmap): Mmap | null {
@@ -60,37 +85,47 @@ describe('prot bits infer the access as CPython 3.13 does', skipIf(onWindows, WI
     });
   }
 
-  test('Mmap.open with prot READ|WRITE|EXEC opens the file writable and writes through', skipIf(onWindows, WINDOWS.flags), (t) => {
-    const path = makeFile(dir, 'abcdef');
-    const mm = tryMap(() => Mmap.open(path, { prot: PROT_READ | PROT_WRITE | PROT_EXEC }));
-    if (mm === null) {
-      t.skip('executable file maps are refused here');
-      return;
-    }
-    assert.equal(mm.access, ACCESS_DEFAULT);
-    mm.set(1, 0x59);
-    assert.equal(readFileSync(path, 'utf8'), 'aYcdef');
-    mm.close();
-    // WRITE|EXEC without READ is CPython's ACCESS_WRITE: still writable, still write-through.
-    const w = tryMap(() => Mmap.open(path, { prot: PROT_WRITE | PROT_EXEC }));
-    if (w !== null) {
-      assert.equal(w.access, ACCESS_WRITE);
-      w.set(2, 0x5a);
-      assert.equal(w.get(2), 0x5a);
-      assert.equal(readFileSync(path, 'utf8'), 'aYZdef');
-      w.close();
-    }
-  });
+  test(
+    'Mmap.open with prot READ|WRITE|EXEC opens the file writable and writes through',
+    skipIf(onWindows, WINDOWS.flags),
+    (t) => {
+      const path = makeFile(dir, 'abcdef');
+      const mm = tryMap(() => Mmap.open(path, { prot: PROT_READ | PROT_WRITE | PROT_EXEC }));
+      if (mm === null) {
+        t.skip('executable file maps are refused here');
+        return;
+      }
+      assert.equal(mm.access, ACCESS_DEFAULT);
+      mm.set(1, 0x59);
+      assert.equal(readFileSync(path, 'utf8'), 'aYcdef');
+      mm.close();
+      // WRITE|EXEC without READ is CPython's ACCESS_WRITE: still writable, still write-through.
+      const w = tryMap(() => Mmap.open(path, { prot: PROT_WRITE | PROT_EXEC }));
+      if (w !== null) {
+        assert.equal(w.access, ACCESS_WRITE);
+        w.set(2, 0x5a);
+        assert.equal(w.get(2), 0x5a);
+        assert.equal(readFileSync(path, 'utf8'), 'aYZdef');
+        w.close();
+      }
+    },
+  );
 
-  test('the table above is CPython 3.13\'s (anonymous maps, prot 0..7)', (t) => {
+  test("the table above is CPython 3.13's (anonymous maps, prot 0..7)", (t) => {
     const python = findPython();
     if (python === null) {
       t.skip('no CPython 3.13 here');
       return;
     }
-    const r = spawnSync(python[0]!, [...python.slice(1), '-c',
-      'import mmap\nprint([mmap.mmap(-1, 10, prot=p).__repr__().split("access=")[1].split(",")[0] for p in range(8)])'],
-    { encoding: 'utf8' });
+    const r = spawnSync(
+      python[0]!,
+      [
+        ...python.slice(1),
+        '-c',
+        'import mmap\nprint([mmap.mmap(-1, 10, prot=p).__repr__().split("access=")[1].split(",")[0] for p in range(8)])',
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
     const names = ['ACCESS_DEFAULT', 'ACCESS_READ', 'ACCESS_WRITE'];
     const ours: string[] = [];
@@ -103,39 +138,46 @@ describe('prot bits infer the access as CPython 3.13 does', skipIf(onWindows, WI
   });
 });
 
-describe('shared anonymous memory with MAP_ANONYMOUS in flags is the memory file mm.fd', skipIf(onWindows, WINDOWS.flags), () => {
-  for (const [name, flags] of [['MAP_SHARED', MAP_SHARED], ['MAP_SHARED | MAP_ANONYMOUS', MAP_SHARED | MAP_ANONYMOUS]] as const) {
-    test(`new Mmap(-1, n, { flags: ${name} }): a second map of mm.fd sees writes both ways`, () => {
-      const mm = new Mmap(-1, PAGESIZE, { flags });
-      assert.ok(mm.fd >= 0);
-      const other = new Mmap(mm.fd, 0);
-      assert.equal(other.length, PAGESIZE);
-      mm.set(5, 0x41);
-      assert.equal(other.get(5), 0x41, 'the second map sees the first one\'s write');
-      other.set(PAGESIZE - 1, 0x42);
-      assert.equal(mm.get(PAGESIZE - 1), 0x42, 'the first map sees the second one\'s write');
-      other.close();
-      mm.close();
-    });
+describe(
+  'shared anonymous memory with MAP_ANONYMOUS in flags is the memory file mm.fd',
+  skipIf(onWindows, WINDOWS.flags),
+  () => {
+    for (const [name, flags] of [
+      ['MAP_SHARED', MAP_SHARED],
+      ['MAP_SHARED | MAP_ANONYMOUS', MAP_SHARED | MAP_ANONYMOUS],
+    ] as const) {
+      test(`new Mmap(-1, n, { flags: ${name} }): a second map of mm.fd sees writes both ways`, () => {
+        const mm = new Mmap(-1, PAGESIZE, { flags });
+        assert.ok(mm.fd >= 0);
+        const other = new Mmap(mm.fd, 0);
+        assert.equal(other.length, PAGESIZE);
+        mm.set(5, 0x41);
+        assert.equal(other.get(5), 0x41, "the second map sees the first one's write");
+        other.set(PAGESIZE - 1, 0x42);
+        assert.equal(mm.get(PAGESIZE - 1), 0x42, "the first map sees the second one's write");
+        other.close();
+        mm.close();
+      });
 
-    test(`new Mmap(-1, n, { flags: ${name} }) grows, and its tail reads and writes`, () => {
-      const mm = new Mmap(-1, PAGESIZE, { flags });
-      mm.set(7, 0x43);
-      mm.resize(4 * PAGESIZE);
-      assert.equal(mm.get(7), 0x43, 'the head is kept');
-      assert.equal(mm.get(3 * PAGESIZE + 9), 0, 'the tail reads as zeros');
-      mm.seek(3 * PAGESIZE);
-      mm.write('tail');
-      assert.equal(mm.slice(3 * PAGESIZE, 3 * PAGESIZE + 4).toString(), 'tail');
-      assert.equal(mm.faulted, false);
-      const other = new Mmap(mm.fd, 0);
-      assert.equal(other.length, 4 * PAGESIZE);
-      assert.equal(other.slice(3 * PAGESIZE, 3 * PAGESIZE + 4).toString(), 'tail', 'the write reached mm.fd');
-      other.close();
-      mm.close();
-    });
-  }
-});
+      test(`new Mmap(-1, n, { flags: ${name} }) grows, and its tail reads and writes`, () => {
+        const mm = new Mmap(-1, PAGESIZE, { flags });
+        mm.set(7, 0x43);
+        mm.resize(4 * PAGESIZE);
+        assert.equal(mm.get(7), 0x43, 'the head is kept');
+        assert.equal(mm.get(3 * PAGESIZE + 9), 0, 'the tail reads as zeros');
+        mm.seek(3 * PAGESIZE);
+        mm.write('tail');
+        assert.equal(mm.slice(3 * PAGESIZE, 3 * PAGESIZE + 4).toString(), 'tail');
+        assert.equal(mm.faulted, false);
+        const other = new Mmap(mm.fd, 0);
+        assert.equal(other.length, 4 * PAGESIZE);
+        assert.equal(other.slice(3 * PAGESIZE, 3 * PAGESIZE + 4).toString(), 'tail', 'the write reached mm.fd');
+        other.close();
+        mm.close();
+      });
+    }
+  },
+);
 
 describe('madvise passes on only advice that cannot make the map fault', skipIf(onWindows, WINDOWS.madvise), () => {
   // Linux's values: MADV_HWPOISON 100 and MADV_SOFT_OFFLINE 101 poison or take away pages
@@ -148,7 +190,10 @@ describe('madvise passes on only advice that cannot make the map fault', skipIf(
     assert.equal(child.signal, null, `the child was killed by ${child.signal}\n${child.stderr}`);
     assert.equal(child.status, 0, child.stderr);
     return JSON.parse(child.stdout) as Array<{
-      advice: number; map: string; error: { name: string; code: unknown; message: string } | null; intact: boolean;
+      advice: number;
+      map: string;
+      error: { name: string; code: unknown; message: string } | null;
+      intact: boolean;
     }>;
   }
 
@@ -156,12 +201,15 @@ describe('madvise passes on only advice that cannot make the map fault', skipIf(
     const results = runAdvice(refused);
     assert.equal(results.length, refused.length * 2);
     for (const r of results) {
-      assert.deepEqual([r.advice, r.map, r.error?.name, r.error?.code, r.intact],
-        [r.advice, r.map, 'RangeError', 'ERR_INVALID_ARG_VALUE', true], JSON.stringify(r));
+      assert.deepEqual(
+        [r.advice, r.map, r.error?.name, r.error?.code, r.intact],
+        [r.advice, r.map, 'RangeError', 'ERR_INVALID_ARG_VALUE', true],
+        JSON.stringify(r),
+      );
     }
   });
 
-  test('the allowed advice reaches the kernel: it succeeds or fails with the kernel\'s errno, never a RangeError (child process)', () => {
+  test("the allowed advice reaches the kernel: it succeeds or fails with the kernel's errno, never a RangeError (child process)", () => {
     const results = runAdvice(accepted);
     assert.equal(results.length, accepted.length * 2);
     for (const r of results) {
@@ -199,24 +247,61 @@ describe('madvise passes on only advice that cannot make the map fault', skipIf(
     mm.close();
   });
 
-  test('range errors keep CPython\'s messages and come before the advice check, as in CPython', () => {
+  test("range errors keep CPython's messages and come before the advice check, as in CPython", () => {
     using mm = new Mmap(-1, 4 * PAGESIZE);
     for (const advice of [MADV_NORMAL, 102, 12345]) {
-      assert.throws(() => mm.madvise(advice, -1), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: 'madvise start out of bounds' });
-      assert.throws(() => mm.madvise(advice, 4 * PAGESIZE), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: 'madvise start out of bounds' });
-      assert.throws(() => mm.madvise(advice, 0, -1), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: 'madvise length invalid' });
-      assert.throws(() => mm.madvise(advice, PAGESIZE, Number.MAX_SAFE_INTEGER - PAGESIZE + 1),
-        { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: 'madvise length too large' });
+      assert.throws(() => mm.madvise(advice, -1), {
+        name: 'RangeError',
+        code: 'ERR_OUT_OF_RANGE',
+        message: 'madvise start out of bounds',
+      });
+      assert.throws(() => mm.madvise(advice, 4 * PAGESIZE), {
+        name: 'RangeError',
+        code: 'ERR_OUT_OF_RANGE',
+        message: 'madvise start out of bounds',
+      });
+      assert.throws(() => mm.madvise(advice, 0, -1), {
+        name: 'RangeError',
+        code: 'ERR_OUT_OF_RANGE',
+        message: 'madvise length invalid',
+      });
+      assert.throws(() => mm.madvise(advice, PAGESIZE, Number.MAX_SAFE_INTEGER - PAGESIZE + 1), {
+        name: 'RangeError',
+        code: 'ERR_OUT_OF_RANGE',
+        message: 'madvise length too large',
+      });
     }
     assert.throws(() => mm.madvise(12345, 0, PAGESIZE), { name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE' });
     assert.throws(() => mm.madvise(1.5), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
-    assert.equal(mm.madvise(MADV_NORMAL, PAGESIZE, Number.MAX_SAFE_INTEGER - PAGESIZE), undefined, 'the largest length is clamped');
+    assert.equal(
+      mm.madvise(MADV_NORMAL, PAGESIZE, Number.MAX_SAFE_INTEGER - PAGESIZE),
+      undefined,
+      'the largest length is clamped',
+    );
   });
 });
 
 describe('slice steps beyond 2^53 are clamped, as CPython clamps them to sys.maxsize', () => {
-  const steps = [2 ** 53, 2 ** 53 + 2, 2 ** 63, 2 ** 100, Number.MAX_VALUE, -(2 ** 53), -(2 ** 63), -(2 ** 100), -Number.MAX_VALUE];
-  const ranges: Array<[number | null, number | null]> = [[null, null], [5, 50], [50, 5], [-3, null], [null, -3], [99, 100], [0, 0]];
+  const steps = [
+    2 ** 53,
+    2 ** 53 + 2,
+    2 ** 63,
+    2 ** 100,
+    Number.MAX_VALUE,
+    -(2 ** 53),
+    -(2 ** 63),
+    -(2 ** 100),
+    -Number.MAX_VALUE,
+  ];
+  const ranges: Array<[number | null, number | null]> = [
+    [null, null],
+    [5, 50],
+    [50, 5],
+    [-3, null],
+    [null, -3],
+    [99, 100],
+    [0, 0],
+  ];
 
   test('slice() and setSlice() select what the step ±(2^53 - 1) selects', () => {
     using mm = new Mmap(-1, 100);
@@ -237,10 +322,14 @@ describe('slice steps beyond 2^53 are clamped, as CPython clamps them to sys.max
     }
     assert.throws(() => mm.slice(0, 10, 2.5), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
     assert.throws(() => mm.slice(0, 10, Infinity), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
-    assert.throws(() => mm.slice(0, 10, 0), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: 'slice step cannot be zero' });
+    assert.throws(() => mm.slice(0, 10, 0), {
+      name: 'RangeError',
+      code: 'ERR_OUT_OF_RANGE',
+      message: 'slice step cannot be zero',
+    });
   });
 
-  test('the results are CPython 3.13\'s', (t) => {
+  test("the results are CPython 3.13's", (t) => {
     const python = findPython();
     if (python === null) {
       t.skip('no CPython 3.13 here');
@@ -248,8 +337,15 @@ describe('slice steps beyond 2^53 are clamped, as CPython clamps them to sys.max
     }
     const py = (n: number | null) => (n === null ? 'None' : BigInt(n).toString());
     const cases = steps.flatMap((step) => ranges.map(([a, b]) => `list(m[${py(a)}:${py(b)}:${py(step)}])`));
-    const r = spawnSync(python[0]!, [...python.slice(1), '-c',
-      `import mmap\nm = mmap.mmap(-1, 100)\nm[:] = bytes(range(100))\nprint([${cases.join(', ')}])`], { encoding: 'utf8' });
+    const r = spawnSync(
+      python[0]!,
+      [
+        ...python.slice(1),
+        '-c',
+        `import mmap\nm = mmap.mmap(-1, 100)\nm[:] = bytes(range(100))\nprint([${cases.join(', ')}])`,
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
     using mm = new Mmap(-1, 100);
     for (let i = 0; i < 100; i++) mm.set(i, i);
@@ -265,8 +361,11 @@ describe('a failed grow of a map of part of a larger file loses nothing', () => 
       return;
     }
     const limit = 'ulimit -v 4194304'; // 4 GiB of address space: a 16 GiB map cannot fit
-    const run = (args: string[]) => spawnSync('sh', ['-c', `${limit} || exit 99; exec "$0" "$@"`, process.execPath, ...args],
-      { encoding: 'utf8', timeout: 60_000 });
+    const run = (args: string[]) =>
+      spawnSync('sh', ['-c', `${limit} || exit 99; exec "$0" "$@"`, process.execPath, ...args], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
     if (run(['-e', '0']).status !== 0) {
       t.skip(`node cannot run under ${limit} here`);
       return;
@@ -278,11 +377,16 @@ describe('a failed grow of a map of part of a larger file loses nothing', () => 
     assert.equal(r.signal, null, r.stderr);
     assert.equal(r.status, 0, r.stderr);
     const results = JSON.parse(r.stdout) as Array<{
-      name: string; error: { name: string; code: string; syscall: string } | null;
-      before: unknown; after: unknown; fits: boolean;
+      name: string;
+      error: { name: string; code: string; syscall: string } | null;
+      before: unknown;
+      after: unknown;
+      fits: boolean;
     }>;
-    assert.deepEqual(results.map((x) => x.name),
-      ['shared', 'shared-offset', 'private', 'shared-view', 'private-view', 'anonymous-private-view']);
+    assert.deepEqual(
+      results.map((x) => x.name),
+      ['shared', 'shared-offset', 'private', 'shared-view', 'private-view', 'anonymous-private-view'],
+    );
     for (const x of results) {
       assert.deepEqual(x.error, { name: 'Error', code: 'ENOMEM', syscall: 'mremap' }, x.name);
       assert.deepEqual(x.after, x.before, `${x.name}: file size, file bytes, map length, map bytes and position`);
@@ -291,21 +395,25 @@ describe('a failed grow of a map of part of a larger file loses nothing', () => 
   });
 });
 
-describe('small copies share a pool that a caller cannot break by transferring a result\'s buffer', () => {
+describe("small copies share a pool that a caller cannot break by transferring a result's buffer", () => {
   const hasTransfer = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
   const routes: Array<[string, (ab: ArrayBuffer) => void]> = [
     ['structuredClone(r.buffer, { transfer: [r.buffer] })', (ab) => structuredClone(ab, { transfer: [ab] })],
-    ['port.postMessage(r, [r.buffer])', (ab) => {
-      const { port1, port2 } = new MessageChannel();
-      try {
-        port1.postMessage(new Uint8Array(ab), [ab]);
-      } finally {
-        port1.close();
-        port2.close();
-      }
-    }],
+    [
+      'port.postMessage(r, [r.buffer])',
+      (ab) => {
+        const { port1, port2 } = new MessageChannel();
+        try {
+          port1.postMessage(new Uint8Array(ab), [ab]);
+        } finally {
+          port1.close();
+          port2.close();
+        }
+      },
+    ],
   ];
-  if (hasTransfer) routes.push(['r.buffer.transfer()', (ab) => (ab as ArrayBuffer & { transfer(): ArrayBuffer }).transfer()]);
+  if (hasTransfer)
+    routes.push(['r.buffer.transfer()', (ab) => (ab as ArrayBuffer & { transfer(): ArrayBuffer }).transfer()]);
 
   for (const [how, transfer] of routes) {
     test(`${how}: later small reads, readLine and slice still work, and kept results keep their bytes where the runtime allows`, () => {
@@ -371,8 +479,10 @@ describe('a revoked Proxy anywhere gives a coded error', () => {
       return 'returned';
     } catch (error) {
       const code = (error as { code?: unknown })?.code;
-      const kind = error instanceof Error && [Error, TypeError, RangeError].includes(error.constructor as ErrorConstructor)
-        ? error.constructor.name : `a non-standard ${typeof error} ${String(error)}`;
+      const kind =
+        error instanceof Error && [Error, TypeError, RangeError].includes(error.constructor as ErrorConstructor)
+          ? error.constructor.name
+          : `a non-standard ${typeof error} ${String(error)}`;
       return typeof code === 'string' ? `${kind} ${code}` : `${kind} without a code: ${String(error)}`;
     }
   }
@@ -392,19 +502,26 @@ describe('a revoked Proxy anywhere gives a coded error', () => {
         args[slot] = revoked();
         const got = await outcome(() => row.call(mm, args));
         if (!coded.test(got)) bad.push(`${row.name}(arg ${slot}): ${got}`);
-        else if (!readFileSync(path).equals(before) || mm.closed || mm.tell() !== 3) bad.push(`${row.name}(arg ${slot}): the map changed`);
+        else if (!readFileSync(path).equals(before) || mm.closed || mm.tell() !== 3)
+          bad.push(`${row.name}(arg ${slot}): the map changed`);
         mm.close();
       }
     }
     // Methods the table calls without arguments, and methods outside it.
     using mm = new Mmap(-1, 64);
     const extra: Array<[string, () => unknown]> = [
-      ['[inspect.custom](depth, options)', () => (mm as unknown as Record<symbol, Function>)[inspect.custom]!.call(mm, revoked(), revoked())],
-      ['[inspect.custom](depth, options) closed', () => {
-        const c = new Mmap(-1, 8);
-        c.close();
-        return (c as unknown as Record<symbol, Function>)[inspect.custom]!.call(c, 0, revoked());
-      }],
+      [
+        '[inspect.custom](depth, options)',
+        () => (mm as unknown as Record<symbol, Function>)[inspect.custom]!.call(mm, revoked(), revoked()),
+      ],
+      [
+        '[inspect.custom](depth, options) closed',
+        () => {
+          const c = new Mmap(-1, 8);
+          c.close();
+          return (c as unknown as Record<symbol, Function>)[inspect.custom]!.call(c, 0, revoked());
+        },
+      ],
     ];
     for (const [name, call] of extra) {
       const got = await outcome(call);
@@ -434,18 +551,36 @@ describe('a revoked Proxy anywhere gives a coded error', () => {
       ['new Mmap(P, 64)', () => new Mmap(revoked() as never, 64)],
       ['new Mmap(fd, P)', () => new Mmap(fd, revoked() as never)],
       ['new Mmap(fd, 64, P)', () => new Mmap(fd, 64, revoked() as never)],
-      ...optionNames.map((name): [string, () => unknown] => [`new Mmap(fd, 64, { ${name}: P })`, () => new Mmap(fd, 64, { [name]: revoked() })]),
+      ...optionNames.map((name): [string, () => unknown] => [
+        `new Mmap(fd, 64, { ${name}: P })`,
+        () => new Mmap(fd, 64, { [name]: revoked() }),
+      ]),
       ['Mmap.open(P)', () => Mmap.open(revoked() as never)],
       ['Mmap.open(path, P)', () => Mmap.open(path, revoked() as never)],
-      ...openNames.map((name): [string, () => unknown] => [`Mmap.open(path, { ${name}: P })`, () => Mmap.open(path, { [name]: revoked() })]),
-      ...openNames.map((name): [string, () => unknown] => [`Mmap.open(new path, { create: true, access: ACCESS_WRITE, length: 8, ${name}: P })`,
-        () => Mmap.open(join(dir, `created-${name}.bin`), { create: true, access: ACCESS_WRITE, length: 8, [name]: revoked() })]),
+      ...openNames.map((name): [string, () => unknown] => [
+        `Mmap.open(path, { ${name}: P })`,
+        () => Mmap.open(path, { [name]: revoked() }),
+      ]),
+      ...openNames.map((name): [string, () => unknown] => [
+        `Mmap.open(new path, { create: true, access: ACCESS_WRITE, length: 8, ${name}: P })`,
+        () =>
+          Mmap.open(join(dir, `created-${name}.bin`), {
+            create: true,
+            access: ACCESS_WRITE,
+            length: 8,
+            [name]: revoked(),
+          }),
+      ]),
     ];
     for (const [name, call] of cases) {
       const got = await outcome(call);
       if (!coded.test(got)) bad.push(`${name}: ${got}`);
     }
-    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('created-')), [], 'no file was created');
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.startsWith('created-')),
+      [],
+      'no file was created',
+    );
     assert.deepEqual(bad, []);
   });
 });
@@ -466,11 +601,21 @@ describe('no user code runs in the middle of a call', () => {
     Object.defineProperty(array, 'constructor', { value: { [Symbol.species]: Species } });
     for (const key of ['length', 'buffer', 'byteOffset', 'byteLength'] as const) {
       const intrinsic = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), key)!.get!;
-      Object.defineProperty(array, key, { get() { run(key); return intrinsic.call(this); } });
+      Object.defineProperty(array, key, {
+        get() {
+          run(key);
+          return intrinsic.call(this);
+        },
+      });
     }
     for (const key of ['subarray', 'slice', 'set', 'indexOf'] as const) {
       const method = (Uint8Array.prototype as unknown as Record<string, Function>)[key]!;
-      Object.defineProperty(array, key, { value(...args: unknown[]) { run(key); return method.apply(this, args); } });
+      Object.defineProperty(array, key, {
+        value(...args: unknown[]) {
+          run(key);
+          return method.apply(this, args);
+        },
+      });
     }
     return { array, ran };
   }
@@ -525,7 +670,8 @@ describe('no user code runs in the middle of a call', () => {
               bad.push(`${name}: the map was closed`);
             }
             const file = [...readFileSync(path).subarray(0, expected.length)];
-            if (JSON.stringify(file) !== JSON.stringify(expected)) bad.push(`${name}: file bytes ${JSON.stringify(file)}`);
+            if (JSON.stringify(file) !== JSON.stringify(expected))
+              bad.push(`${name}: file bytes ${JSON.stringify(file)}`);
           }
           assert.deepEqual(bad, []);
         });
@@ -533,7 +679,7 @@ describe('no user code runs in the middle of a call', () => {
     }
   }
 
-  test('a write of a view of the same windowed map copies as memmove, through views of memmap\'s own', () => {
+  test("a write of a view of the same windowed map copies as memmove, through views of memmap's own", () => {
     const path = makeFile(dir, Buffer.from(Array.from({ length: 2 * PAGESIZE }, (_, i) => i & 0xff)));
     setWindowLimitForTesting(PAGESIZE / 2);
     let mm: Mmap;

@@ -26,8 +26,18 @@ const SEED = process.env.MEMMAP_FUZZ_SEED === undefined ? undefined : Number(pro
 /** A region over fresh shared anonymous memory, and a model of the same bytes. */
 function subject(size: number, windowed: boolean): { region: Region; model: MmapModel; close(): void } {
   const plan = mapArguments(-1, size, undefined, subject);
-  const handle: Handle = native.map(plan.fd, plan.length, plan.offset, plan.given, plan.access, plan.flags, plan.prot,
-    plan.trackfd, new Float64Array(4), plan.tagname);
+  const handle: Handle = native.map(
+    plan.fd,
+    plan.length,
+    plan.offset,
+    plan.given,
+    plan.access,
+    plan.flags,
+    plan.prot,
+    plan.trackfd,
+    new Float64Array(4),
+    plan.tagname,
+  );
   setWindowLimitForTesting(windowed ? PS : undefined);
   let region: Region;
   try {
@@ -36,11 +46,19 @@ function subject(size: number, windowed: boolean): { region: Region; model: Mmap
     setWindowLimitForTesting(undefined);
   }
   const model = new MmapModel({
-    anonymous: true, shared: true, access: 0, backing: new Uint8Array(size), offset: 0, length: size, trackfd: true,
+    anonymous: true,
+    shared: true,
+    access: 0,
+    backing: new Uint8Array(size),
+    offset: 0,
+    length: size,
+    trackfd: true,
     pageSize: PS,
   });
   return {
-    region, model, close() {
+    region,
+    model,
+    close() {
       region.detach();
       native.unmap(handle);
     },
@@ -59,7 +77,8 @@ function contents(region: Region): Uint8Array {
 type At = { page: number; d: number } | { any: number };
 const atArb: fc.Arbitrary<At> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ page: fc.integer({ min: 0, max: 6 }), d: fc.integer({ min: -3, max: 3 }) }) },
-  { weight: 2, arbitrary: fc.record({ any: fc.double({ min: 0, max: 1, noNaN: true }) }) });
+  { weight: 2, arbitrary: fc.record({ any: fc.double({ min: 0, max: 1, noNaN: true }) }) },
+);
 function resolve(at: At, length: number, span = 0): number {
   const room = length - span;
   const raw = 'page' in at ? at.page * PS + at.d : Math.floor(at.any * (room + 1));
@@ -69,7 +88,8 @@ function resolve(at: At, length: number, span = 0): number {
 const countArb = fc.oneof(
   { weight: 3, arbitrary: fc.integer({ min: 0, max: 20 }) },
   { weight: 2, arbitrary: fc.integer({ min: PS - 3, max: PS + 3 }) },
-  { weight: 1, arbitrary: fc.integer({ min: 0, max: 6 * PS }) });
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 6 * PS }) },
+);
 
 type Op =
   | { t: 'byteAt'; at: At }
@@ -90,15 +110,29 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constant('byteAt' as const), at: atArb }),
   fc.record({ t: fc.constant('setByteAt' as const), at: atArb, v: fc.constantFrom(0, 0x0a, 0x61, 0xff) }),
   fc.record({ t: fc.constant('copyOut' as const), at: atArb, n: countArb }),
-  fc.record({ t: fc.constant('copyIn' as const), at: atArb, n: countArb, seed: fc.nat(1000),
-    self: fc.option(atArb, { freq: 2 }) }),
+  fc.record({
+    t: fc.constant('copyIn' as const),
+    at: atArb,
+    n: countArb,
+    seed: fc.nat(1000),
+    self: fc.option(atArb, { freq: 2 }),
+  }),
   fc.record({ t: fc.constant('copyInto' as const), at: atArb, n: countArb, to: fc.integer({ min: 0, max: 5 }) }),
   fc.record({ t: fc.constant('gather' as const), start: atArb, stop: atArb, step: stepArb }),
   fc.record({ t: fc.constant('scatter' as const), start: atArb, stop: atArb, step: stepArb, seed: fc.nat(1000) }),
   fc.record({ t: fc.constant('move' as const), dest: atArb, src: atArb, n: countArb }),
-  fc.record({ t: fc.constant('find' as const), start: atArb, end: atArb, from: atArb,
-    n: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1, max: 12 }) }, { weight: 1, arbitrary: fc.integer({ min: PS - 2, max: PS + 40 }) }),
-    last: fc.boolean(), miss: fc.boolean() }),
+  fc.record({
+    t: fc.constant('find' as const),
+    start: atArb,
+    end: atArb,
+    from: atArb,
+    n: fc.oneof(
+      { weight: 5, arbitrary: fc.integer({ min: 1, max: 12 }) },
+      { weight: 1, arbitrary: fc.integer({ min: PS - 2, max: PS + 40 }) },
+    ),
+    last: fc.boolean(),
+    miss: fc.boolean(),
+  }),
   fc.record({ t: fc.constant('lineEnd' as const), at: atArb }),
   fc.record({ t: fc.constant('latin1' as const), at: atArb, n: countArb }),
   fc.record({ t: fc.constant('view' as const), at: atArb, n: countArb, write: fc.option(fc.nat(255)) }),
@@ -110,7 +144,11 @@ function pattern(seed: number, n: number): Uint8Array {
   const out = new Uint8Array(n);
   let x = (seed * 2654435761) >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     out[i] = alphabet[x % alphabet.length]!;
   }
   return out;
@@ -162,8 +200,11 @@ function apply(op: Op, region: Region, model: MmapModel, where: string): void {
     }
     case 'gather': {
       const [first, step, count] = pySlice(length, resolve(op.start, length), resolve(op.stop, length), op.step);
-      assert.deepEqual(new Uint8Array(region.gather(first, step, count)),
-        model.slice(resolve(op.start, length), resolve(op.stop, length), op.step), where);
+      assert.deepEqual(
+        new Uint8Array(region.gather(first, step, count)),
+        model.slice(resolve(op.start, length), resolve(op.stop, length), op.step),
+        where,
+      );
       return;
     }
     case 'scatter': {
@@ -259,13 +300,27 @@ test('regionOf chooses by the window limit when a region is made', () => {
 });
 
 test('whole regions agree with the model', () => {
-  fc.assert(fc.property(fc.integer({ min: 1, max: 3 * PS }), fc.nat(1000), fc.array(opArb, { minLength: 1, maxLength: 40, size: 'medium' }),
-    (size, seed, ops) => run(size, false, seed, ops)), params(200));
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 3 * PS }),
+      fc.nat(1000),
+      fc.array(opArb, { minLength: 1, maxLength: 40, size: 'medium' }),
+      (size, seed, ops) => run(size, false, seed, ops),
+    ),
+    params(200),
+  );
 });
 
 test('windowed regions agree with the model (windows of two pages every page)', () => {
-  fc.assert(fc.property(fc.integer({ min: PS + 1, max: 5 * PS + 17 }), fc.nat(1000), fc.array(opArb, { minLength: 1, maxLength: 40, size: 'medium' }),
-    (size, seed, ops) => run(size, true, seed, ops)), params(200));
+  fc.assert(
+    fc.property(
+      fc.integer({ min: PS + 1, max: 5 * PS + 17 }),
+      fc.nat(1000),
+      fc.array(opArb, { minLength: 1, maxLength: 40, size: 'medium' }),
+      (size, seed, ops) => run(size, true, seed, ops),
+    ),
+    params(200),
+  );
 });
 
 test('windowed search: a match across a window edge, the first and last of several, a needle longer than a stride', () => {
@@ -302,7 +357,12 @@ test('windowed search: a match across a window edge, the first and last of sever
 
 test('windowed move: overlapping ranges longer than a window, both directions', () => {
   const size = 5 * PS;
-  for (const [dest, src] of [[PS + 3, 2], [2, PS + 3], [7, 9], [3 * PS, 0]] as const) {
+  for (const [dest, src] of [
+    [PS + 3, 2],
+    [2, PS + 3],
+    [7, 9],
+    [3 * PS, 0],
+  ] as const) {
     const { region, model, close } = subject(size, true);
     try {
       const start = pattern(dest * 31 + src, size);

@@ -14,8 +14,10 @@ import { runFixture, scratchDir, onWindows, skipIf, WINDOWS } from './helpers.js
 const dir = scratchDir();
 
 function child(mode: string, expectedStatus = 0, nodeArgs: string[] = []) {
-  const r = nodeArgs.length === 0 ? runFixture('crash-misc', [mode, dir])
-    : runFixture('crash-misc', [mode, dir], { env: { ...process.env, NODE_OPTIONS: nodeArgs.join(' ') } });
+  const r =
+    nodeArgs.length === 0
+      ? runFixture('crash-misc', [mode, dir])
+      : runFixture('crash-misc', [mode, dir], { env: { ...process.env, NODE_OPTIONS: nodeArgs.join(' ') } });
   assert.equal(r.signal, null, `${mode}: the child died of ${r.signal}; stderr: ${r.stderr}`);
   assert.equal(r.status, expectedStatus, `${mode}: exit status; stderr: ${r.stderr}`);
   const lines = r.stdout.trim().split('\n').filter(Boolean);
@@ -24,31 +26,45 @@ function child(mode: string, expectedStatus = 0, nodeArgs: string[] = []) {
 
 const READONLY = { name: 'TypeError', code: 'ERR_MMAP_READONLY' };
 
-test('writes through views of a read-only map stay in this process and never reach the file', skipIf(onWindows, WINDOWS.flags), () => {
-  const { json } = child('readonly-view-write');
-  for (const name of ['access', 'prot']) {
-    assert.deepEqual(json[name], {
-      seen: [1, 7, 0xdeadbeef, 'hello'],
-      write: READONLY, set: READONLY, setSlice: READONLY,
-      resize: { name: 'TypeError', code: 'ERR_MMAP_NOT_RESIZABLE' },
-      flush: null,
-    }, name);
-  }
-  assert.equal(json.fileUnchanged, true);
-  assert.equal(json.freshMapUnchanged, true);
-  assert.equal(json.fileUnchangedAfterClose, true);
-});
+test(
+  'writes through views of a read-only map stay in this process and never reach the file',
+  skipIf(onWindows, WINDOWS.flags),
+  () => {
+    const { json } = child('readonly-view-write');
+    for (const name of ['access', 'prot']) {
+      assert.deepEqual(
+        json[name],
+        {
+          seen: [1, 7, 0xdeadbeef, 'hello'],
+          write: READONLY,
+          set: READONLY,
+          setSlice: READONLY,
+          resize: { name: 'TypeError', code: 'ERR_MMAP_NOT_RESIZABLE' },
+          flush: null,
+        },
+        name,
+      );
+    }
+    assert.equal(json.fileUnchanged, true);
+    assert.equal(json.freshMapUnchanged, true);
+    assert.equal(json.fileUnchangedAfterClose, true);
+  },
+);
 
-test('close() while flushAsync() calls are in flight: they settle, the data is written, no crash', skipIf(onWindows, WINDOWS.zeroInPlace), () => {
-  const { json } = child('close-during-flush', 0, ['--expose-gc']);
-  assert.deepEqual(json, {
-    afterClose: { viewLength: 32 * 1024 * 1024, closed: true },
-    viewZeroOnceSettled: true,
-    late: 'ERR_MMAP_CLOSED',
-    settled: ['fulfilled', 'fulfilled', 'fulfilled'],
-    fileWritten: true,
-  });
-});
+test(
+  'close() while flushAsync() calls are in flight: they settle, the data is written, no crash',
+  skipIf(onWindows, WINDOWS.zeroInPlace),
+  () => {
+    const { json } = child('close-during-flush', 0, ['--expose-gc']);
+    assert.deepEqual(json, {
+      afterClose: { viewLength: 32 * 1024 * 1024, closed: true },
+      viewZeroOnceSettled: true,
+      late: 'ERR_MMAP_CLOSED',
+      settled: ['fulfilled', 'fulfilled', 'fulfilled'],
+      fileWritten: true,
+    });
+  },
+);
 
 test('process.exit() while a flushAsync() is in flight exits cleanly', () => {
   const r = child('exit-during-flush');

@@ -19,7 +19,9 @@ const dir = scratchDir();
  * and returns the last record it reported as written. */
 function killWriter(file: string, count: number, killAfter: number, delayMs: number) {
   return new Promise<{ reported: number; signal: NodeJS.Signals | null; finished: boolean }>((resolve, reject) => {
-    const child = spawn(process.execPath, [fixture('crash-writer'), file, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [fixture('crash-writer'), file, String(count)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let reported = -1;
     let batches = 0;
     let finished = false;
@@ -74,9 +76,14 @@ test('records reported as written survive a SIGKILL of the writer at a random mo
       extra++;
     }
     const tail = bytes.subarray((reported + 2 + extra) * RECORD);
-    assert.ok(tail.every((b) => b === 0), 'bytes past the last record the writer reached');
-    t.diagnostic(`round ${round}: killed ${signal ?? 'after finishing'} after ${killAfter} reports + ${delay} ms; ` +
-      `${reported + 1} records reported, all present; ${extra} more written but not yet reported`);
+    assert.ok(
+      tail.every((b) => b === 0),
+      'bytes past the last record the writer reached',
+    );
+    t.diagnostic(
+      `round ${round}: killed ${signal ?? 'after finishing'} after ${killAfter} reports + ${delay} ms; ` +
+        `${reported + 1} records reported, all present; ${extra} more written but not yet reported`,
+    );
   }
 });
 
@@ -94,33 +101,45 @@ function dirtyKb(file: string): number {
   return total;
 }
 
-test('after flush() returns the bytes are in the file and the pages are clean', skipIf(onWindows, WINDOWS.procfs), () => {
-  const file = join(dir, 'flush.bin');
-  writeFileSync(file, Buffer.alloc(64 * PAGESIZE));
-  using mm = Mmap.open(file, { access: ACCESS_WRITE });
-  const data = Buffer.alloc(40 * PAGESIZE);
-  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + 3) & 0xff;
-  mm.setSlice(PAGESIZE, PAGESIZE + data.length, data);
-  assert.ok(dirtyKb(file) >= 40 * PAGESIZE / 1024, 'the written pages are dirty before the flush');
-  // MS_ASYNC only schedules the write-back (Linux does nothing); a ranged flush is accepted.
-  mm.flush(0, 8 * PAGESIZE, MS_ASYNC);
-  mm.flush(PAGESIZE + 5, 10 * PAGESIZE);
-  mm.flush();
-  assert.equal(dirtyKb(file), 0);
-  assert.ok(readFileSync(file).subarray(PAGESIZE, PAGESIZE + data.length).equals(data));
-});
+test(
+  'after flush() returns the bytes are in the file and the pages are clean',
+  skipIf(onWindows, WINDOWS.procfs),
+  () => {
+    const file = join(dir, 'flush.bin');
+    writeFileSync(file, Buffer.alloc(64 * PAGESIZE));
+    using mm = Mmap.open(file, { access: ACCESS_WRITE });
+    const data = Buffer.alloc(40 * PAGESIZE);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7 + 3) & 0xff;
+    mm.setSlice(PAGESIZE, PAGESIZE + data.length, data);
+    assert.ok(dirtyKb(file) >= (40 * PAGESIZE) / 1024, 'the written pages are dirty before the flush');
+    // MS_ASYNC only schedules the write-back (Linux does nothing); a ranged flush is accepted.
+    mm.flush(0, 8 * PAGESIZE, MS_ASYNC);
+    mm.flush(PAGESIZE + 5, 10 * PAGESIZE);
+    mm.flush();
+    assert.equal(dirtyKb(file), 0);
+    assert.ok(
+      readFileSync(file)
+        .subarray(PAGESIZE, PAGESIZE + data.length)
+        .equals(data),
+    );
+  },
+);
 
-test('after flushAsync() settles the bytes are in the file and the pages are clean', skipIf(onWindows, WINDOWS.procfs), async () => {
-  const file = join(dir, 'flush-async.bin');
-  writeFileSync(file, Buffer.alloc(16 * PAGESIZE));
-  // A map at an offset: its first page is file page 4.
-  using mm = Mmap.open(file, { access: ACCESS_WRITE, offset: 4 * PAGESIZE, length: 8 * PAGESIZE });
-  mm.view().fill(0x77);
-  assert.equal(dirtyKb(file), 8 * PAGESIZE / 1024);
-  await mm.flushAsync();
-  assert.equal(dirtyKb(file), 0);
-  const bytes = readFileSync(file);
-  assert.ok(bytes.subarray(4 * PAGESIZE, 12 * PAGESIZE).every((b) => b === 0x77));
-  assert.ok(bytes.subarray(0, 4 * PAGESIZE).every((b) => b === 0));
-  assert.ok(bytes.subarray(12 * PAGESIZE).every((b) => b === 0));
-});
+test(
+  'after flushAsync() settles the bytes are in the file and the pages are clean',
+  skipIf(onWindows, WINDOWS.procfs),
+  async () => {
+    const file = join(dir, 'flush-async.bin');
+    writeFileSync(file, Buffer.alloc(16 * PAGESIZE));
+    // A map at an offset: its first page is file page 4.
+    using mm = Mmap.open(file, { access: ACCESS_WRITE, offset: 4 * PAGESIZE, length: 8 * PAGESIZE });
+    mm.view().fill(0x77);
+    assert.equal(dirtyKb(file), (8 * PAGESIZE) / 1024);
+    await mm.flushAsync();
+    assert.equal(dirtyKb(file), 0);
+    const bytes = readFileSync(file);
+    assert.ok(bytes.subarray(4 * PAGESIZE, 12 * PAGESIZE).every((b) => b === 0x77));
+    assert.ok(bytes.subarray(0, 4 * PAGESIZE).every((b) => b === 0));
+    assert.ok(bytes.subarray(12 * PAGESIZE).every((b) => b === 0));
+  },
+);

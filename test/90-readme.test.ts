@@ -36,15 +36,20 @@ const CHECKED = /^(\s*)(?!const |let |var |using )(\S.*?);\s*\/\/\s*(-?\d+|'(?:[
 
 function runnable(code: string, commonjs: boolean): { source: string; checks: number } {
   let checks = 0;
-  const body = code.replaceAll(`from 'memmap'`, `from ${JSON.stringify(memmap)}`)
-    .replaceAll(`require('memmap')`, `require(${JSON.stringify(memmapCjs)})`).split('\n').map((line) => {
-    const m = CHECKED.exec(line);
-    if (m === null) return line;
-    checks++;
-    return `${m[1]}__check(${m[2]}, ${m[3]}, ${JSON.stringify(line.trim())});`;
-  }).join('\n');
+  const body = code
+    .replaceAll(`from 'memmap'`, `from ${JSON.stringify(memmap)}`)
+    .replaceAll(`require('memmap')`, `require(${JSON.stringify(memmapCjs)})`)
+    .split('\n')
+    .map((line) => {
+      const m = CHECKED.exec(line);
+      if (m === null) return line;
+      checks++;
+      return `${m[1]}__check(${m[2]}, ${m[3]}, ${JSON.stringify(line.trim())});`;
+    })
+    .join('\n');
   const prelude = [
-    commonjs ? `const { isMainThread: __main } = require('node:worker_threads');`
+    commonjs
+      ? `const { isMainThread: __main } = require('node:worker_threads');`
       : `import { isMainThread as __main } from 'node:worker_threads';`,
     'let __checked = 0;',
     'const __check = (actual, expected, line) => {',
@@ -58,16 +63,25 @@ function runnable(code: string, commonjs: boolean): { source: string; checks: nu
 
 test('the README has the examples this file runs', () => {
   assert.ok(blocks.length >= 3, `${blocks.length} blocks`);
-  assert.ok(blocks.some((b) => !/^\s*using /m.test(b.code) && /finally/.test(b.code)), 'a try/finally example for Node 20/22');
-  assert.ok(blocks.some((b) => /^\s*using /m.test(b.code)), 'a using example');
+  assert.ok(
+    blocks.some((b) => !/^\s*using /m.test(b.code) && /finally/.test(b.code)),
+    'a try/finally example for Node 20/22',
+  );
+  assert.ok(
+    blocks.some((b) => /^\s*using /m.test(b.code)),
+    'a using example',
+  );
 });
 
 blocks.forEach(({ lang, code }, i) => {
   const usesUsing = /^\s*using /m.test(code);
   const firstLine = code.split('\n').find((l) => l.trim() !== '' && !l.startsWith('import')) ?? '';
-  const skip = usesUsing && !hasUsing()
-    ? 'this runtime\'s JavaScript has no `using` declarations (a SyntaxError): the README shows try/finally for it'
-    : onWindows && /\bmm\.fd\b/.test(code) ? WINDOWS.memoryFile : false;
+  const skip =
+    usesUsing && !hasUsing()
+      ? "this runtime's JavaScript has no `using` declarations (a SyntaxError): the README shows try/finally for it"
+      : onWindows && /\bmm\.fd\b/.test(code)
+        ? WINDOWS.memoryFile
+        : false;
   test(`README block ${i + 1} (${lang}): ${firstLine.trim().slice(0, 60)}`, { skip }, () => {
     const { source, checks } = runnable(code, lang === 'cjs');
     const here = join(dir, `block${i + 1}`);

@@ -15,8 +15,19 @@ import { findPython, makeFile, scratchDir, onWindows, skipIf, WINDOWS } from './
 
 const dir = scratchDir();
 
-const TYPES = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, BigInt64Array, BigUint64Array] as const;
+const TYPES = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+] as const;
 
 describe('typed views', () => {
   for (const Type of TYPES) {
@@ -64,30 +75,37 @@ describe('typed views', () => {
   test('bad types and receivers get coded errors', () => {
     using mm = new Mmap(-1, 64);
     for (const bad of [Array, Buffer, Object, function Float64Array() {}, class extends Float64Array {}]) {
-      assert.throws(() => mm.view(bad as unknown as Float64ArrayConstructor, 0, 1), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+      assert.throws(() => mm.view(bad as unknown as Float64ArrayConstructor, 0, 1), {
+        name: 'TypeError',
+        code: 'ERR_INVALID_ARG_TYPE',
+      });
     }
     assert.throws(() => (Mmap.prototype.view as Function).call({}, Float64Array, 0, 1), { code: 'ERR_INVALID_THIS' });
     mm.close();
     assert.throws(() => mm.view(Float64Array, 0, 1), { code: 'ERR_MMAP_CLOSED' });
   });
 
-  test('lifetime as byte views: zeros after close() and resize(), length kept', skipIf(onWindows, WINDOWS.zeroInPlace), () => {
-    const path = makeFile(dir, Buffer.alloc(8192, 1));
-    const mm = Mmap.open(path, { access: ACCESS_WRITE });
-    const a = mm.view(Float64Array, 0, 4);
-    const b = mm.view(Int32Array, 4096, 8);
-    a[0] = 1.25;
-    assert.notEqual(b[0], 0);
-    mm.resize(16384);
-    assert.equal(a.length, 4);
-    assert.equal(a[0], 0, 'a view from before resize() reads zeros');
-    assert.equal(mm.view(Float64Array, 0, 1)[0], 1.25, 'the map kept the value');
-    const c = mm.view(Uint16Array, 2, 3);
-    mm.close();
-    assert.deepEqual(Array.from(c), [0, 0, 0]);
-    c[0] = 7; // private zero pages now: never reaches the file
-    assert.equal(readFileSync(path).readDoubleLE(0), 1.25);
-  });
+  test(
+    'lifetime as byte views: zeros after close() and resize(), length kept',
+    skipIf(onWindows, WINDOWS.zeroInPlace),
+    () => {
+      const path = makeFile(dir, Buffer.alloc(8192, 1));
+      const mm = Mmap.open(path, { access: ACCESS_WRITE });
+      const a = mm.view(Float64Array, 0, 4);
+      const b = mm.view(Int32Array, 4096, 8);
+      a[0] = 1.25;
+      assert.notEqual(b[0], 0);
+      mm.resize(16384);
+      assert.equal(a.length, 4);
+      assert.equal(a[0], 0, 'a view from before resize() reads zeros');
+      assert.equal(mm.view(Float64Array, 0, 1)[0], 1.25, 'the map kept the value');
+      const c = mm.view(Uint16Array, 2, 3);
+      mm.close();
+      assert.deepEqual(Array.from(c), [0, 0, 0]);
+      c[0] = 7; // private zero pages now: never reaches the file
+      assert.equal(readFileSync(path).readDoubleLE(0), 1.25);
+    },
+  );
 
   test('read-only map: a typed view is like its byte views (writes stay in this process)', () => {
     const path = makeFile(dir, Buffer.alloc(4096, 0));
@@ -105,7 +123,12 @@ describe('typed views', () => {
     for (let i = 0; i < data.length / 8; i++) data.writeDoubleLE(i + 0.5, i * 8);
     const path = makeFile(dir, data);
     using mm = Mmap.open(path);
-    for (const [at, n] of [[0, 10], [16 * 1024 - 16, 8], [40 * 1024, 20 * 1024 / 8], [8, 256 * 1024 / 8 - 1]] as const) {
+    for (const [at, n] of [
+      [0, 10],
+      [16 * 1024 - 16, 8],
+      [40 * 1024, (20 * 1024) / 8],
+      [8, (256 * 1024) / 8 - 1],
+    ] as const) {
       const v = mm.view(Float64Array, at, n);
       assert.equal(v.length, n);
       assert.equal(v[0], at / 8 + 0.5);
@@ -117,38 +140,48 @@ describe('typed views', () => {
 describe('examples/npy.ts on a file numpy wrote', () => {
   // The CPython the other tests use, or another one on this machine, that has numpy.
   const found = findPython();
-  const python = [found, ['env', 'PYENV_VERSION=3.13.0', 'python3'], ['python3']].find((cmd) => cmd !== null &&
-    spawnSync(cmd[0]!, [...cmd.slice(1), '-c', 'import numpy'], { encoding: 'utf8' }).status === 0) ?? null;
-  test('float64, int32 and uint8 arrays read back with no copy', { skip: python !== null ? false : 'CPython with numpy not found' }, () => {
-    const script = [
-      'import numpy as np, sys',
-      'd = sys.argv[1]',
-      'np.save(d + "/f8.npy", np.arange(12, dtype="<f8").reshape(3, 4) / 4)',
-      'np.save(d + "/i4.npy", np.array([-5, 0, 7, 2**31 - 1], dtype="<i4"))',
-      'np.save(d + "/u1.npy", np.arange(300, dtype=np.uint16).astype(np.uint8))',
-      'np.save(d + "/big.npy", np.zeros(3, dtype=">f8"))',
-    ].join('\n');
-    const r = spawnSync(python![0]!, [...python!.slice(1), '-c', script, dir], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    {
-      const npy = openNpy(join(dir, 'f8.npy'));
-      using _ = npy.mm;
-      assert.equal(npy.dtype, '<f8');
-      assert.deepEqual(npy.shape, [3, 4]);
-      assert.ok(npy.data instanceof Float64Array);
-      assert.deepEqual(Array.from(npy.data as Float64Array), Array.from({ length: 12 }, (_, i) => i / 4));
-    }
-    {
-      const npy = openNpy(join(dir, 'i4.npy'));
-      using _ = npy.mm;
-      assert.deepEqual(Array.from(npy.data as Int32Array), [-5, 0, 7, 2 ** 31 - 1]);
-    }
-    {
-      const npy = openNpy(join(dir, 'u1.npy'));
-      using _ = npy.mm;
-      assert.equal(npy.data.length, 300);
-      assert.equal(npy.data[299], 299 & 0xff);
-    }
-    assert.throws(() => openNpy(join(dir, 'big.npy')), /big-endian/);
-  });
+  const python =
+    [found, ['env', 'PYENV_VERSION=3.13.0', 'python3'], ['python3']].find(
+      (cmd) =>
+        cmd !== null && spawnSync(cmd[0]!, [...cmd.slice(1), '-c', 'import numpy'], { encoding: 'utf8' }).status === 0,
+    ) ?? null;
+  test(
+    'float64, int32 and uint8 arrays read back with no copy',
+    { skip: python !== null ? false : 'CPython with numpy not found' },
+    () => {
+      const script = [
+        'import numpy as np, sys',
+        'd = sys.argv[1]',
+        'np.save(d + "/f8.npy", np.arange(12, dtype="<f8").reshape(3, 4) / 4)',
+        'np.save(d + "/i4.npy", np.array([-5, 0, 7, 2**31 - 1], dtype="<i4"))',
+        'np.save(d + "/u1.npy", np.arange(300, dtype=np.uint16).astype(np.uint8))',
+        'np.save(d + "/big.npy", np.zeros(3, dtype=">f8"))',
+      ].join('\n');
+      const r = spawnSync(python![0]!, [...python!.slice(1), '-c', script, dir], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      {
+        const npy = openNpy(join(dir, 'f8.npy'));
+        using _ = npy.mm;
+        assert.equal(npy.dtype, '<f8');
+        assert.deepEqual(npy.shape, [3, 4]);
+        assert.ok(npy.data instanceof Float64Array);
+        assert.deepEqual(
+          Array.from(npy.data as Float64Array),
+          Array.from({ length: 12 }, (_, i) => i / 4),
+        );
+      }
+      {
+        const npy = openNpy(join(dir, 'i4.npy'));
+        using _ = npy.mm;
+        assert.deepEqual(Array.from(npy.data as Int32Array), [-5, 0, 7, 2 ** 31 - 1]);
+      }
+      {
+        const npy = openNpy(join(dir, 'u1.npy'));
+        using _ = npy.mm;
+        assert.equal(npy.data.length, 300);
+        assert.equal(npy.data[299], 299 & 0xff);
+      }
+      assert.throws(() => openNpy(join(dir, 'big.npy')), /big-endian/);
+    },
+  );
 });

@@ -8,7 +8,15 @@ import assert from 'node:assert/strict';
 import { fstatSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { ACCESS_READ, ACCESS_WRITE, ALLOCATIONGRANULARITY, HAS_TAGNAME, MAP_SHARED, Mmap, constants } from '../src/index.js';
+import {
+  ACCESS_READ,
+  ACCESS_WRITE,
+  ALLOCATIONGRANULARITY,
+  HAS_TAGNAME,
+  MAP_SHARED,
+  Mmap,
+  constants,
+} from '../src/index.js';
 import { makeFile, onWindows, openFd, runFixture, scratchDir, skipIf } from './helpers.js';
 
 const dir = scratchDir();
@@ -17,22 +25,43 @@ const posixOnly = skipIf(onWindows, 'POSIX: Windows takes a tagname');
 
 test('POSIX refuses tagname, as CPython does (TypeError: unexpected keyword argument)', posixOnly, () => {
   assert.equal(HAS_TAGNAME, false);
-  assert.throws(() => new Mmap(-1, 16, { tagname: 'x' }), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: /tagname/ });
+  assert.throws(() => new Mmap(-1, 16, { tagname: 'x' }), {
+    name: 'TypeError',
+    code: 'ERR_INVALID_ARG_VALUE',
+    message: /tagname/,
+  });
   const fd = openFd(makeFile(dir, 'abcdef'));
   assert.throws(() => new Mmap(fd, 6, { tagname: 'x' }), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
 });
 
-test('Windows has no flags/prot: the options are refused, and no MAP_*/PROT_*/MS_* constants exist', windowsOnly, () => {
-  assert.equal(HAS_TAGNAME, true);
-  assert.equal(MAP_SHARED, undefined);
-  for (const name of Object.keys(constants)) assert.doesNotMatch(name, /^(MAP|PROT|MS)_/);
-  assert.deepEqual(Object.keys(constants).filter((n) => n.startsWith('MADV_')).sort(), ['MADV_DONTNEED', 'MADV_WILLNEED']);
-  assert.throws(() => new Mmap(-1, 16, { flags: 1 }), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: /"flags"/ });
-  assert.throws(() => new Mmap(-1, 16, { prot: 1 }), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: /"prot"/ });
-  using mm = new Mmap(-1, 16);
-  assert.throws(() => mm.flush(0, 16, 4), { code: 'ERR_INVALID_ARG_VALUE' });
-  assert.throws(() => new Mmap(-1, 16, { tagname: 5 as never }), { code: 'ERR_INVALID_ARG_TYPE' });
-});
+test(
+  'Windows has no flags/prot: the options are refused, and no MAP_*/PROT_*/MS_* constants exist',
+  windowsOnly,
+  () => {
+    assert.equal(HAS_TAGNAME, true);
+    assert.equal(MAP_SHARED, undefined);
+    for (const name of Object.keys(constants)) assert.doesNotMatch(name, /^(MAP|PROT|MS)_/);
+    assert.deepEqual(
+      Object.keys(constants)
+        .filter((n) => n.startsWith('MADV_'))
+        .sort(),
+      ['MADV_DONTNEED', 'MADV_WILLNEED'],
+    );
+    assert.throws(() => new Mmap(-1, 16, { flags: 1 }), {
+      name: 'TypeError',
+      code: 'ERR_INVALID_ARG_VALUE',
+      message: /"flags"/,
+    });
+    assert.throws(() => new Mmap(-1, 16, { prot: 1 }), {
+      name: 'TypeError',
+      code: 'ERR_INVALID_ARG_VALUE',
+      message: /"prot"/,
+    });
+    using mm = new Mmap(-1, 16);
+    assert.throws(() => mm.flush(0, 16, 4), { code: 'ERR_INVALID_ARG_VALUE' });
+    assert.throws(() => new Mmap(-1, 16, { tagname: 5 as never }), { code: 'ERR_INVALID_ARG_TYPE' });
+  },
+);
 
 test('tagname: another process mapping the same tag shares the memory, both ways', windowsOnly, () => {
   const tagname = `memmap-test-${process.pid}-${Date.now()}`;
@@ -116,21 +145,25 @@ test('resize(): grows and shrinks the file to offset + size, keeping the bytes',
   assert.equal(anon.slice(0, 4).toString('latin1'), 'abc\0');
 });
 
-test('ERROR_USER_MAPPED_FILE: a file cannot shrink while another view of it lives (EBUSY, nothing changes)', windowsOnly, () => {
-  const path = makeFile(dir, '0123456789abcdef');
-  const fd = openFd(path);
-  using a = new Mmap(fd, 16);
-  using b = new Mmap(fd, 16);
-  assert.throws(() => a.resize(4), { code: 'EBUSY', syscall: 'SetEndOfFile' });
-  assert.equal(a.length, 16);
-  assert.equal(fstatSync(fd).size, 16);
-  a.setSlice(0, 1, 'X');
-  assert.equal(b.slice(0, 4).toString(), 'X123');
-  b.close();
-  a.resize(4);
-  assert.equal(readFileSync(path).toString(), 'X123');
-  // A view handed out keeps the old view mapped, so the file cannot shrink under it either.
-  const view = a.view();
-  assert.throws(() => a.resize(2), { code: 'EBUSY' });
-  assert.equal(view.toString(), 'X123');
-});
+test(
+  'ERROR_USER_MAPPED_FILE: a file cannot shrink while another view of it lives (EBUSY, nothing changes)',
+  windowsOnly,
+  () => {
+    const path = makeFile(dir, '0123456789abcdef');
+    const fd = openFd(path);
+    using a = new Mmap(fd, 16);
+    using b = new Mmap(fd, 16);
+    assert.throws(() => a.resize(4), { code: 'EBUSY', syscall: 'SetEndOfFile' });
+    assert.equal(a.length, 16);
+    assert.equal(fstatSync(fd).size, 16);
+    a.setSlice(0, 1, 'X');
+    assert.equal(b.slice(0, 4).toString(), 'X123');
+    b.close();
+    a.resize(4);
+    assert.equal(readFileSync(path).toString(), 'X123');
+    // A view handed out keeps the old view mapped, so the file cannot shrink under it either.
+    const view = a.view();
+    assert.throws(() => a.resize(2), { code: 'EBUSY' });
+    assert.equal(view.toString(), 'X123');
+  },
+);

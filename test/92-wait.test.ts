@@ -53,9 +53,13 @@ describe('wait / waitAsync / notify', skipIf(onWindows, WINDOWS.wait), () => {
 
   test('a process and another process wake each other', async () => {
     using mm = new Mmap(-1, 4096);
-    const child = spawn(process.execPath, [fixture('futex-peer'), 'peer', '3'], { stdio: ['ignore', 'pipe', 'inherit', mm.fd] });
+    const child = spawn(process.execPath, [fixture('futex-peer'), 'peer', '3'], {
+      stdio: ['ignore', 'pipe', 'inherit', mm.fd],
+    });
     let out = '';
-    child.stdout!.on('data', (d) => { out += d; });
+    child.stdout!.on('data', (d) => {
+      out += d;
+    });
     const result = once(child, 'exit').then(() => JSON.parse(out) as { woken: string; notified: number });
     await wakeEachOther(mm, result);
   });
@@ -64,10 +68,17 @@ describe('wait / waitAsync / notify', skipIf(onWindows, WINDOWS.wait), () => {
     const path = makeFile(dir, Buffer.alloc(4096));
     const COUNT = 5000;
     const children = Array.from({ length: 8 }, () => {
-      const child = spawn(process.execPath, [fixture('futex-peer'), 'mutex', path, String(COUNT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [fixture('futex-peer'), 'mutex', path, String(COUNT)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let out = '';
-      child.stdout.on('data', (d) => { out += d; });
-      return once(child, 'exit').then(([code]) => { assert.equal(code, 0); return Number(out); });
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      return once(child, 'exit').then(([code]) => {
+        assert.equal(code, 0);
+        return Number(out);
+      });
     });
     // The children start together: each adds 1 to byte 16 and sleeps on byte 12 until this
     // sets it and wakes them all.
@@ -106,7 +117,10 @@ describe('wait / waitAsync / notify', skipIf(onWindows, WINDOWS.wait), () => {
     // Woken by a notify() on the same thread while the event loop runs.
     const p = mm.waitAsync(0, 0);
     let n = 0;
-    while (n === 0) { await sleep(2); n = mm.notify(0, 1); }
+    while (n === 0) {
+      await sleep(2);
+      n = mm.notify(0, 1);
+    }
     assert.equal(n, 1);
     assert.equal(await p, 'ok');
     assert.equal(mm.notify(0), 0, 'nobody left');
@@ -159,7 +173,11 @@ describe('wait / waitAsync / notify', skipIf(onWindows, WINDOWS.wait), () => {
     assert.throws(() => (Mmap.prototype.wait as Function).call({}, 0, 0), { code: 'ERR_INVALID_THIS' });
     // Private maps: the kernel keys their words by this process's address.
     const path = makeFile(dir, Buffer.alloc(4096));
-    for (const m of [Mmap.open(path, { access: ACCESS_READ }), Mmap.open(path, { access: ACCESS_COPY }), new Mmap(-1, 4096, { flags: MAP_PRIVATE })]) {
+    for (const m of [
+      Mmap.open(path, { access: ACCESS_READ }),
+      Mmap.open(path, { access: ACCESS_COPY }),
+      new Mmap(-1, 4096, { flags: MAP_PRIVATE }),
+    ]) {
       assert.throws(() => m.wait(0, 0, 0), { code: 'ERR_MMAP_WAIT_UNSUPPORTED' });
       assert.throws(() => m.notify(0), { code: 'ERR_MMAP_WAIT_UNSUPPORTED' });
       m.close();
@@ -187,7 +205,9 @@ describe('wait / waitAsync / notify', skipIf(onWindows, WINDOWS.wait), () => {
     assert.equal(read, 'pool');
     mm.close();
     const results = await Promise.allSettled(waits);
-    assert.ok(results.every((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'ERR_MMAP_CLOSED'));
+    assert.ok(
+      results.every((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'ERR_MMAP_CLOSED'),
+    );
   });
 
   test('a process that exits with a waitAsync pending on a closed map does not crash', () => {

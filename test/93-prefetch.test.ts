@@ -39,7 +39,10 @@ async function evict(path: string): Promise<boolean> {
 describe('prefetch', () => {
   test('makes the range resident (from evicted), then the whole file', async (t) => {
     const path = cleanFile('a.bin', 1024);
-    if (!(await evict(path))) { t.skip('this kernel cannot evict pages (MADV_PAGEOUT)'); return; }
+    if (!(await evict(path))) {
+      t.skip('this kernel cannot evict pages (MADV_PAGEOUT)');
+      return;
+    }
     using mm = Mmap.open(path);
     assert.equal(sum(mm.residency()), 0, 'evicted');
     const p = mm.prefetch(100 * PAGESIZE + 5, 200 * PAGESIZE);
@@ -82,7 +85,10 @@ describe('examples/residency.ts', skipIf(onWindows, WINDOWS.madvise), () => {
       return /(\d+)\/(\d+) pages resident/.exec(r.stdout)!.slice(1).map(Number);
     };
     const evicted = run('--evict');
-    if (evicted[0] === 256) { t.skip('this kernel cannot evict pages (MADV_PAGEOUT)'); return; }
+    if (evicted[0] === 256) {
+      t.skip('this kernel cannot evict pages (MADV_PAGEOUT)');
+      return;
+    }
     assert.deepEqual(run(), evicted, 'counting changes nothing');
     assert.deepEqual(run('--load'), [256, 256]);
     assert.deepEqual(await residency(path), { resident: 256, pages: 256, bytes: 256 * PAGESIZE });

@@ -63,9 +63,16 @@ export function fixture(name: string): string {
 /** Runs a fixture in a child Node process and returns how it ended. */
 export function runFixture(name: string, args: string[] = [], options: SpawnSyncOptions = {}) {
   const result = spawnSync(process.execPath, [fixture(name), ...args], {
-    encoding: 'utf8', timeout: 120_000, ...options,
+    encoding: 'utf8',
+    timeout: 120_000,
+    ...options,
   });
-  return { status: result.status, signal: result.signal, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+  return {
+    status: result.status,
+    signal: result.signal,
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+  };
 }
 
 let python: string[] | null | undefined;
@@ -82,8 +89,10 @@ export function findPython(): string[] | null {
     { cmd: ['python3'] },
   ];
   for (const { cmd, env } of candidates) {
-    const r = spawnSync(cmd[0]!, [...cmd.slice(1), '-c', 'import sys, mmap; print(sys.version_info[:2] >= (3, 13))'],
-      { encoding: 'utf8', env });
+    const r = spawnSync(cmd[0]!, [...cmd.slice(1), '-c', 'import sys, mmap; print(sys.version_info[:2] >= (3, 13))'], {
+      encoding: 'utf8',
+      env,
+    });
     if (r.status === 0 && r.stdout.trim() === 'True') {
       python = env?.PYENV_VERSION ? ['env', `PYENV_VERSION=${env.PYENV_VERSION}`, ...cmd] : cmd;
       return python;
@@ -96,8 +105,7 @@ export function findPython(): string[] | null {
 /** The runtime running the tests. Bun and Deno run this suite through their Node
  * compatibility (`bun test`, `deno test`); where one lacks a feature a test needs, the test
  * says so with `skipOn`. */
-export const runtime: 'node' | 'bun' | 'deno' =
-  'Bun' in globalThis ? 'bun' : 'Deno' in globalThis ? 'deno' : 'node';
+export const runtime: 'node' | 'bun' | 'deno' = 'Bun' in globalThis ? 'bun' : 'Deno' in globalThis ? 'deno' : 'node';
 
 /**
  * Options for `test()`/`describe()` that skip it on `which`, with the reason in the test:
@@ -131,7 +139,8 @@ export function skipIf(cond: boolean, reason: string): { skip?: string } {
 export const WINDOWS = {
   flags: 'Windows: no MAP_*/PROT_* flags (CPython has no flags/prot there; access only)',
   memoryFile: 'Windows: anonymous memory is a paging-file section with no descriptor (mm.fd is -1; tagname shares it)',
-  sigbus: 'Windows: no SIGBUS; a file cannot shrink under a mapped view (the guard on Windows is tested in test/94-windows-faults)',
+  sigbus:
+    'Windows: no SIGBUS; a file cannot shrink under a mapped view (the guard on Windows is tested in test/94-windows-faults)',
   madvise: 'Windows: madvise takes only MADV_WILLNEED and MADV_DONTNEED',
   msync: 'Windows: flush() takes no MS_* flags (FlushViewOfFile has none)',
   setName: 'Windows: mappings have no names (setName needs Linux prctl)',
@@ -142,7 +151,8 @@ export const WINDOWS = {
   offsets: 'Windows: offsets are multiples of ALLOCATIONGRANULARITY (64 KiB); this test maps at page offsets',
   largeCommit: 'Windows: a read-only map is a copy-on-write view, charged to the commit limit in full',
   modes: 'Windows: no POSIX permission bits (mode)',
-  posixRules: 'Windows: the model encodes POSIX construction rules (a length past the end is an error; Windows extends the file)',
+  posixRules:
+    'Windows: the model encodes POSIX construction rules (a length past the end is an error; Windows extends the file)',
   posixModel: 'Windows: the model encodes POSIX rules (flags/prot modes, msync flags, shrinking under live views)',
   wait: 'Windows: no wait/notify across processes (WaitOnAddress wakes only its own process): ENOTSUP',
   procfs: 'Windows: no vm.max_map_count, ulimit -v or /proc to measure mappings and descriptors',

@@ -26,7 +26,11 @@ export type ErrorKind = 'TypeError' | 'RangeError' | 'Error';
 
 /** What the model expects a call to throw: the error class and its `code`. */
 export class ModelError {
-  constructor(readonly kind: ErrorKind, readonly code: string, readonly why: string) {}
+  constructor(
+    readonly kind: ErrorKind,
+    readonly code: string,
+    readonly why: string,
+  ) {}
 }
 
 function fail(kind: ErrorKind, code: string, why: string): never {
@@ -89,18 +93,33 @@ export function pySlice(length: number, start: unknown, stop: unknown, step: unk
   k = Math.max(-MAX_SAFE, Math.min(MAX_SAFE, k));
   let s = start === undefined || start === null ? (k < 0 ? big : 0) : int(start, -big, big);
   let e = stop === undefined || stop === null ? (k < 0 ? -big : big) : int(stop, -big, big);
-  if (s < 0) { s += length; if (s < 0) s = k < 0 ? -1 : 0; } else if (s >= length) s = k < 0 ? length - 1 : length;
-  if (e < 0) { e += length; if (e < 0) e = k < 0 ? -1 : 0; } else if (e >= length) e = k < 0 ? length - 1 : length;
+  if (s < 0) {
+    s += length;
+    if (s < 0) s = k < 0 ? -1 : 0;
+  } else if (s >= length) s = k < 0 ? length - 1 : length;
+  if (e < 0) {
+    e += length;
+    if (e < 0) e = k < 0 ? -1 : 0;
+  } else if (e >= length) e = k < 0 ? length - 1 : length;
   let n = 0;
-  if (k < 0) { if (e < s) n = Math.floor((s - e - 1) / -k) + 1; } else if (s < e) n = Math.floor((e - s - 1) / k) + 1;
+  if (k < 0) {
+    if (e < s) n = Math.floor((s - e - 1) / -k) + 1;
+  } else if (s < e) n = Math.floor((e - s - 1) / k) + 1;
   return [s, k, n];
 }
 
 /** bytes.find / bytes.rfind with Python's index adjustment (3.15 rules: start > len is -1). */
 function pyFind(hay: Uint8Array, sub: Uint8Array, start: number, end: number, reverse: boolean): number {
   const len = hay.length;
-  if (end > len) end = len; else if (end < 0) { end += len; if (end < 0) end = 0; }
-  if (start < 0) { start += len; if (start < 0) start = 0; }
+  if (end > len) end = len;
+  else if (end < 0) {
+    end += len;
+    if (end < 0) end = 0;
+  }
+  if (start < 0) {
+    start += len;
+    if (start < 0) start = 0;
+  }
   if (start > len) return -1;
   if (end - start < sub.length) return -1;
   const matchAt = (at: number) => {
@@ -534,8 +553,10 @@ export class MmapModel {
 
   toString(): string {
     if (this.isClosed) return '<mmap.mmap closed=True>';
-    return `<mmap.mmap closed=False, access=${ACCESS_NAMES[this.access]}, length=${this.#length}, ` +
-      `pos=${this.pos}, offset=${this.offset}>`;
+    return (
+      `<mmap.mmap closed=False, access=${ACCESS_NAMES[this.access]}, length=${this.#length}, ` +
+      `pos=${this.pos}, offset=${this.offset}>`
+    );
   }
 }
 
@@ -544,13 +565,23 @@ export class MmapModel {
  * anonymous memory when fileSize is null): the map's length and access, or the error.
  */
 export function expectConstruct(args: {
-  fileSize: number | null; length: number; offset: number; access?: number; flags?: number; prot?: number;
-  readOnlyFd?: boolean; pageSize: number; MAP_SHARED: number; MAP_PRIVATE: number; PROT_READ: number; PROT_WRITE: number;
+  fileSize: number | null;
+  length: number;
+  offset: number;
+  access?: number;
+  flags?: number;
+  prot?: number;
+  readOnlyFd?: boolean;
+  pageSize: number;
+  MAP_SHARED: number;
+  MAP_PRIVATE: number;
+  PROT_READ: number;
+  PROT_WRITE: number;
 }): { length: number; access: number } | ModelError {
   const { fileSize, offset, pageSize } = args;
   let length = args.length;
   const flags = args.flags ?? args.MAP_SHARED;
-  const prot = args.prot ?? (args.PROT_READ | args.PROT_WRITE);
+  const prot = args.prot ?? args.PROT_READ | args.PROT_WRITE;
   const access = args.access ?? ACCESS_DEFAULT;
   try {
     if (length < 0) fail('RangeError', 'ERR_OUT_OF_RANGE', 'length must be positive');
@@ -580,9 +611,11 @@ export function expectConstruct(args: {
     if (offset % pageSize !== 0) fail('Error', 'EINVAL', 'unaligned offset');
     // The map is shared and writable for ACCESS_WRITE, and for ACCESS_DEFAULT with MAP_SHARED flags
     // and a writable prot (which infers DEFAULT or WRITE); MAP_PRIVATE flags keep it private.
-    const sharedWrite = access === ACCESS_WRITE ||
+    const sharedWrite =
+      access === ACCESS_WRITE ||
       (access === ACCESS_DEFAULT && effective !== ACCESS_READ && (flags & args.MAP_SHARED) !== 0);
-    if (fileSize !== null && args.readOnlyFd && sharedWrite) fail('Error', 'EACCES', 'shared writable map of a read-only fd');
+    if (fileSize !== null && args.readOnlyFd && sharedWrite)
+      fail('Error', 'EACCES', 'shared writable map of a read-only fd');
     return { length, access: effective };
   } catch (error) {
     if (error instanceof ModelError) return error;

@@ -4,28 +4,103 @@
  * (.cts) and with module commonjs, and runs the CommonJS build. Not part of the main build.
  */
 import {
-  Mmap, isMmapError, constants,
-  ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, ACCESS_COPY, PAGESIZE, ALLOCATIONGRANULARITY,
-  PROT_READ, PROT_WRITE, PROT_EXEC,
-  MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_ANON, MAP_DENYWRITE, MAP_EXECUTABLE,
-  MAP_POPULATE, MAP_STACK, MAP_NORESERVE, MAP_32BIT,
-  MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_FREE,
-  MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_MERGEABLE, MADV_UNMERGEABLE,
-  MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_DONTDUMP, MADV_DODUMP, MADV_HWPOISON,
-  MADV_SOFT_OFFLINE, MS_ASYNC, MS_INVALIDATE, MS_SYNC,
-  type Data, type MmapOptions, type OpenOptions, type MmapError, type MmapErrorOf,
-  type MmapCodedError, type MmapTruncatedError, type MmapErrorCode, type SystemError,
+  Mmap,
+  isMmapError,
+  constants,
+  ACCESS_DEFAULT,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  ACCESS_COPY,
+  PAGESIZE,
+  ALLOCATIONGRANULARITY,
+  PROT_READ,
+  PROT_WRITE,
+  PROT_EXEC,
+  MAP_SHARED,
+  MAP_PRIVATE,
+  MAP_ANONYMOUS,
+  MAP_ANON,
+  MAP_DENYWRITE,
+  MAP_EXECUTABLE,
+  MAP_POPULATE,
+  MAP_STACK,
+  MAP_NORESERVE,
+  MAP_32BIT,
+  MADV_NORMAL,
+  MADV_RANDOM,
+  MADV_SEQUENTIAL,
+  MADV_WILLNEED,
+  MADV_DONTNEED,
+  MADV_FREE,
+  MADV_REMOVE,
+  MADV_DONTFORK,
+  MADV_DOFORK,
+  MADV_MERGEABLE,
+  MADV_UNMERGEABLE,
+  MADV_HUGEPAGE,
+  MADV_NOHUGEPAGE,
+  MADV_DONTDUMP,
+  MADV_DODUMP,
+  MADV_HWPOISON,
+  MADV_SOFT_OFFLINE,
+  MS_ASYNC,
+  MS_INVALIDATE,
+  MS_SYNC,
+  type Data,
+  type MmapOptions,
+  type OpenOptions,
+  type MmapError,
+  type MmapErrorOf,
+  type MmapCodedError,
+  type MmapTruncatedError,
+  type MmapErrorCode,
+  type SystemError,
 } from 'memmap';
 
-const numbers: number[] = [ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, ACCESS_COPY, PAGESIZE,
-  ALLOCATIONGRANULARITY, PROT_READ, PROT_WRITE, PROT_EXEC, MAP_SHARED, MAP_PRIVATE,
-  MAP_ANONYMOUS, MAP_ANON, MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED,
-  MADV_DONTNEED, MS_ASYNC, MS_INVALIDATE, MS_SYNC];
+const numbers: number[] = [
+  ACCESS_DEFAULT,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  ACCESS_COPY,
+  PAGESIZE,
+  ALLOCATIONGRANULARITY,
+  PROT_READ,
+  PROT_WRITE,
+  PROT_EXEC,
+  MAP_SHARED,
+  MAP_PRIVATE,
+  MAP_ANONYMOUS,
+  MAP_ANON,
+  MADV_NORMAL,
+  MADV_RANDOM,
+  MADV_SEQUENTIAL,
+  MADV_WILLNEED,
+  MADV_DONTNEED,
+  MS_ASYNC,
+  MS_INVALIDATE,
+  MS_SYNC,
+];
 // Constants a platform may lack are typed `number | undefined`.
-const optional: (number | undefined)[] = [MAP_DENYWRITE, MAP_EXECUTABLE, MAP_POPULATE, MAP_STACK,
-  MAP_NORESERVE, MAP_32BIT, MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_MERGEABLE,
-  MADV_UNMERGEABLE, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_DONTDUMP, MADV_DODUMP, MADV_HWPOISON,
-  MADV_SOFT_OFFLINE];
+const optional: (number | undefined)[] = [
+  MAP_DENYWRITE,
+  MAP_EXECUTABLE,
+  MAP_POPULATE,
+  MAP_STACK,
+  MAP_NORESERVE,
+  MAP_32BIT,
+  MADV_FREE,
+  MADV_REMOVE,
+  MADV_DONTFORK,
+  MADV_DOFORK,
+  MADV_MERGEABLE,
+  MADV_UNMERGEABLE,
+  MADV_HUGEPAGE,
+  MADV_NOHUGEPAGE,
+  MADV_DONTDUMP,
+  MADV_DODUMP,
+  MADV_HWPOISON,
+  MADV_SOFT_OFFLINE,
+];
 const byName: Readonly<Record<string, number>> = constants;
 
 const options: MmapOptions = { flags: MAP_SHARED, prot: PROT_READ | PROT_WRITE, offset: 0, trackfd: true };
@@ -66,8 +141,13 @@ const coded: MmapErrorOf<'ERR_MMAP_CLOSED'> | undefined = undefined as MmapCoded
   }
   if (head.toString() !== 'text' || view.length !== 4 || sum !== 453) throw new Error('unexpected bytes');
 }
-if (numbers.length !== 21 || optional.length !== 18 || byName.ACCESS_READ !== ACCESS_READ
-  || open.length !== PAGESIZE || coded !== undefined) {
+if (
+  numbers.length !== 21 ||
+  optional.length !== 18 ||
+  byName.ACCESS_READ !== ACCESS_READ ||
+  open.length !== PAGESIZE ||
+  coded !== undefined
+) {
   throw new Error('unexpected constants');
 }
 console.log('consumer ok');
