@@ -91,7 +91,12 @@ export function lineChart(o: ChartOptions): string {
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">`);
   parts.push('<rect width="100%" height="100%" fill="#fff"/>');
   parts.push(`<text x="10" y="20" font-size="14" font-weight="bold">${esc(o.title)}</text>`);
-  parts.push(`<text x="10" y="38" font-size="11" fill="#555">${esc(o.subtitle)}</text>`);
+  // A subtitle too long for the width (about 6 px a character) goes on two lines, split after a comma.
+  const cut = o.subtitle.length > 125 ? o.subtitle.lastIndexOf(', ', 125) : -1;
+  const sub = cut > 0 ? [o.subtitle.slice(0, cut + 1), o.subtitle.slice(cut + 2)] : [o.subtitle];
+  sub.forEach((line, i) => {
+    parts.push(`<text x="10" y="${34 + i * 13}" font-size="11" fill="#555">${esc(line)}</text>`);
+  });
   // The x axis of sizes gets a tick per power of 4 only when that leaves room for the labels.
   const xTicks = o.xLog && ticks(x0, x1, true, 4).length <= 12 ? ticks(x0, x1, true, 4) : ticks(x0, x1, o.xLog, 10);
   for (const t of xTicks) {
