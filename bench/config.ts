@@ -208,7 +208,12 @@ export const TARGETS: Target[] = [
   { row: 'get_int', peer: 'CPython', min: 10, text: 'get: at least 10× CPython' },
   { row: 'slice_64', peer: 'CPython', min: 1.5, text: '64-byte slice: at least 1.5× CPython' },
   { row: 'read_64', peer: 'CPython', min: 1.5, text: 'read(64): at least 1.5× CPython' },
-  { row: 'readline_loop', peer: 'CPython', min: 1, text: 'readLine (a copy with the newline, as CPython): at least 1× CPython' },
+  {
+    row: 'readline_loop',
+    peer: 'CPython',
+    min: 1,
+    text: 'readLine (a copy with the newline, as CPython): at least 1× CPython',
+  },
   { row: 'random_read_64', peer: 'fs', min: 5, text: 'random 64-byte reads: at least 5× fs.readSync' },
   { row: 'map_close_1mib', peer: 'C', min: 1 / 1.5, text: "map + close: within 1.5× of the C program's mmap+munmap" },
   { row: 'flush_async_64mib', peer: 'self', min: 1, text: 'flushAsync: event loop blocked under 1 ms' },
