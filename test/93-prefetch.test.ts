@@ -24,23 +24,27 @@ function cleanFile(name: string, pages: number): string {
   return path;
 }
 
-/** Evicts the file's pages from the page cache; false where the kernel cannot (no MADV_PAGEOUT). */
+/** Evicts the file's pages from the page cache; false where the kernel cannot (no MADV_PAGEOUT)
+ * or did not in 5 tries (it is best effort: a page held elsewhere at that moment stays). */
 async function evict(path: string): Promise<boolean> {
   using mm = Mmap.open(path);
   await mm.prefetch();
-  try {
-    mm.madvise(MADV_PAGEOUT);
-  } catch {
-    return false;
+  for (let tries = 0; tries < 5; tries++) {
+    try {
+      mm.madvise(MADV_PAGEOUT);
+    } catch {
+      return false;
+    }
+    if (sum(mm.residency()) === 0) return true;
   }
-  return sum(mm.residency()) < mm.residency().length;
+  return false;
 }
 
 describe('prefetch', () => {
   test('makes the range resident (from evicted), then the whole file', async (t) => {
     const path = cleanFile('a.bin', 1024);
     if (!(await evict(path))) {
-      t.skip('this kernel cannot evict pages (MADV_PAGEOUT)');
+      t.skip('MADV_PAGEOUT did not evict the file in 5 tries (no MADV_PAGEOUT here, or best effort failed)');
       return;
     }
     using mm = Mmap.open(path);
@@ -84,9 +88,12 @@ describe('examples/residency.ts', skipIf(onWindows, WINDOWS.madvise), () => {
       assert.equal(r.status, 0, r.stderr);
       return /(\d+)\/(\d+) pages resident/.exec(r.stdout)!.slice(1).map(Number);
     };
-    const evicted = run('--evict');
+    // MADV_PAGEOUT is best effort: a page another process or the readahead holds at that moment
+    // stays. Try a few times before deciding this kernel does not evict.
+    let evicted = run('--evict');
+    for (let tries = 1; tries < 5 && evicted[0] === 256; tries++) evicted = run('--evict');
     if (evicted[0] === 256) {
-      t.skip('this kernel cannot evict pages (MADV_PAGEOUT)');
+      t.skip('MADV_PAGEOUT evicted none of the pages in 5 tries (no MADV_PAGEOUT here, or best effort failed)');
       return;
     }
     assert.deepEqual(run(), evicted, 'counting changes nothing');
