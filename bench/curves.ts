@@ -11,14 +11,23 @@
  * untimed warm-up (or prefaults its pages) before its timed loop.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ACCESS_READ, Mmap } from '../src/index.js';
 import { lineChart, type Series } from './chart.js';
 import { linesBlock, writeFile } from './data.js';
-import { bytesText, freshPeers, runFresh, sig, type FreshName, type FreshResult } from './fresh.js';
+import {
+  bytesText,
+  freshPeers,
+  runFresh,
+  scratchDir,
+  sig,
+  skippedPeers,
+  type FreshName,
+  type FreshResult,
+} from './fresh.js';
 import { describeRuntime, root, runtimeLabel, runtimeTag, shownPath, type RuntimeInfo } from './runtime.js';
 import { describeMachine, machineLabel, type Machine } from './setup.js';
 
@@ -144,18 +153,10 @@ function ownMaps(): number {
 export async function runCurves(opts: CurvesOptions): Promise<void> {
   const started = Date.now();
   const p = plan(opts.quick);
-  const dir = mkdtempSync(join(tmpdir(), 'memmap-curves-'));
-  const cleanup = () => rmSync(dir, { recursive: true, force: true });
-  process.once('SIGINT', () => {
-    cleanup();
-    process.exit(130);
-  });
+  const { dir, cleanup } = scratchDir('memmap-curves-');
   try {
     const peers = freshPeers();
-    const skipped: Record<string, string> = {};
-    for (const [name, c] of Object.entries(peers.command))
-      if (typeof c === 'string' && name !== 'runtime') skipped[name] = c;
-    for (const [k, v] of Object.entries(skipped)) log(`skipped ${k}: ${v}`);
+    const skipped = skippedPeers(peers, log, ['runtime']);
 
     // One data file of 80-byte lines for every curve; as large as the largest point that leaves
     // half the free disk space free.

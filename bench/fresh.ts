@@ -5,6 +5,8 @@
  * (compiled code, heap, page tables) is there for the next.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { root, selfCommand } from './runtime.js';
@@ -176,4 +178,29 @@ export function bytesText(n: number): string {
     u++;
   }
   return `${x} ${units[u]}`;
+}
+
+/** A scratch folder for a run's data files, removed by `cleanup()` or on Ctrl-C. */
+export function scratchDir(prefix: string): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  process.once('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  return { dir, cleanup };
+}
+
+/** The participants that cannot run here, with why (logged as they are found); `except` are
+ * left out of the list (a mode that does not use them). */
+export function skippedPeers(
+  peers: FreshPeers,
+  log: (line: string) => void,
+  except: string[] = [],
+): Record<string, string> {
+  const skipped: Record<string, string> = {};
+  for (const [name, c] of Object.entries(peers.command))
+    if (typeof c === 'string' && !except.includes(name)) skipped[name] = c;
+  for (const [k, v] of Object.entries(skipped)) log(`skipped ${k}: ${v}`);
+  return skipped;
 }

@@ -3,12 +3,12 @@
  * (no warm-up), for memmap and for its peer in a fresh process of its own, N times over
  * (`--runs`, default 5), and reports medians and the ratios the issue sets targets for.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { linesBlock, writeFile } from './data.js';
-import { freshPeers, median, ratioText, runFresh, sig, type FreshName } from './fresh.js';
+import { freshPeers, median, ratioText, runFresh, scratchDir, sig, skippedPeers, type FreshName } from './fresh.js';
 import { describeRuntime, root, runtimeLabel, runtimeTag, type RuntimeInfo } from './runtime.js';
 import { describeMachine, machineLabel, type Machine } from './setup.js';
 
@@ -158,17 +158,10 @@ export async function runShort(opts: ShortOptions): Promise<void> {
   const started = Date.now();
   const calls = opts.quick ? 100_000 : 1_000_000;
   const linesBytes = opts.quick ? 16 * MiB - ((16 * MiB) % 80) : 256 * MiB - ((256 * MiB) % 80);
-  const dir = mkdtempSync(join(tmpdir(), 'memmap-short-'));
-  const cleanup = () => rmSync(dir, { recursive: true, force: true });
-  process.once('SIGINT', () => {
-    cleanup();
-    process.exit(130);
-  });
+  const { dir, cleanup } = scratchDir('memmap-short-');
   try {
     const peers = freshPeers();
-    const skipped: Record<string, string> = {};
-    for (const [name, c] of Object.entries(peers.command)) if (typeof c === 'string') skipped[name] = c;
-    for (const [k, v] of Object.entries(skipped)) log(`skipped ${k}: ${v}`);
+    const skipped = skippedPeers(peers, log);
 
     log(`making data files in ${dir} ...`);
     const files = {
