@@ -36,7 +36,7 @@ import {
   typeError,
 } from './errors.js';
 import { copyOf } from './pool.js';
-import { mapArguments, openArguments, type MmapOptions, type OpenOptions } from './options.js';
+import { mapArguments, openArguments, type MapPlan, type MmapOptions, type OpenOptions } from './options.js';
 import { regionOf, type Region } from './region.js';
 import {
   copyBytes,
@@ -125,6 +125,23 @@ function itemIndex(index: unknown, length: number, notAnInteger: string, method:
   return i;
 }
 
+/** @internal The addon's mapping for a plan from `mapArguments` (also how the region tests get
+ * a bare mapping); `out` receives what native.map reports (see mapOut). */
+export function mapPlanned(plan: MapPlan, out: Float64Array): Handle {
+  return native.map(
+    plan.fd,
+    plan.length,
+    plan.offset,
+    plan.given,
+    plan.access,
+    plan.flags,
+    plan.prot,
+    plan.trackfd,
+    out,
+    plan.tagname,
+  );
+}
+
 /** Where native.map() reports what it made: whether it owns a descriptor (>= 0), the length,
  * whether writes stay private, whether it is anonymous memory in a memory file. */
 const mapOut = new Float64Array(4);
@@ -189,18 +206,7 @@ export class Mmap implements Iterable<number>, Disposable {
     // sizes can be mapped, which descriptor is kept) is the platform's: native/platform.h.
     let handle: Handle;
     try {
-      handle = native.map(
-        plan.fd,
-        plan.length,
-        plan.offset,
-        plan.given,
-        plan.access,
-        plan.flags,
-        plan.prot,
-        plan.trackfd,
-        mapOut,
-        plan.tagname,
-      );
+      handle = mapPlanned(plan, mapOut);
     } catch (error) {
       throw nativeError(error, from);
     }

@@ -15,6 +15,7 @@ import fc from 'fast-check';
 
 import { native, type Handle } from '../src/binding.js';
 import { PAGESIZE } from '../src/constants.js';
+import { mapPlanned } from '../src/mmap.js';
 import { mapArguments } from '../src/options.js';
 import { regionOf, setWindowLimitForTesting, type Region } from '../src/region.js';
 import { MmapModel, pySlice } from './model.js';
@@ -26,18 +27,7 @@ const SEED = process.env.MEMMAP_FUZZ_SEED === undefined ? undefined : Number(pro
 /** A region over fresh shared anonymous memory, and a model of the same bytes. */
 function subject(size: number, windowed: boolean): { region: Region; model: MmapModel; close(): void } {
   const plan = mapArguments(-1, size, undefined, subject);
-  const handle: Handle = native.map(
-    plan.fd,
-    plan.length,
-    plan.offset,
-    plan.given,
-    plan.access,
-    plan.flags,
-    plan.prot,
-    plan.trackfd,
-    new Float64Array(4),
-    plan.tagname,
-  );
+  const handle: Handle = mapPlanned(plan, new Float64Array(4));
   setWindowLimitForTesting(windowed ? PS : undefined);
   let region: Region;
   try {
