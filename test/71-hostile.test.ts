@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { Mmap } from '../src/index.js';
+import { ACCESS_READ, Mmap } from '../src/index.js';
 import { HOSTILE, OPTION_SLOTS, ROWS, runTable, type Failure } from './fixtures/hostile.js';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -145,3 +145,60 @@ test(
     assert.equal(outcome, 'RangeError ERR_INVALID_ARG_VALUE');
   },
 );
+
+test('the per-byte fast paths (get, set, readByte, writeByte) accept only what their full checks accept', () => {
+  // set() and writeByte() write straight into the map when the index and value pass an inline
+  // test; anything else goes through the full checks. Each value here must end the same way
+  // on a map whose whole-map Buffer is already made (fast path) as the rules say, and leave
+  // the bytes and the position as they were when it throws.
+  const mm = new Mmap(-1, 16);
+  mm.get(0); // makes the whole-map Buffer, so the next calls take the fast paths
+  let valueOfCalls = 0;
+  const sneaky = {
+    valueOf() {
+      valueOfCalls++;
+      return 1;
+    },
+  };
+  const badValues: unknown[] = [256, -1, 1.5, NaN, Infinity, '5', 5n, null, undefined, sneaky, 2 ** 32 + 1];
+  for (const value of badValues) {
+    const before = Buffer.from(mm.view());
+    mm.seek(3);
+    assert.throws(() => mm.set(2, value as number), { code: /^ERR_/ }, `set(2, ${String(value)})`);
+    assert.throws(() => mm.writeByte(value as number), { code: /^ERR_/ }, `writeByte(${String(value)})`);
+    assert.deepEqual(Buffer.from(mm.view()), before);
+    assert.equal(mm.tell(), 3);
+  }
+  const badIndices: unknown[] = [1.5, NaN, 16, -17, 2 ** 32, 2 ** 32 + 2, '1', 1n, null, sneaky];
+  for (const index of badIndices) {
+    const before = Buffer.from(mm.view());
+    assert.throws(() => mm.set(index as number, 7), { code: /^ERR_/ }, `set(${String(index)}, 7)`);
+    assert.throws(() => mm.get(index as number), { code: /^ERR_/ }, `get(${String(index)})`);
+    assert.deepEqual(Buffer.from(mm.view()), before);
+  }
+  assert.equal(valueOfCalls, 0, 'no conversion is attempted');
+  // What they accept: -0 is 0, negative indices count from the end, 0 and 255 are bytes.
+  mm.set(-0, 255);
+  mm.set(-1, 0x41);
+  assert.equal(mm.get(0), 255);
+  assert.equal(mm.get(15), 0x41);
+  assert.equal(mm.get(-16), 255);
+  mm.seek(15);
+  mm.writeByte(-0);
+  assert.equal(mm.get(15), 0);
+  assert.throws(() => mm.writeByte(1), { code: 'ERR_OUT_OF_RANGE' }); // at the end
+  assert.equal(mm.tell(), 16);
+  assert.throws(() => mm.readByte(), { code: 'ERR_OUT_OF_RANGE' });
+  assert.equal(mm.tell(), 16);
+  // A read-only map's fast path must not write: its memory is mapped without PROT_WRITE.
+  const ro = new Mmap(-1, 16, { access: ACCESS_READ });
+  ro.get(0);
+  assert.throws(() => ro.set(0, 1), { code: 'ERR_MMAP_READONLY' });
+  assert.throws(() => ro.writeByte(1), { code: 'ERR_MMAP_READONLY' });
+  assert.equal(ro.get(0), 0);
+  ro.close();
+  mm.close();
+  for (const call of [() => mm.get(0), () => mm.set(0, 1), () => mm.readByte(), () => mm.writeByte(1)]) {
+    assert.throws(call, { code: 'ERR_MMAP_CLOSED' });
+  }
+});
