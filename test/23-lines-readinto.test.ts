@@ -102,6 +102,27 @@ for (const windowed of [false, true]) {
   });
 }
 
+test('lines(): the iterator is its own iterable; break (return()) ends it; a foreign receiver gets a coded error', () => {
+  const mm = new Mmap(-1, 6);
+  mm.write('a\nb\nc\n');
+  const it = mm.lines();
+  assert.equal(it[Symbol.iterator](), it);
+  for (const line of it) {
+    assert.equal(line.toString(), 'a');
+    break; // calls it.return(), as it would a generator's
+  }
+  assert.deepEqual(it.next(), { value: undefined, done: true });
+  const fresh = mm.lines(2);
+  assert.equal(fresh.next().value!.toString(), 'b');
+  assert.deepEqual([...fresh].map(String), ['c']);
+  const next = fresh.next;
+  for (const self of [undefined, {}, 5, mm]) {
+    assert.throws(() => next.call(self), { name: 'TypeError', code: 'ERR_INVALID_THIS' });
+    assert.throws(() => fresh.return!.call(self), { name: 'TypeError', code: 'ERR_INVALID_THIS' });
+  }
+  mm.close();
+});
+
 test('lines(): bad bounds get coded errors; an empty or newline-only map', () => {
   const mm = new Mmap(-1, 4);
   for (const bad of ['1', 1.5, 1n, {}]) {
