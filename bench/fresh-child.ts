@@ -190,6 +190,57 @@ const floorShort: Record<string, Job> = {
     }
     out(`ok floor_alloc_copy_64 ${since(t0)} ${total}`);
   },
+  floor_line_view(c) {
+    const view = Mmap.open(c.file!, { access: ACCESS_READ }).view();
+    const n = Number(c.calls);
+    const ab = view.buffer;
+    let at = 0;
+    let total = 0;
+    const t0 = now();
+    for (let i = 0; i < n && at < view.length; i++) {
+      const nl = view.indexOf(10, at);
+      const stop = nl < 0 ? view.length : nl;
+      total += Buffer.from(ab, at, stop - at).length;
+      at = stop + 1;
+    }
+    out(`ok floor_line_view ${since(t0)} ${total}`);
+  },
+  floor_line_copy(c) {
+    const view = Mmap.open(c.file!, { access: ACCESS_READ }).view();
+    const n = Number(c.calls);
+    const ab = view.buffer;
+    let at = 0;
+    let total = 0;
+    const t0 = now();
+    for (let i = 0; i < n && at < view.length; i++) {
+      const nl = view.indexOf(10, at);
+      const end = nl < 0 ? view.length : nl + 1;
+      const line = Buffer.allocUnsafe(end - at);
+      line.set(new Uint8Array(ab, at, end - at));
+      total += line.length;
+      at = end;
+    }
+    out(`ok floor_line_copy ${since(t0)} ${total}`);
+  },
+  floor_random_copy_64(c) {
+    const view = Mmap.open(c.file!, { access: ACCESS_READ }).view();
+    const offsets = recordOffsets(Number(c.seed), Number(c.calls), view.length);
+    const ab = view.buffer;
+    const record = Buffer.alloc(64);
+    let total = 0;
+    const t0 = now();
+    for (let i = 0; i < offsets.length; i++) {
+      record.set(new Uint8Array(ab, offsets[i]!, 64));
+      total += record[0]!;
+    }
+    out(`ok floor_random_copy_64 ${since(t0)} ${total}`);
+  },
+  floor_first_buffer(c) {
+    const mm = Mmap.open(c.file!, { access: ACCESS_READ });
+    const t0 = now();
+    const view = mm.view();
+    out(`ok floor_first_buffer ${since(t0)} ${view.length}`);
+  },
 };
 
 // ------------------------------------------------------------------------------------------
