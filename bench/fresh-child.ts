@@ -162,6 +162,30 @@ const floorShort: Record<string, Job> = {
     for (let i = 0; i < n; i++) total += view[i]!;
     out(`ok floor_get ${since(t0)} ${total}`);
   },
+  floor_get_first_view(c) {
+    const mm = Mmap.open(c.file!, { access: ACCESS_READ });
+    const n = Number(c.calls);
+    let total = 0;
+    const t0 = now();
+    const view = mm.view();
+    for (let i = 0; i < n; i++) total += view[i]!;
+    out(`ok floor_get_first_view ${since(t0)} ${total}`);
+  },
+  floor_call_get(c) {
+    /** The least a method over the map's bytes can be: one property load and one read. */
+    class ByteReader {
+      constructor(readonly view: Buffer) {}
+      get(i: number): number {
+        return this.view[i]!;
+      }
+    }
+    const o = new ByteReader(Mmap.open(c.file!, { access: ACCESS_READ }).view());
+    const n = Number(c.calls);
+    let total = 0;
+    const t0 = now();
+    for (let i = 0; i < n; i++) total += o.get(i);
+    out(`ok floor_call_get ${since(t0)} ${total}`);
+  },
   floor_subarray_64(c) {
     const view = Mmap.open(c.file!, { access: ACCESS_READ }).view();
     const n = Number(c.calls);
@@ -234,12 +258,6 @@ const floorShort: Record<string, Job> = {
       total += record[0]!;
     }
     out(`ok floor_random_copy_64 ${since(t0)} ${total}`);
-  },
-  floor_first_buffer(c) {
-    const mm = Mmap.open(c.file!, { access: ACCESS_READ });
-    const t0 = now();
-    const view = mm.view();
-    out(`ok floor_first_buffer ${since(t0)} ${view.length}`);
   },
 };
 
