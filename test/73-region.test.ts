@@ -13,7 +13,7 @@ import { test } from 'node:test';
 
 import fc from 'fast-check';
 
-import { native, type Handle } from '../src/binding.js';
+import { MAP_IO_SLOTS, native, type Handle } from '../src/binding.js';
 import { PAGESIZE } from '../src/constants.js';
 import { mapPlanned } from '../src/mmap.js';
 import { mapArguments } from '../src/options.js';
@@ -27,7 +27,7 @@ const SEED = process.env.MEMMAP_FUZZ_SEED === undefined ? undefined : Number(pro
 /** A region over fresh shared anonymous memory, and a model of the same bytes. */
 function subject(size: number, windowed: boolean): { region: Region; model: MmapModel; close(): void } {
   const plan = mapArguments(-1, size, undefined, subject);
-  const handle: Handle = mapPlanned(plan, new Float64Array(4));
+  const handle: Handle = mapPlanned(plan, new Float64Array(MAP_IO_SLOTS));
   setWindowLimitForTesting(windowed ? PS : undefined);
   let region: Region;
   try {
