@@ -367,3 +367,24 @@ test('windowed move: overlapping ranges longer than a window, both directions', 
     }
   }
 });
+
+test('a closed handle reaches no mapping: a second unmap() and any later call are refused, never a crash', () => {
+  const plan = mapArguments(-1, PS, undefined, subject);
+  const first = mapPlanned(plan, new Float64Array(MAP_IO_SLOTS));
+  native.unmap(first);
+  // Another map may take the closed one's place in the addon's table of handles.
+  const second = mapPlanned(plan, new Float64Array(MAP_IO_SLOTS));
+  try {
+    const refused = { code: 'ERR_MMAP_INTERNAL', message: 'memmap: expected a mapping handle' };
+    assert.throws(() => native.unmap(first), refused);
+    assert.throws(() => native.buffer(first, 0, PS, true), refused);
+    assert.throws(() => native.fileSize(first), refused);
+    assert.throws(() => native.unmap({} as Handle), refused);
+    // The other map is untouched.
+    const bytes = new Uint8Array(native.buffer(second, 0, PS, true));
+    bytes[0] = 7;
+    assert.equal(bytes[0], 7);
+  } finally {
+    native.unmap(second);
+  }
+});
