@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,48 +337,95 @@ static napi_value throw_code(napi_env env, const char *code, const char *message
   return NULL;
 }
 
-/* map(fd, length, offset, access, effective, flags, prot, trackfd, out, tagname) -> handle.
- * The request in CPython's terms (see mm_request); the platform decides how to map it.
- * tagname is a string or null (src/ passes a string only where the platform takes one).
- * out (a Float64Array of 4) receives whether the mapping owns a descriptor (>= 0, or -1), the
- * length mapped, whether writes stay private, and whether it is anonymous memory in a memory file.
+/*
+ * map()'s arguments travel in one Float64Array (io), so that a map reads them with one
+ * napi_get_typedarray_info instead of a Node-API call per number. src/mmap.ts names the same
+ * slots (MAP_IO_*); both lists change together.
+ *   in:  MAP_IN_FD         the caller's descriptor, or -1 (anonymous memory)
+ *        MAP_IN_LENGTH     bytes to map (0: from offset to the end of the file)
+ *        MAP_IN_OFFSET     where in the file the map starts
+ *        MAP_IN_ACCESS     the access as given (MM_ACCESS_*)
+ *        MAP_IN_EFFECTIVE  the access after CPython's inference from prot
+ *        MAP_IN_FLAGS      mmap flags, as given
+ *        MAP_IN_PROT       mmap prot, as given
+ *        MAP_IN_TRACKFD    1: keep a descriptor of the file; 0: not
+ *   out: MAP_OUT_FD        0 if the mapping owns a descriptor (the number stays here), -1 if not
+ *        MAP_OUT_LENGTH    the length mapped
+ *        MAP_OUT_PRIVATE   1 if writes stay in this process
+ *        MAP_OUT_MEMFILE   1 if it is anonymous memory living in a memory file
+ * Every input is an integer checked in src/ (int32, or a safe integer for length and offset);
+ * the checks here only keep a bug there from reaching mmap with a value it did not mean.
  */
+enum {
+  MAP_IN_FD,
+  MAP_IN_LENGTH,
+  MAP_IN_OFFSET,
+  MAP_IN_ACCESS,
+  MAP_IN_EFFECTIVE,
+  MAP_IN_FLAGS,
+  MAP_IN_PROT,
+  MAP_IN_TRACKFD,
+  MAP_OUT_FD,
+  MAP_OUT_LENGTH,
+  MAP_OUT_PRIVATE,
+  MAP_OUT_MEMFILE,
+  MAP_IO_SLOTS
+};
+
+#define MAX_SAFE_INTEGER 9007199254740991.0
+
+/* An integer slot in [lo, hi] (whole numbers only; NaN fails every compare). */
+static bool slot_integer(double v, double lo, double hi, int64_t *out) {
+  if (!(v >= lo && v <= hi) || v != (double)(int64_t)v) return false;
+  *out = (int64_t)v;
+  return true;
+}
+
+static bool slot_i32(const double *io, int slot, int32_t *out) {
+  int64_t v;
+  if (!slot_integer(io[slot], INT32_MIN, INT32_MAX, &v)) return false;
+  *out = (int32_t)v;
+  return true;
+}
+
+/* map(io, tagname) -> handle: the request in io (see MAP_IN_*), in CPython's terms (see
+ * mm_request); the platform decides how to map it. tagname is a string or null (src/ passes a
+ * string only where the platform takes one). What was made goes to io's MAP_OUT_* slots. */
 static napi_value js_map(napi_env env, napi_callback_info info) {
-  napi_value argv[10];
-  int32_t fd, access, effective, flags, prot;
-  int64_t length, offset;
-  bool trackfd = true;
-  if (!get_args(env, info, 10, argv) || !get_i32(env, argv[0], &fd) ||
-      !get_i64(env, argv[1], &length) || !get_i64(env, argv[2], &offset) ||
-      !get_i32(env, argv[3], &access) || !get_i32(env, argv[4], &effective) ||
-      !get_i32(env, argv[5], &flags) || !get_i32(env, argv[6], &prot))
-    return NULL;
-  if (napi_get_value_bool(env, argv[7], &trackfd) != napi_ok)
-    return throw_internal(env, "memmap: expected a boolean in the native binding");
-  double *out = NULL;
-  size_t out_length = 0;
-  napi_typedarray_type out_type;
-  if (napi_get_typedarray_info(env, argv[8], &out_type, &out_length, (void **)&out, NULL, NULL) !=
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  double *io = NULL;
+  size_t io_length = 0;
+  napi_typedarray_type io_type;
+  if (napi_get_typedarray_info(env, argv[0], &io_type, &io_length, (void **)&io, NULL, NULL) !=
           napi_ok ||
-      out_type != napi_float64_array || out_length < 4)
+      io_type != napi_float64_array || io_length < MAP_IO_SLOTS)
     return throw_internal(env, "memmap: expected a Float64Array");
+  int32_t fd, access, effective, flags, prot, trackfd;
+  int64_t length, offset;
+  if (!slot_i32(io, MAP_IN_FD, &fd) || !slot_i32(io, MAP_IN_ACCESS, &access) ||
+      !slot_i32(io, MAP_IN_EFFECTIVE, &effective) || !slot_i32(io, MAP_IN_FLAGS, &flags) ||
+      !slot_i32(io, MAP_IN_PROT, &prot) || !slot_i32(io, MAP_IN_TRACKFD, &trackfd) ||
+      !slot_integer(io[MAP_IN_LENGTH], -MAX_SAFE_INTEGER, MAX_SAFE_INTEGER, &length) ||
+      !slot_integer(io[MAP_IN_OFFSET], -MAX_SAFE_INTEGER, MAX_SAFE_INTEGER, &offset))
+    return throw_internal(env, "memmap: expected a number in the native binding");
   if (length < 0 || offset < 0) return throw_sys(env, EINVAL, "mmap");
 
   if (!room_for_a_mapping()) return throw_sys(env, ENOMEM, "mmap");
 
   char tagname[512];
   napi_valuetype tag_type;
-  if (napi_typeof(env, argv[9], &tag_type) != napi_ok)
+  if (napi_typeof(env, argv[1], &tag_type) != napi_ok)
     return throw_internal(env, "memmap: bad tagname");
   if (tag_type == napi_string) {
     size_t tag_length = 0;
-    if (napi_get_value_string_utf8(env, argv[9], tagname, sizeof tagname, &tag_length) != napi_ok)
+    if (napi_get_value_string_utf8(env, argv[1], tagname, sizeof tagname, &tag_length) != napi_ok)
       return throw_internal(env, "memmap: expected a string");
     if (tag_length >= sizeof tagname - 1) return throw_sys(env, ENAMETOOLONG, "mmap");
   }
   mm_request req = {fd,     (uint64_t)length, offset,
                     access, effective,        flags,
-                    prot,   trackfd,          tag_type == napi_string ? tagname : NULL};
+                    prot,   trackfd != 0,     tag_type == napi_string ? tagname : NULL};
   mm_opened opened;
   mm_failure failure;
   if (mm_open(&req, &opened, &failure) != 0) {
@@ -401,10 +449,10 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   m->offset = offset;
   m->is_private = opened.is_private;
   m->refs = 1;
-  out[0] = opened.fd >= 0 ? 0 : -1; /* the number itself stays here */
-  out[1] = (double)opened.length;
-  out[2] = opened.is_private;
-  out[3] = opened.memory_file;
+  io[MAP_OUT_FD] = opened.fd >= 0 ? 0 : -1; /* the number itself stays here */
+  io[MAP_OUT_LENGTH] = (double)opened.length;
+  io[MAP_OUT_PRIVATE] = opened.is_private;
+  io[MAP_OUT_MEMFILE] = opened.memory_file;
 
   /* The handle is a plain object wrapping the mapping: unmap() unwraps it, so a closed map
    * leaves no finalizer behind for the event loop to run. */
@@ -419,19 +467,23 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
 }
 
 /* unmap(handle): close the mapping now, or as soon as in-flight syncs settle. The caller has
- * detached its internal ArrayBuffers; public ones keep the region reserved (zero pages). */
+ * detached its internal ArrayBuffers; public ones keep the region reserved (zero pages).
+ * napi_remove_wrap both finds the mapping and takes it from the handle (one lookup of the wrap,
+ * not an unwrap then a removal): the handle is done with, its reference is dropped now instead
+ * of in a finalizer, and a second unmap() of it finds no mapping. */
 static napi_value js_unmap(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  mapping *m = get_handle_args(env, info, 1, argv);
-  if (m == NULL) return NULL;
+  void *data = NULL;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  if (napi_remove_wrap(env, argv[0], &data) != napi_ok || data == NULL)
+    return throw_internal(env, "memmap: expected a mapping handle");
+  mapping *m = (mapping *)data;
   if (m->busy > 0) {
     m->unmap_requested = true;
   } else {
     unmap_now(m);
   }
-  /* The handle is done with: drop its reference now instead of in a finalizer. */
-  void *data = NULL;
-  if (napi_remove_wrap(env, argv[0], &data) == napi_ok) release(m);
+  release(m);
   return NULL;
 }
 

@@ -11,28 +11,46 @@ import addon from './addon.cjs';
 /** An opaque reference to one mapping, owned by the addon. */
 export type Handle = { readonly __mapping: unique symbol };
 
+/**
+ * The slots of native.map()'s Float64Array (`io`, at least `MAP_IO_SLOTS` long): the request
+ * goes in, what was made comes out, so that one typed array crosses into the addon instead of a
+ * Node-API call per number. native/binding.c names the same slots; both lists change together.
+ */
+/** In: the caller's descriptor, or -1 for anonymous memory. */
+export const MAP_IN_FD = 0;
+/** In: bytes to map (0: from the offset to the end of the file). */
+export const MAP_IN_LENGTH = 1;
+/** In: where in the file the map starts. */
+export const MAP_IN_OFFSET = 2;
+/** In: the access as given. */
+export const MAP_IN_ACCESS = 3;
+/** In: the access after CPython's inference from prot. */
+export const MAP_IN_EFFECTIVE = 4;
+/** In: mmap flags, as given. */
+export const MAP_IN_FLAGS = 5;
+/** In: mmap prot, as given. */
+export const MAP_IN_PROT = 6;
+/** In: 1 to keep a descriptor of the file (trackfd), 0 not to. */
+export const MAP_IN_TRACKFD = 7;
+/** Out: 0 if the mapping owns a descriptor (its number stays in the addon), -1 if not. */
+export const MAP_OUT_FD = 8;
+/** Out: the length mapped. */
+export const MAP_OUT_LENGTH = 9;
+/** Out: 1 if writes stay in this process. */
+export const MAP_OUT_PRIVATE = 10;
+/** Out: 1 if it is anonymous memory living in a memory file. */
+export const MAP_OUT_MEMFILE = 11;
+export const MAP_IO_SLOTS = 12;
+
 export interface NativeBinding {
   /**
    * Maps what the caller asked for, in CPython's terms (the access as given and as inferred
-   * from prot, flags and prot as given); the platform file decides how (native/platform.h,
-   * mm_open). out receives: 0 if the mapping owns a descriptor (its number stays in the
-   * addon), -1 if not; the length mapped; 1 if writes stay private; 1 if it is anonymous
-   * memory living in a memory file. Throws a
-   * system error, or a coded one (`ERR_MMAP_EMPTY_FILE`, `ERR_OUT_OF_RANGE`) for a file size
-   * that cannot be mapped.
+   * from prot, flags and prot as given), all numbers, in `io`'s MAP_IN_* slots; the platform
+   * file decides how (native/platform.h, mm_open). What was made goes to the MAP_OUT_* slots.
+   * Throws a system error, or a coded one (`ERR_MMAP_EMPTY_FILE`, `ERR_OUT_OF_RANGE`) for a
+   * file size that cannot be mapped.
    */
-  map(
-    fd: number,
-    length: number,
-    offset: number,
-    access: number,
-    effective: number,
-    flags: number,
-    prot: number,
-    trackfd: boolean,
-    out: Float64Array,
-    tagname: string | null,
-  ): Handle;
+  map(io: Float64Array, tagname: string | null): Handle;
   /** Whether map() takes a tagname (the platform names mapping objects: Windows). */
   readonly hasTagname: boolean;
   /** The size of the mapping's own file (the descriptor it keeps; EBADF when it keeps none). */

@@ -15,7 +15,24 @@
 import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, openSync, unlinkSync } from 'node:fs';
 import { inspect, types } from 'node:util';
 
-import { faultCounter as sharedFaultCounter, native, type Handle } from './binding.js';
+import {
+  faultCounter as sharedFaultCounter,
+  MAP_IN_ACCESS,
+  MAP_IN_EFFECTIVE,
+  MAP_IN_FD,
+  MAP_IN_FLAGS,
+  MAP_IN_LENGTH,
+  MAP_IN_OFFSET,
+  MAP_IN_PROT,
+  MAP_IN_TRACKFD,
+  MAP_IO_SLOTS,
+  MAP_OUT_FD,
+  MAP_OUT_LENGTH,
+  MAP_OUT_MEMFILE,
+  MAP_OUT_PRIVATE,
+  native,
+  type Handle,
+} from './binding.js';
 import {
   first as firstMatch,
   prepare as prepareSearch,
@@ -130,25 +147,22 @@ function itemIndex(index: unknown, length: number, notAnInteger: string, method:
 }
 
 /** @internal The addon's mapping for a plan from `mapArguments` (also how the region tests get
- * a bare mapping); `out` receives what native.map reports (see mapOut). */
-export function mapPlanned(plan: MapPlan, out: Float64Array): Handle {
-  return native.map(
-    plan.fd,
-    plan.length,
-    plan.offset,
-    plan.given,
-    plan.access,
-    plan.flags,
-    plan.prot,
-    plan.trackfd,
-    out,
-    plan.tagname,
-  );
+ * a bare mapping); `io` (MAP_IO_SLOTS long) carries the request in and what native.map made
+ * out (see the MAP_* slots in src/binding.ts). */
+export function mapPlanned(plan: MapPlan, io: Float64Array): Handle {
+  io[MAP_IN_FD] = plan.fd;
+  io[MAP_IN_LENGTH] = plan.length;
+  io[MAP_IN_OFFSET] = plan.offset;
+  io[MAP_IN_ACCESS] = plan.given;
+  io[MAP_IN_EFFECTIVE] = plan.access;
+  io[MAP_IN_FLAGS] = plan.flags;
+  io[MAP_IN_PROT] = plan.prot;
+  io[MAP_IN_TRACKFD] = plan.trackfd ? 1 : 0;
+  return native.map(io, plan.tagname);
 }
 
-/** Where native.map() reports what it made: whether it owns a descriptor (>= 0), the length,
- * whether writes stay private, whether it is anonymous memory in a memory file. */
-const mapOut = new Float64Array(4);
+/** The constructor's native.map() slots: the request in, what was made out. */
+const mapIo = new Float64Array(MAP_IO_SLOTS);
 
 /**
  * A memory-mapped file or block of shared memory, with Python's `mmap` API.
@@ -210,12 +224,12 @@ export class Mmap implements Iterable<number>, Disposable {
     // sizes can be mapped, which descriptor is kept) is the platform's: native/platform.h.
     let handle: Handle;
     try {
-      handle = mapPlanned(plan, mapOut);
+      handle = mapPlanned(plan, mapIo);
     } catch (error) {
       throw nativeError(error, from);
     }
     try {
-      this.#region = regionOf(handle, mapOut[1]!);
+      this.#region = regionOf(handle, mapIo[MAP_OUT_LENGTH]!);
     } catch (error) {
       native.unmap(handle); // the addon could not make a Buffer over it (a runtime that forbids them)
       throw error;
@@ -227,11 +241,11 @@ export class Mmap implements Iterable<number>, Disposable {
     this.#readonly = plan.access === ACCESS_READ;
     this.#trackfd = plan.trackfd;
     this.#anonymous = plan.fd === -1;
-    this.#private = mapOut[2] === 1;
-    this.#memoryFile = mapOut[3] === 1;
+    this.#private = mapIo[MAP_OUT_PRIVATE] === 1;
+    this.#memoryFile = mapIo[MAP_OUT_MEMFILE] === 1;
     // trackfd: false keeps no descriptor (for anonymous memory, the mapping alone holds the
     // memory file).
-    this.#hasFd = plan.trackfd && mapOut[0]! >= 0;
+    this.#hasFd = plan.trackfd && mapIo[MAP_OUT_FD]! >= 0;
   }
 
   /**

@@ -196,13 +196,12 @@ function validateMapValues(raw: Raw, from: Function, defaultAccess: number): Map
 // ---------------------------------------------------------------------------------------------
 // 3. interpret, and 4. validate the interpreted values
 
-/** CPython's checks, in CPython's order, then its inference of the access from prot. How the
- * result is mapped (protections, flags, memory files) is the platform's (native/platform.h). */
-function interpretMap(
-  length: number,
-  v: MapValues,
-  from: Function,
-): Omit<MapPlan, 'fd' | 'length' | 'trackfd' | 'offset'> {
+/** CPython's checks, in CPython's order, then its inference of the access from prot: returns
+ * the access after inference. How the result is mapped (protections, flags, memory files) is
+ * the platform's (native/platform.h). It returns a number, not a record: the constructor's
+ * plan is one object literal (no spread of a second object, which V8 copies property by
+ * property on every map). */
+function interpretAccess(length: number, v: MapValues, from: Function): number {
   const { flags, prot, access, offset } = v;
   if (length < 0) throw rangeError('ERR_OUT_OF_RANGE', 'memory mapped length must be positive', from);
   if (offset < 0) throw rangeError('ERR_OUT_OF_RANGE', 'memory mapped offset must be positive', from);
@@ -230,7 +229,7 @@ function interpretMap(
     default:
       throw rangeError('ERR_INVALID_ARG_VALUE', 'mmap invalid access parameter.', from);
   }
-  return { flags, prot, given: access, access: effective, tagname: v.tagname };
+  return effective;
 }
 
 /** The arguments of `new Mmap(fileno, length, options)`. */
@@ -239,7 +238,18 @@ export function mapArguments(fileno: unknown, length: unknown, options: unknown,
   const size = validateInteger(length, 'length', from);
   const raw = readOptions(options, MAP_OPTION_NAMES, from);
   const values = validateMapValues(raw, from, ACCESS_DEFAULT);
-  return { fd, length: size, offset: values.offset, trackfd: values.trackfd, ...interpretMap(size, values, from) };
+  const access = interpretAccess(size, values, from);
+  return {
+    fd,
+    length: size,
+    offset: values.offset,
+    trackfd: values.trackfd,
+    flags: values.flags,
+    prot: values.prot,
+    given: values.access,
+    access,
+    tagname: values.tagname,
+  };
 }
 
 /** The arguments of `Mmap.open(path, options)`: everything is checked before the caller opens,
@@ -261,10 +271,10 @@ export function openArguments(path: unknown, options: unknown, from: Function): 
     throw argTypeError('path', 'a string, URL or non-empty Buffer', path, from);
   }
   // 3. interpret (with CPython's checks of the combination)
-  const plan = interpretMap(length, values, from);
+  const access = interpretAccess(length, values, from);
   // A shared writable map needs a descriptor open for writing.
   const writable =
-    plan.access !== ACCESS_READ && plan.access !== ACCESS_COPY && (!HAS_FLAGS || (plan.flags & MAP_SHARED) !== 0);
+    access !== ACCESS_READ && access !== ACCESS_COPY && (!HAS_FLAGS || (values.flags & MAP_SHARED) !== 0);
   // 4. validate the interpreted values
   if (create && (!writable || length <= 0)) {
     throw typeError('ERR_INVALID_ARG_VALUE', 'Mmap.open: "create" needs a writable access and a length', from);

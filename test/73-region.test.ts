@@ -13,7 +13,7 @@ import { test } from 'node:test';
 
 import fc from 'fast-check';
 
-import { native, type Handle } from '../src/binding.js';
+import { MAP_IO_SLOTS, native, type Handle } from '../src/binding.js';
 import { PAGESIZE } from '../src/constants.js';
 import { mapPlanned } from '../src/mmap.js';
 import { mapArguments } from '../src/options.js';
@@ -27,7 +27,7 @@ const SEED = process.env.MEMMAP_FUZZ_SEED === undefined ? undefined : Number(pro
 /** A region over fresh shared anonymous memory, and a model of the same bytes. */
 function subject(size: number, windowed: boolean): { region: Region; model: MmapModel; close(): void } {
   const plan = mapArguments(-1, size, undefined, subject);
-  const handle: Handle = mapPlanned(plan, new Float64Array(4));
+  const handle: Handle = mapPlanned(plan, new Float64Array(MAP_IO_SLOTS));
   setWindowLimitForTesting(windowed ? PS : undefined);
   let region: Region;
   try {
@@ -365,5 +365,26 @@ test('windowed move: overlapping ranges longer than a window, both directions', 
     } finally {
       close();
     }
+  }
+});
+
+test('a closed handle reaches no mapping: a second unmap() and any later call are refused, never a crash', () => {
+  const plan = mapArguments(-1, PS, undefined, subject);
+  const first = mapPlanned(plan, new Float64Array(MAP_IO_SLOTS));
+  native.unmap(first);
+  // Another map may take the closed one's place in the addon's table of handles.
+  const second = mapPlanned(plan, new Float64Array(MAP_IO_SLOTS));
+  try {
+    const refused = { code: 'ERR_MMAP_INTERNAL', message: 'memmap: expected a mapping handle' };
+    assert.throws(() => native.unmap(first), refused);
+    assert.throws(() => native.buffer(first, 0, PS, true), refused);
+    assert.throws(() => native.fileSize(first), refused);
+    assert.throws(() => native.unmap({} as Handle), refused);
+    // The other map is untouched.
+    const bytes = new Uint8Array(native.buffer(second, 0, PS, true));
+    bytes[0] = 7;
+    assert.equal(bytes[0], 7);
+  } finally {
+    native.unmap(second);
   }
 });
