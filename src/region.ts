@@ -163,11 +163,22 @@ class WholeRegion extends Region {
   /** The internal Buffer over the whole map, made on first use (`#bytes`): a map that is
    * only opened and closed, or only viewed, never pays for it (about a third of map + close). */
   #buf: Buffer | null = null;
+  /** #buf's ArrayBuffer (the `buffer` getter is a runtime call on every use). */
+  #ab: ArrayBuffer | null = null;
   /** The public ArrayBuffer over the whole map that views are made over, made on first use. */
   #view: ArrayBuffer | null = null;
 
   #bytes(): Buffer {
-    return this.#buf ?? (this.#buf = internalBuffer(this.handle, 0, this.length));
+    return this.#buf ?? this.#makeBytes();
+  }
+
+  #makeBytes(): Buffer {
+    this.#ab = native.buffer(this.handle, 0, this.length, false);
+    return (this.#buf = Buffer.from(this.#ab));
+  }
+
+  #arrayBuffer(): ArrayBuffer {
+    return this.#ab ?? (this.#makeBytes(), this.#ab!);
   }
 
   byteAt(i: number): number {
@@ -183,7 +194,7 @@ class WholeRegion extends Region {
   }
 
   copyOut(offset: number, length: number): Buffer {
-    return length === 0 ? Buffer.alloc(0) : copyOf(this.#bytes().buffer, offset, length);
+    return length === 0 ? Buffer.alloc(0) : copyOf(this.#arrayBuffer(), offset, length);
   }
 
   lineBreak(offset: number, end: number): number {
@@ -200,7 +211,7 @@ class WholeRegion extends Region {
     } else {
       // One memmove (safe if target is a view of this map), from a plain Uint8Array: cheaper
       // to make than a Buffer's subarray.
-      setBytes(target, new Uint8Array(b.buffer, offset, count), targetOffset);
+      setBytes(target, new Uint8Array(this.#arrayBuffer(), offset, count), targetOffset);
     }
   }
 
@@ -243,8 +254,9 @@ class WholeRegion extends Region {
   }
 
   detach(): void {
-    if (this.#buf !== null) native.detach(this.#buf.buffer as ArrayBuffer);
+    if (this.#ab !== null) native.detach(this.#ab);
     this.#buf = null;
+    this.#ab = null;
     this.#view = null;
   }
 }

@@ -239,3 +239,71 @@ test("readInto() runs no code of the caller's target (own getters, set, species)
   assert.equal(Buffer.from(new Uint8Array(target)).toString(), 'abcdefgh');
   mm.close();
 });
+
+test('readInto() with the same target again: the remembered target follows every rule of the first call', () => {
+  const mm = new Mmap(-1, 4096);
+  for (let i = 0; i < 4096; i++) mm.set(i, i & 0xff);
+  const expect = (at: number, n: number) => Buffer.from(mm.slice(at, at + n));
+  const a = Buffer.alloc(64);
+  const b = Buffer.alloc(64);
+  // Alternating targets, positions, offsets and defaults: the same bytes as slice().
+  for (let round = 0; round < 3; round++) {
+    for (const [target, at] of [
+      [a, 100],
+      [b, 200],
+      [a, 4032],
+    ] as const) {
+      assert.equal(mm.readInto(target, 0, 64, at), 64);
+      assert.deepEqual(target, expect(at, 64));
+      assert.equal(mm.readInto(target, 8, 32, at), 32);
+      assert.deepEqual(target.subarray(8, 40), expect(at, 32));
+    }
+  }
+  // Near the end: fewer bytes, then none.
+  assert.equal(mm.readInto(a, 0, 64, 4060), 36);
+  assert.equal(mm.readInto(a, 0, 64, 4096), 0);
+  // The cursor, with every argument omitted.
+  mm.seek(1000);
+  assert.equal(mm.readInto(a), 64);
+  assert.deepEqual(a, expect(1000, 64));
+  assert.equal(mm.readInto(a), 64);
+  assert.deepEqual(a, expect(1064, 64));
+  assert.equal(mm.tell(), 1128);
+  // Bad arguments with a remembered target: the same coded errors, nothing changed.
+  const before = Buffer.from(a);
+  for (const [call, code] of [
+    [() => mm.readInto(a, 65), 'ERR_OUT_OF_RANGE'],
+    [() => mm.readInto(a, 10, 60), 'ERR_OUT_OF_RANGE'],
+    [() => mm.readInto(a, 0, 64, -1), 'ERR_OUT_OF_RANGE'],
+    [() => mm.readInto(a, 0, 64, 2.5), 'ERR_INVALID_ARG_TYPE'],
+    [() => mm.readInto(a, 0, '64' as unknown as number), 'ERR_INVALID_ARG_TYPE'],
+  ] as const) {
+    assert.throws(call, { code });
+  }
+  assert.deepEqual(a, before);
+  assert.equal(mm.tell(), 1128);
+  // A remembered target whose buffer is detached since reads nothing, as a detached one does.
+  const c = new Uint8Array(new ArrayBuffer(64));
+  assert.equal(mm.readInto(c, 0, 64, 0), 64);
+  structuredClone(c.buffer, { transfer: [c.buffer] });
+  assert.equal(c.byteLength, 0);
+  assert.equal(mm.readInto(c), 0);
+  assert.throws(() => mm.readInto(c, 0, 64, 0), { code: 'ERR_OUT_OF_RANGE' });
+  assert.equal(mm.tell(), 1128);
+  // A view that tracks a resizable buffer is not remembered: it reads its length each call.
+  const resizable = new (
+    ArrayBuffer as unknown as new (
+      n: number,
+      o: { maxByteLength: number },
+    ) => ArrayBuffer & {
+      resize(n: number): void;
+    }
+  )(32, { maxByteLength: 128 });
+  const tracking = new Uint8Array(resizable);
+  assert.equal(mm.readInto(tracking, 0, undefined, 0), 32);
+  resizable.resize(96);
+  assert.equal(mm.readInto(tracking, 0, undefined, 0), 96);
+  assert.deepEqual(Buffer.from(tracking), expect(0, 96));
+  mm.close();
+  assert.throws(() => mm.readInto(a, 0, 64, 0), { code: 'ERR_MMAP_CLOSED' });
+});

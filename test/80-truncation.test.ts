@@ -130,8 +130,8 @@ for (const kind of ['write', 'read', 'copy', 'anon']) {
       () => {
         const lines = run(kind, target, 'fd');
         const names = lines.map((o) => o.probe);
-        // Every probe ran: 12 API reads, 19 raw-view reads, 7 raw-view writes, 7 API writes.
-        assert.equal(names.length, kind === 'read' ? 38 : 45, names.join(','));
+        // Every probe ran: 15 API reads, 19 raw-view reads, 7 raw-view writes, 7 API writes.
+        assert.equal(names.length, kind === 'read' ? 41 : 48, names.join(','));
         for (const o of lines) checkLine(o, kind, target);
       },
     );
