@@ -355,6 +355,7 @@ export class Mmap implements Iterable<number>, Disposable {
 
   /** Sets #bytes (and its ArrayBuffer) to the region's whole-map Buffer, or to NO_BYTES. */
   #useBytes(bytes: Buffer): void {
+    if (bytes === this.#bytes) return; // the usual case on a windowed map: NO_BYTES again
     this.#bytes = bytes;
     this.#bytesBuffer = bytes.buffer;
     this.#bytesLength = bytes.length;
@@ -775,13 +776,14 @@ export class Mmap implements Iterable<number>, Disposable {
       // the copy. (A check of the fault counter both before and after the copy costs 100 ns a
       // random record on Node 24: the CPU then stops overlapping one record's cache miss with
       // the next one's.)
+      let copied = -1;
       try {
-        const copied = this.#readIntoKnown(target as Uint8Array, offset, length, position);
-        if (copied >= 0) return copied;
+        copied = this.#readIntoKnown(target as Uint8Array, offset, length, position);
       } catch {
         // detached since, an argument out of range, or a fault: the full path says which
+        this.#intoTarget = null;
       }
-      this.#intoTarget = null;
+      if (copied >= 0) return copied;
     }
     Mmap.#enter(this, 'readInto');
     return this.#readIntoChecked(target, offset, length, position);
@@ -796,16 +798,13 @@ export class Mmap implements Iterable<number>, Disposable {
   ): number {
     const out = targetBytes(target, 'target', this.readInto);
     const room = lengthOf(out);
-    if (out === target && room > 16 && hasFixedLength(out)) {
-      this.#intoTarget = out;
-      this.#intoRoom = room;
-    }
     const o = optionalInteger(offset, 'offset', 0, this.readInto, 0, room);
     const n = optionalInteger(length, 'length', room - o, this.readInto, 0, room - o);
     const fromCursor = position === undefined || position === null;
     const at = fromCursor
       ? this.#pos
       : validateInteger(position, 'position', this.readInto, 0, Number.MAX_SAFE_INTEGER);
+    if (out === target) this.#remember(out, room);
     if (n > 16 && at + n <= this.#bytesLength) {
       // All n bytes inside the whole-map Buffer: one memmove, with no call into the region.
       // (This branch copies n itself, not a min(): a count that may come from the map's size
@@ -823,8 +822,18 @@ export class Mmap implements Iterable<number>, Disposable {
       this.#useBytes(region.wholeBytes());
       this.#checkFaults('readInto');
     }
+    if (out === target) this.#remember(out, room); // the first call has made #bytes now
     if (fromCursor) this.#pos = at + count;
     return count;
+  }
+
+  /** Remembers readInto()'s target for the next call, where that call can use it: a map with
+   * a whole-map Buffer (not a windowed one), a target long enough for one memmove. */
+  #remember(target: Uint8Array, room: number): void {
+    if (room > 16 && this.#bytesLength > 0 && target !== this.#intoTarget && hasFixedLength(target)) {
+      this.#intoTarget = target;
+      this.#intoRoom = room;
+    }
   }
 
   /** readInto() for the remembered target, called with plain numbers, when the copy is one
