@@ -61,6 +61,9 @@ export const bufferOver: (ab: ArrayBufferLike, offset: number, length: number) =
     : (ab, offset, length) => Buffer.from(ab, offset, length);
 
 let pool = newPool();
+/** A view of the pool, to tell a detached pool by an element read (undefined once detached):
+ * `pool.byteLength` is a call into the runtime on every line. */
+let poolBytes = new Uint8Array(pool);
 let used = 0;
 
 /** A new Buffer holding a copy of `length` bytes of `source` from `offset`. */
@@ -70,9 +73,10 @@ export function copyOf(source: ArrayBufferLike, offset: number, length: number):
     out.set(new Uint8Array(source, offset, length));
     return out;
   }
-  if (used + length > POOL_SIZE || pool.byteLength === 0) {
+  if (used + length > POOL_SIZE || poolBytes[used] === undefined) {
     // full, or detached by a caller
     pool = newPool();
+    poolBytes = new Uint8Array(pool);
     used = 0;
   }
   const out = new FastBuffer(pool, used, length);

@@ -167,6 +167,9 @@ class WholeRegion extends Region {
   #ab: ArrayBuffer | null = null;
   /** The public ArrayBuffer over the whole map that views are made over, made on first use. */
   #view: ArrayBuffer | null = null;
+  /** A Uint8Array over #view: its first element reads undefined once a caller detached #view
+   * (cheaper than `#view.byteLength`, a call into the runtime on every line of lines()). */
+  #viewBytes: Uint8Array = NO_BYTES;
 
   #bytes(): Buffer {
     return this.#buf ?? this.#makeBytes();
@@ -235,11 +238,12 @@ class WholeRegion extends Region {
 
   view(offset: number, length: number): Buffer {
     // Made again if a caller detached it (transfer() where the runtime allows it); the map is
-    // never empty, so length 0 means detached.
-    let v = this.#view;
-    if (v === null || v.byteLength === 0)
-      v = this.#view = publicBuffer(this.handle, 0, this.length).buffer as ArrayBuffer;
-    return bufferOver(v, offset, length);
+    // never empty, so a missing first byte means detached (or not made yet).
+    if (this.#viewBytes[0] === undefined) {
+      this.#view = publicBuffer(this.handle, 0, this.length).buffer as ArrayBuffer;
+      this.#viewBytes = new Uint8Array(this.#view);
+    }
+    return bufferOver(this.#view!, offset, length);
   }
 
   latin1(start: number, end: number): string {
@@ -258,6 +262,7 @@ class WholeRegion extends Region {
     this.#buf = null;
     this.#ab = null;
     this.#view = null;
+    this.#viewBytes = NO_BYTES;
   }
 }
 
