@@ -214,6 +214,19 @@ const floorShort: Record<string, Job> = {
     }
     out(`ok floor_alloc_copy_64 ${since(t0)} ${total}`);
   },
+  floor_alloc_copy_seq_64(c) {
+    const view = Mmap.open(c.file!, { access: ACCESS_READ }).view();
+    const n = Number(c.calls);
+    const ab = view.buffer;
+    let total = 0;
+    const t0 = now();
+    for (let i = 0, at = 0; i < n; i++, at += 64) {
+      const copy = Buffer.allocUnsafe(64);
+      copy.set(new Uint8Array(ab, at, 64));
+      total += copy[0]!;
+    }
+    out(`ok floor_alloc_copy_seq_64 ${since(t0)} ${total}`);
+  },
   floor_line_view(c) {
     const view = Mmap.open(c.file!, { access: ACCESS_READ }).view();
     const n = Number(c.calls);

@@ -129,6 +129,13 @@ const ROWS: ShortRow[] = [
     floor: true,
   },
   {
+    id: 'floor_alloc_copy_seq_64',
+    title: "runtime alone: `Buffer.allocUnsafe(64)` + `set` at sequential offsets (read(64)'s least work)",
+    sides: ['runtime'],
+    targets: [],
+    floor: true,
+  },
+  {
     id: 'floor_line_view',
     title: "runtime alone: `view.indexOf(10, at)` + `Buffer.from(view.buffer, at, n)` per line (lines()' least work)",
     sides: ['runtime'],
