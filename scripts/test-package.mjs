@@ -29,11 +29,13 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 // The budget. The tarball holds the JavaScript of two builds with their .d.ts and source maps,
 // the TypeScript sources the maps point to, one small binary per platform, the C sources (for
-// platforms without a binary), the README, the guide and the changelog: 167 KiB packed,
-// 732 KiB unpacked and 81 files with the two Linux binaries (each source file in src/ is 7
-// files). A Windows binary will add about 40 KiB packed. The budget leaves room for that and
-// for a few more source files; raise it on purpose, never to make a failing run pass.
-const BUDGET = { packedKiB: 250, unpackedKiB: 1000, files: 100 };
+// platforms without a binary), the README, the guide and the changelog: 240 KiB packed,
+// 1020 KiB unpacked and 99 files with the linux-x64 binary (each source file in src/ is 7
+// files; src/mmap.ts alone, with its two builds, maps and declarations, is 330 KiB unpacked,
+// and the README 58 KiB). A Windows binary will add about 40 KiB packed. The budget leaves room
+// for that and for a few more source files; raise it on purpose, never to make a failing run
+// pass.
+const BUDGET = { packedKiB: 300, unpackedKiB: 1200, files: 110 };
 const ALLOWED = [
   /^(LICENSE|README\.md|CHANGELOG\.md|package\.json|binding\.gyp|scripts\/install\.cjs|docs\/api\.md)$/,
   /^dist\/(src|cjs)\/\w+\.(js|cjs|d\.ts|d\.cts)(\.map)?$/,
