@@ -151,12 +151,19 @@ const fsShort: Record<string, Job> = {
   },
 };
 
+/** What a floor job reads: a Buffer over the whole map (made before the timed part), its
+ * ArrayBuffer, and how many calls to time. */
+function floorInput(c: Record<string, string>): { view: Buffer; ab: ArrayBufferLike; n: number } {
+  const view = Mmap.open(c.file!, { access: ACCESS_READ }).view();
+  return { view, ab: view.buffer, n: Number(c.calls) };
+}
+
 /** The runtime's own cost of what memmap's calls must do at least, over the map's memory
- * (a Buffer from `view()`): one typed-array read, one view allocation, one allocation + copy. */
+ * (a Buffer from `view()`): one typed-array read, one view allocation, one allocation + copy,
+ * the least work of a line, a sequential or a random record. */
 const floorShort: Record<string, Job> = {
   floor_get(c) {
-    const view = Mmap.open(c.file!, { access: ACCESS_READ }).view();
-    const n = Number(c.calls);
+    const { view, n } = floorInput(c);
     let total = 0;
     const t0 = now();
     for (let i = 0; i < n; i++) total += view[i]!;
@@ -187,8 +194,7 @@ const floorShort: Record<string, Job> = {
     out(`ok floor_call_get ${since(t0)} ${total}`);
   },
   floor_subarray_64(c) {
-    const view = Mmap.open(c.file!, { access: ACCESS_READ }).view();
-    const n = Number(c.calls);
+    const { view, n } = floorInput(c);
     const span = view.length - 64;
     const stride = Number(c.stride);
     let total = 0;
@@ -200,8 +206,7 @@ const floorShort: Record<string, Job> = {
     out(`ok floor_subarray_64 ${since(t0)} ${total}`);
   },
   floor_alloc_copy_64(c) {
-    const view = Mmap.open(c.file!, { access: ACCESS_READ }).view();
-    const n = Number(c.calls);
+    const { view, n } = floorInput(c);
     const span = view.length - 64;
     const stride = Number(c.stride);
     let total = 0;
@@ -215,9 +220,7 @@ const floorShort: Record<string, Job> = {
     out(`ok floor_alloc_copy_64 ${since(t0)} ${total}`);
   },
   floor_alloc_copy_seq_64(c) {
-    const view = Mmap.open(c.file!, { access: ACCESS_READ }).view();
-    const n = Number(c.calls);
-    const ab = view.buffer;
+    const { ab, n } = floorInput(c);
     let total = 0;
     const t0 = now();
     for (let i = 0, at = 0; i < n; i++, at += 64) {
@@ -228,9 +231,7 @@ const floorShort: Record<string, Job> = {
     out(`ok floor_alloc_copy_seq_64 ${since(t0)} ${total}`);
   },
   floor_line_view(c) {
-    const view = Mmap.open(c.file!, { access: ACCESS_READ }).view();
-    const n = Number(c.calls);
-    const ab = view.buffer;
+    const { view, ab, n } = floorInput(c);
     let at = 0;
     let total = 0;
     const t0 = now();
@@ -243,9 +244,7 @@ const floorShort: Record<string, Job> = {
     out(`ok floor_line_view ${since(t0)} ${total}`);
   },
   floor_line_copy(c) {
-    const view = Mmap.open(c.file!, { access: ACCESS_READ }).view();
-    const n = Number(c.calls);
-    const ab = view.buffer;
+    const { view, ab, n } = floorInput(c);
     let at = 0;
     let total = 0;
     const t0 = now();
