@@ -217,6 +217,9 @@ export class Mmap implements Iterable<number>, Disposable {
    * makes the copy throw: then the call starts again with the full checks. Dropped on close. */
   #intoTarget: unknown = null;
   #intoRoom = 0;
+  /** The target of the last readInto() that took the full checks: a target is remembered on its
+   * second call in a row, so that callers alternating between buffers pay no extra check. */
+  #intoLastChecked: unknown = null;
   /** waitAsync() calls in flight: each one's cancel flag and word offset (close() wakes them). */
   #waits: Map<Int32Array, number> | null = null; // made by the first waitAsync(): most maps never wait
 
@@ -425,6 +428,7 @@ export class Mmap implements Iterable<number>, Disposable {
     if (region === null) return;
     this.#cancelWaits(region.handle);
     this.#intoTarget = null;
+    this.#intoLastChecked = null;
     region.detach();
     this.#region = null;
     this.#useBytes(NO_BYTES);
@@ -804,7 +808,8 @@ export class Mmap implements Iterable<number>, Disposable {
     const at = fromCursor
       ? this.#pos
       : validateInteger(position, 'position', this.readInto, 0, Number.MAX_SAFE_INTEGER);
-    if (out === target) this.#remember(out, room);
+    const hadBytes = this.#bytesLength > 0;
+    if (out === target && hadBytes) this.#remember(out, room);
     if (n > 16 && at + n <= this.#bytesLength) {
       // All n bytes inside the whole-map Buffer: one memmove, with no call into the region.
       // (This branch copies n itself, not a min(): a count that may come from the map's size
@@ -822,7 +827,7 @@ export class Mmap implements Iterable<number>, Disposable {
       this.#useBytes(region.wholeBytes());
       this.#checkFaults('readInto');
     }
-    if (out === target) this.#remember(out, room); // the first call has made #bytes now
+    if (out === target && !hadBytes) this.#remember(out, room); // the first call has made #bytes now
     if (fromCursor) this.#pos = at + count;
     return count;
   }
@@ -830,7 +835,9 @@ export class Mmap implements Iterable<number>, Disposable {
   /** Remembers readInto()'s target for the next call, where that call can use it: a map with
    * a whole-map Buffer (not a windowed one), a target long enough for one memmove. */
   #remember(target: Uint8Array, room: number): void {
-    if (room > 16 && this.#bytesLength > 0 && target !== this.#intoTarget && hasFixedLength(target)) {
+    const again = target === this.#intoLastChecked;
+    this.#intoLastChecked = target;
+    if (again && room > 16 && this.#bytesLength > 0 && target !== this.#intoTarget && hasFixedLength(target)) {
       this.#intoTarget = target;
       this.#intoRoom = room;
     }

@@ -98,14 +98,17 @@ const sharedGrowable = optionalGetter(
  */
 export function hasFixedLength(bytes: Uint8Array): boolean {
   const buffer = typedArrayBuffer.call(bytes) as object;
-  for (const flag of [arrayBufferResizable, sharedGrowable]) {
+  // Each getter throws for the other kind of buffer: ask the shared one only when the first
+  // refused (a thrown error costs microseconds, and this runs on readInto()'s path).
+  try {
+    return arrayBufferResizable === undefined || arrayBufferResizable.call(buffer) !== true;
+  } catch {
     try {
-      if (flag !== undefined && flag.call(buffer) === true) return false;
+      return sharedGrowable === undefined || sharedGrowable.call(buffer) !== true;
     } catch {
-      // the getter of the other kind of buffer
+      return false;
     }
   }
-  return true;
 }
 
 function isArrayBuffer(value: object): boolean {

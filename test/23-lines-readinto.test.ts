@@ -285,6 +285,7 @@ test('readInto() with the same target again: the remembered target follows every
   // A remembered target whose buffer is detached since reads nothing, as a detached one does.
   const c = new Uint8Array(new ArrayBuffer(64));
   assert.equal(mm.readInto(c, 0, 64, 0), 64);
+  assert.equal(mm.readInto(c, 0, 64, 0), 64); // a target is remembered on its second call in a row
   structuredClone(c.buffer, { transfer: [c.buffer] });
   assert.equal(c.byteLength, 0);
   assert.equal(mm.readInto(c), 0);
@@ -301,6 +302,7 @@ test('readInto() with the same target again: the remembered target follows every
   )(32, { maxByteLength: 128 });
   const tracking = new Uint8Array(resizable);
   assert.equal(mm.readInto(tracking, 0, undefined, 0), 32);
+  assert.equal(mm.readInto(tracking, 0, undefined, 0), 32); // a second call in a row, as above
   resizable.resize(96);
   assert.equal(mm.readInto(tracking, 0, undefined, 0), 96);
   assert.deepEqual(Buffer.from(tracking), expect(0, 96));
