@@ -123,14 +123,14 @@ const ROWS: ShortRow[] = [
   },
   {
     id: 'floor_alloc_copy_64',
-    title: 'runtime alone: `Buffer.allocUnsafe(64)` + `copy` (one allocation + one copy)',
+    title: 'runtime alone: a new 64-byte Buffer + `set` (one allocation + one copy)',
     sides: ['runtime'],
     targets: [],
     floor: true,
   },
   {
     id: 'floor_alloc_copy_seq_64',
-    title: "runtime alone: `Buffer.allocUnsafe(64)` + `set` at sequential offsets (read(64)'s least work)",
+    title: "runtime alone: a new 64-byte Buffer + `set` at sequential offsets (read(64)'s least work)",
     sides: ['runtime'],
     targets: [],
     floor: true,

@@ -584,6 +584,38 @@ export class Mmap implements Iterable<number>, Disposable {
   /** A copy of `m[start:stop:step]` as a Buffer, with Python's slice rules (negative indices,
    * clamping, negative steps). `undefined`/`null` mean "omitted". */
   slice(start?: number | null, stop?: number | null, step?: number | null): Buffer {
+    // The guard inline, as in read(): the common case, m[a:b] with in-range bounds and the
+    // whole-map Buffer at hand, is one copy with none of Python's slice arithmetic. A closed
+    // map's #bytesLength is 0, so it takes the full path.
+    let length: number;
+    try {
+      length = this.#bytesLength;
+    } catch {
+      throw Mmap.#foreign('slice');
+    }
+    if (
+      step === undefined &&
+      typeof start === 'number' &&
+      typeof stop === 'number' &&
+      start >= 0 &&
+      start <= stop &&
+      stop <= length &&
+      Number.isInteger(start) &&
+      Number.isInteger(stop) &&
+      faultCounter[0] === this.#faultMark
+    ) {
+      const out = copyOf(this.#bytesBuffer, start, stop - start);
+      if (faultCounter[0] !== this.#faultMark) this.#requireUsable(methodOf('slice'));
+      return out;
+    }
+    return this.#sliceSlowly(start, stop, step);
+  }
+
+  #sliceSlowly(
+    start: number | null | undefined,
+    stop: number | null | undefined,
+    step: number | null | undefined,
+  ): Buffer {
     Mmap.#enter(this, 'slice');
     const region = this.#region!;
     if (
@@ -596,8 +628,8 @@ export class Mmap implements Iterable<number>, Disposable {
       start <= stop &&
       stop <= region.length
     ) {
-      // The common case, m[a:b] with in-range bounds, needs none of Python's slice arithmetic.
       const out = region.copyOut(start, stop - start, Mmap.prototype.slice);
+      this.#useBytes(region.wholeBytes());
       this.#checkFaults('slice');
       return out;
     }
@@ -672,6 +704,31 @@ export class Mmap implements Iterable<number>, Disposable {
    * reads to the end; at or past the end it returns an empty Buffer.
    */
   read(n?: number | null): Buffer {
+    // The guard inline, as in readLine(): a closed map's #bytesLength is 0, so it takes the
+    // slow path, as do a count past the whole-map Buffer or one that is not a whole number.
+    let length: number;
+    try {
+      length = this.#bytesLength;
+    } catch {
+      throw Mmap.#foreign('read');
+    }
+    const pos = this.#pos;
+    if (
+      typeof n === 'number' &&
+      n >= 0 &&
+      n <= length - pos &&
+      Number.isInteger(n) &&
+      faultCounter[0] === this.#faultMark
+    ) {
+      const out = copyOf(this.#bytesBuffer, pos, n);
+      if (faultCounter[0] !== this.#faultMark) this.#requireUsable(methodOf('read'));
+      this.#pos = pos + n;
+      return out;
+    }
+    return this.#readSlowly(n);
+  }
+
+  #readSlowly(n: unknown): Buffer {
     Mmap.#enter(this, 'read');
     const want = optionalInteger(n, 'n', -1, this.read);
     const region = this.#region!;
@@ -679,6 +736,7 @@ export class Mmap implements Iterable<number>, Disposable {
     const remaining = pos < region.length ? region.length - pos : 0;
     const count = want < 0 || want > remaining ? remaining : want;
     const out = region.copyOut(pos, count, Mmap.prototype.read);
+    this.#useBytes(region.wholeBytes());
     this.#checkFaults('read');
     this.#pos = pos + count;
     return out;

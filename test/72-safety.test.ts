@@ -395,7 +395,7 @@ describe('a failed grow of a map of part of a larger file loses nothing', () => 
   });
 });
 
-describe("small copies share a pool that a caller cannot break by transferring a result's buffer", () => {
+describe("copies share a pool that a caller cannot break by transferring a result's buffer", () => {
   const hasTransfer = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
   const routes: Array<[string, (ab: ArrayBuffer) => void]> = [
     ['structuredClone(r.buffer, { transfer: [r.buffer] })', (ab) => structuredClone(ab, { transfer: [ab] })],
@@ -415,15 +415,17 @@ describe("small copies share a pool that a caller cannot break by transferring a
   if (hasTransfer)
     routes.push(['r.buffer.transfer()', (ab) => (ab as ArrayBuffer & { transfer(): ArrayBuffer }).transfer()]);
 
+  const first = 'first line, long enough that its copy comes from the pool (over 64 bytes)\n';
+  const second = 'second line, another pooled copy of more than 64 bytes, and the rest\n';
   for (const [how, transfer] of routes) {
     test(`${how}: later small reads, readLine and slice still work, and kept results keep their bytes where the runtime allows`, () => {
       using mm = new Mmap(-1, PAGESIZE);
-      mm.write('first line\nsecond line\nthird\n');
+      mm.write(first + second + 'third\n');
       mm.seek(0);
       const kept = mm.readLine();
-      const r = mm.read(6);
-      assert.equal(kept.toString(), 'first line\n');
-      assert.equal(r.toString(), 'second');
+      const r = mm.read(66);
+      assert.equal(kept.toString(), first);
+      assert.equal(r.toString(), second.slice(0, 66));
       let threw = false;
       try {
         transfer(r.buffer as ArrayBuffer);
@@ -431,19 +433,38 @@ describe("small copies share a pool that a caller cannot break by transferring a
         threw = true; // the pool is untransferable (Node 24+ throws)
       }
       // Later copies are made, and are right, whatever happened to the old pool.
-      assert.equal(mm.read(6).toString(), ' line\n');
+      assert.equal(mm.read(second.length - 66).toString(), second.slice(66));
       assert.equal(mm.readLine().toString(), 'third\n');
-      assert.equal(mm.slice(0, 5).toString(), 'first');
+      assert.equal(mm.slice(0, 70).toString(), first.slice(0, 70));
       assert.equal(mm.slice(0, 5, 2).toString(), 'frt');
       mm.seek(0);
-      assert.equal(mm.read(5).toString(), 'first');
+      assert.equal(mm.read(70).toString(), first.slice(0, 70));
       if (threw || !how.endsWith('transfer()')) {
         // Transfer lists copy an untransferable buffer (Node 20) or refuse it (Node 22+):
         // results made before are untouched. Where marking cannot stop a transfer list (Bun),
         // results are not pooled: the transferred one moved, every other result kept its bytes.
-        assert.equal(kept.toString(), 'first line\n');
-        if (runtime !== 'bun') assert.equal(r.toString(), 'second');
+        assert.equal(kept.toString(), first);
+        if (runtime !== 'bun') assert.equal(r.toString(), second.slice(0, 66));
       }
+    });
+
+    test(`${how}: a copy of at most 64 bytes owns its buffer, so transferring it moves only that copy`, () => {
+      using mm = new Mmap(-1, PAGESIZE);
+      mm.write('first line\nsecond line\nthird\n');
+      mm.seek(0);
+      const kept = mm.readLine();
+      const r = mm.read(6);
+      const s = mm.slice(0, 5);
+      assert.equal(r.toString(), 'second');
+      assert.equal(r.buffer.byteLength, 6); // its own, not a pool
+      transfer(r.buffer as ArrayBuffer);
+      // Moved (its view is now empty) or, where the runtime copies, unchanged: either way no
+      // other copy, and no later call, is touched.
+      assert.ok(r.length === 0 || r.toString() === 'second');
+      assert.equal(kept.toString(), 'first line\n');
+      assert.equal(s.toString(), 'first');
+      assert.equal(mm.read(6).toString(), ' line\n');
+      assert.equal(mm.readLine().toString(), 'third\n');
     });
   }
 
