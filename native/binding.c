@@ -7,7 +7,8 @@
  *     by every public ArrayBuffer (a view handed to JavaScript) until V8 frees that buffer's
  *     memory. A flushAsync() in flight keeps the mapping itself live (close() waits for it).
  *   - A mapping is what a handle stands for: the live region, the descriptor and how it was
- *     mapped. It is owned by the handle (until close() or GC) and by syncs in flight.
+ *     mapped. It is owned by the handle (until close(), or until the handle's owner, the Mmap,
+ *     is garbage-collected) and by syncs in flight.
  *
  * close() and resize() must not free addresses a view can still reach: native code (a libuv
  * read, zlib, a hash) may hold a pointer taken from a view, and an ArrayBuffer moved with
@@ -63,6 +64,7 @@ typedef struct mapping {
   bool unmap_requested; /* close() came while busy: retire the region when the last sync settles */
   bool locked;          /* lock() was called: a relocation must lock the same pages again */
   bool is_private;      /* writes stay in this process: resize() keeps the file's bytes */
+  napi_ref owner_ref;   /* the finalizer on the handle's owner (see "handles"), until close() */
 } mapping;
 
 /* memmap's regions alive in this process (all threads), retired ones included: each is one
@@ -163,13 +165,129 @@ static bool get_i32(napi_env env, napi_value v, int32_t *out) {
   return true;
 }
 
-static mapping *get_mapping(napi_env env, napi_value v) {
-  void *data = NULL;
-  if (napi_unwrap(env, v, &data) != napi_ok || data == NULL) {
-    throw_internal(env, "memmap: expected a mapping handle");
-    return NULL;
+/* ---------------------------------------------------------------------------------------- */
+/* handles */
+
+/*
+ * A handle stands for a key, not a pointer: a slot of this table and the slot's generation.
+ * close() empties the slot and bumps its generation, so a handle used after close() (or closed
+ * twice) finds nothing and is refused: it never reaches a freed mapping, nor one that reused the
+ * slot. JavaScript cannot forge one.
+ *
+ * map(io, tagname, owner) makes one of two kinds (issue 12: the cost of map + close):
+ *   - owner an object (Node, Bun): the handle is an external (napi_create_external) with no
+ *     finalizer of its own, holding the key. A map never closed is released by a finalizer on
+ *     the owner (the Mmap, which holds the handle to itself; src/ uses no handle once its owner
+ *     may be collected), added by napi_add_finalizer; close() deletes that reference, so a
+ *     closed map leaves nothing behind for the garbage collector or the event loop.
+ *   - owner null (Deno): the handle is a plain object napi_wrap'ed with the key, and close()
+ *     napi_remove_wrap's it. Deno needs this: its napi_delete_reference leaves the finalizer
+ *     registered until the environment ends (and its externals keep a small allocation
+ *     forever), so the first kind grows by ~40 bytes per closed map there; a removed wrap is
+ *     deregistered. Elsewhere this kind is slower: it adds a private property per map and
+ *     deletes it per close, the delete turning the handle into a dictionary-mode object
+ *     (~300 ns of a ~2.6 us map + close on Node).
+ * Either way the finalizer's data is the key: run after close() (a runtime that does not cancel
+ * it, or that calls it at exit), it finds the slot emptied and does nothing.
+ *
+ * Tried and rejected: the finalizer on the external itself (Deno runs the finalizers of
+ * externals only in a forced collection, so abandoned maps piled up; Node reclaims them later
+ * than Mmaps too); napi_create_external's own finalizer (it stays until the external is
+ * collected, after close(): a synchronous map + close loop grew by ~190 bytes a map); the
+ * mapping's pointer as the external's data (a stale handle reached freed memory).
+ *
+ * The table is the process's (worker threads share the addon), behind a spin lock held for a
+ * few loads and stores; it grows (doubling) and never shrinks.
+ */
+typedef struct handle_slot {
+  mapping *m;    /* NULL: free */
+  uintptr_t gen; /* bumped each time the slot is emptied */
+  uint32_t next; /* the next free slot, while free */
+} handle_slot;
+
+#define NO_SLOT UINT32_MAX
+/* A key is slot + 1 + gen * KEY_SLOTS (never 0). At most MAX_SLOTS slots (live handles). */
+#if UINTPTR_MAX > 0xffffffffu
+#define KEY_SLOTS ((uintptr_t)1 << 32)
+#define MAX_SLOTS ((uint32_t)1 << 30)
+#else
+#define KEY_SLOTS ((uintptr_t)1 << 24)
+#define MAX_SLOTS ((uint32_t)1 << 23)
+#endif
+
+static handle_slot *slots;
+static uint32_t slot_count, slot_capacity, free_slot = NO_SLOT;
+static atomic_flag slots_lock = ATOMIC_FLAG_INIT;
+
+static void slots_acquire(void) {
+  while (atomic_flag_test_and_set_explicit(&slots_lock, memory_order_acquire)) {
   }
-  return (mapping *)data;
+}
+
+static void slots_release(void) {
+  atomic_flag_clear_explicit(&slots_lock, memory_order_release);
+}
+
+/* A slot for m; its key in *key. False when the table cannot grow. */
+static bool slot_add(mapping *m, uintptr_t *key) {
+  slots_acquire();
+  uint32_t i = free_slot;
+  if (i != NO_SLOT) {
+    free_slot = slots[i].next;
+  } else {
+    if (slot_count == slot_capacity) {
+      uint32_t capacity = slot_capacity ? slot_capacity * 2 : 64;
+      handle_slot *grown =
+          capacity > MAX_SLOTS ? NULL : realloc(slots, (size_t)capacity * sizeof *slots);
+      if (grown == NULL) {
+        slots_release();
+        return false;
+      }
+      slots = grown;
+      slot_capacity = capacity;
+    }
+    i = slot_count++;
+    slots[i].gen = 0;
+  }
+  slots[i].m = m;
+  *key = (uintptr_t)i + 1 + slots[i].gen * KEY_SLOTS;
+  slots_release();
+  return true;
+}
+
+/* The mapping of a live key, or NULL. take: empty the slot (its key then finds nothing). */
+static mapping *slot_find(uintptr_t key, bool take) {
+  mapping *m = NULL;
+  if (key == 0) return NULL;
+  uintptr_t i = (key - 1) % KEY_SLOTS, gen = (key - 1) / KEY_SLOTS;
+  slots_acquire();
+  if (i < slot_count && slots[i].m != NULL && slots[i].gen == gen) {
+    m = slots[i].m;
+    if (take) {
+      slots[i].m = NULL;
+      slots[i].gen = (slots[i].gen + 1) % (UINTPTR_MAX / KEY_SLOTS + 1);
+      slots[i].next = free_slot;
+      free_slot = (uint32_t)i;
+    }
+  }
+  slots_release();
+  return m;
+}
+
+/* The key a handle of either kind holds (see "handles"), or 0. take: a wrapped handle's wrap
+ * is removed (close()). */
+static uintptr_t handle_key(napi_env env, napi_value v, bool take) {
+  void *data = NULL;
+  if (napi_get_value_external(env, v, &data) == napi_ok) return (uintptr_t)data;
+  if ((take ? napi_remove_wrap(env, v, &data) : napi_unwrap(env, v, &data)) == napi_ok)
+    return (uintptr_t)data;
+  return 0;
+}
+
+static mapping *get_mapping(napi_env env, napi_value v) {
+  mapping *m = slot_find(handle_key(env, v, false), false);
+  if (m == NULL) throw_internal(env, "memmap: expected a mapping handle");
+  return m;
 }
 
 /* The calls whose first argument is a handle: reads argc arguments (argv[0], the handle, is
@@ -321,8 +439,14 @@ static void release(mapping *m) {
   free(m);
 }
 
-static void finalize_handle(napi_env env, void *data, void *hint) {
-  release((mapping *)data);
+/* The handle's owner (or the wrapped handle) was garbage-collected without close(): data is the
+ * key (see "handles"). */
+static void finalize_owner(napi_env env, void *data, void *hint) {
+  mapping *m = slot_find((uintptr_t)data, true);
+  if (m == NULL) return; /* closed already */
+  if (m->owner_ref != NULL) napi_delete_reference(env, m->owner_ref);
+  m->owner_ref = NULL;
+  release(m);
 }
 
 /* A public ArrayBuffer's memory was freed by V8 (the buffer, and every buffer it was
@@ -388,12 +512,13 @@ static bool slot_i32(const double *io, int slot, int32_t *out) {
   return true;
 }
 
-/* map(io, tagname) -> handle: the request in io (see MAP_IN_*), in CPython's terms (see
+/* map(io, tagname, owner) -> handle: the request in io (see MAP_IN_*), in CPython's terms (see
  * mm_request); the platform decides how to map it. tagname is a string or null (src/ passes a
- * string only where the platform takes one). What was made goes to io's MAP_OUT_* slots. */
+ * string only where the platform takes one). What was made goes to io's MAP_OUT_* slots. owner
+ * is the object whose collection releases a map never closed, or null (see "handles"). */
 static napi_value js_map(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  if (!get_args(env, info, 2, argv)) return NULL;
+  napi_value argv[3];
+  if (!get_args(env, info, 3, argv)) return NULL;
   double *io = NULL;
   size_t io_length = 0;
   napi_typedarray_type io_type;
@@ -454,12 +579,27 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   io[MAP_OUT_PRIVATE] = opened.is_private;
   io[MAP_OUT_MEMFILE] = opened.memory_file;
 
-  /* The handle is a plain object wrapping the mapping: unmap() unwraps it, so a closed map
-   * leaves no finalizer behind for the event loop to run. */
+  /* The handle, of the kind the owner asks for (see "handles"). */
   napi_value handle;
-  if (napi_create_object(env, &handle) != napi_ok ||
-      napi_wrap(env, handle, m, finalize_handle, NULL, NULL) != napi_ok) {
+  uintptr_t key = 0;
+  napi_valuetype owner_type;
+  if (!slot_add(m, &key)) {
     unmap_now(m); /* closes an owned descriptor too */
+    free(m);
+    return throw_sys(env, ENOMEM, "mmap");
+  }
+  napi_status status = napi_typeof(env, argv[2], &owner_type);
+  if (status == napi_ok && owner_type == napi_null) {
+    status = napi_create_object(env, &handle);
+    if (status == napi_ok) status = napi_wrap(env, handle, (void *)key, finalize_owner, NULL, NULL);
+  } else if (status == napi_ok) {
+    status = napi_create_external(env, (void *)key, NULL, NULL, &handle);
+    if (status == napi_ok)
+      status = napi_add_finalizer(env, argv[2], (void *)key, finalize_owner, NULL, &m->owner_ref);
+  }
+  if (status != napi_ok) {
+    slot_find(key, true);
+    unmap_now(m);
     free(m);
     return throw_internal(env, "memmap: could not create a mapping handle");
   }
@@ -468,21 +608,21 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
 
 /* unmap(handle): close the mapping now, or as soon as in-flight syncs settle. The caller has
  * detached its internal ArrayBuffers; public ones keep the region reserved (zero pages).
- * napi_remove_wrap both finds the mapping and takes it from the handle (one lookup of the wrap,
- * not an unwrap then a removal): the handle is done with, its reference is dropped now instead
- * of in a finalizer, and a second unmap() of it finds no mapping. */
+ * The handle is done with: its slot is emptied (a second unmap() of it, or any later call,
+ * finds no mapping) and its finalizer is deleted (the owner's reference, or the handle's wrap),
+ * so it leaves nothing behind. */
 static napi_value js_unmap(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  void *data = NULL;
   if (!get_args(env, info, 1, argv)) return NULL;
-  if (napi_remove_wrap(env, argv[0], &data) != napi_ok || data == NULL)
-    return throw_internal(env, "memmap: expected a mapping handle");
-  mapping *m = (mapping *)data;
+  mapping *m = slot_find(handle_key(env, argv[0], true), true);
+  if (m == NULL) return throw_internal(env, "memmap: expected a mapping handle");
   if (m->busy > 0) {
     m->unmap_requested = true;
   } else {
     unmap_now(m);
   }
+  if (m->owner_ref != NULL) napi_delete_reference(env, m->owner_ref);
+  m->owner_ref = NULL;
   release(m);
   return NULL;
 }

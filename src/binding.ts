@@ -49,8 +49,13 @@ export interface NativeBinding {
    * file decides how (native/platform.h, mm_open). What was made goes to the MAP_OUT_* slots.
    * Throws a system error, or a coded one (`ERR_MMAP_EMPTY_FILE`, `ERR_OUT_OF_RANGE`) for a
    * file size that cannot be mapped.
+   *
+   * `owner` is the object whose garbage collection releases a map that is never unmapped (the
+   * `Mmap`): the handle must not be used once its owner may have been collected. A closed map
+   * leaves no finalizer on it. null (where `ownedHandles` is false): the handle is released
+   * when it is itself collected.
    */
-  map(io: Float64Array, tagname: string | null): Handle;
+  map(io: Float64Array, tagname: string | null, owner: object | null): Handle;
   /** Whether map() takes a tagname (the platform names mapping objects: Windows). */
   readonly hasTagname: boolean;
   /** The size of the mapping's own file (the descriptor it keeps; EBADF when it keeps none). */
@@ -96,6 +101,14 @@ export interface NativeBinding {
 }
 
 export const native = addon as NativeBinding;
+
+/**
+ * Whether native.map() takes the handle's owner (see "handles" in native/binding.c): a cheaper
+ * map + close. Not on Deno, whose napi_delete_reference leaves the owner's finalizer registered
+ * until the process ends (memory grows with every map closed): there the handle is a wrapped
+ * object, as it was before, whose wrap close() removes.
+ */
+export const ownedHandles = process.versions.deno === undefined;
 
 // Node 20.0 to 20.3 predate Symbol.dispose, which 20.4 added as Symbol.for('nodejs.dispose').
 // Define it the same way there, before mmap.ts names its disposer with it, so that `using`

@@ -31,6 +31,7 @@ import {
   MAP_OUT_MEMFILE,
   MAP_OUT_PRIVATE,
   native,
+  ownedHandles,
   type Handle,
 } from './binding.js';
 import {
@@ -150,8 +151,10 @@ function itemIndex(index: unknown, length: number, notAnInteger: string, method:
 
 /** @internal The addon's mapping for a plan from `mapArguments` (also how the region tests get
  * a bare mapping); `io` (MAP_IO_SLOTS long) carries the request in and what native.map made
- * out (see the MAP_* slots in src/binding.ts). */
-export function mapPlanned(plan: MapPlan, io: Float64Array): Handle {
+ * out (see the MAP_* slots in src/binding.ts). If it is never unmapped, it is released once
+ * `owner` is garbage-collected: the owner must outlive every use of the handle (an Mmap holds
+ * its region, and so its handle, to itself). */
+export function mapPlanned(plan: MapPlan, io: Float64Array, owner: object): Handle {
   io[MAP_IN_FD] = plan.fd;
   io[MAP_IN_LENGTH] = plan.length;
   io[MAP_IN_OFFSET] = plan.offset;
@@ -160,7 +163,7 @@ export function mapPlanned(plan: MapPlan, io: Float64Array): Handle {
   io[MAP_IN_FLAGS] = plan.flags;
   io[MAP_IN_PROT] = plan.prot;
   io[MAP_IN_TRACKFD] = plan.trackfd ? 1 : 0;
-  return native.map(io, plan.tagname);
+  return native.map(io, plan.tagname, ownedHandles ? owner : null);
 }
 
 /** The constructor's native.map() slots: the request in, what was made out. */
@@ -246,7 +249,7 @@ export class Mmap implements Iterable<number>, Disposable {
     // sizes can be mapped, which descriptor is kept) is the platform's: native/platform.h.
     let handle: Handle;
     try {
-      handle = mapPlanned(plan, mapIo);
+      handle = mapPlanned(plan, mapIo, this);
     } catch (error) {
       throw nativeError(error, from);
     }

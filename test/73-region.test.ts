@@ -24,10 +24,17 @@ const PS = PAGESIZE;
 const RUNS = Number(process.env.MEMMAP_FUZZ_RUNS ?? 0) || 0;
 const SEED = process.env.MEMMAP_FUZZ_SEED === undefined ? undefined : Number(process.env.MEMMAP_FUZZ_SEED);
 
+/** The owners of subjects' handles not yet closed. */
+const owners = new Set<object>();
+
 /** A region over fresh shared anonymous memory, and a model of the same bytes. */
 function subject(size: number, windowed: boolean): { region: Region; model: MmapModel; close(): void } {
   const plan = mapArguments(-1, size, undefined, subject);
-  const handle: Handle = mapPlanned(plan, new Float64Array(MAP_IO_SLOTS));
+  // The handle's owner (an Mmap's part): were it collected, the addon would release the mapping
+  // under the region. It stays in `owners` until close().
+  const owner = {};
+  owners.add(owner);
+  const handle: Handle = mapPlanned(plan, new Float64Array(MAP_IO_SLOTS), owner);
   setWindowLimitForTesting(windowed ? PS : undefined);
   let region: Region;
   try {
@@ -51,6 +58,7 @@ function subject(size: number, windowed: boolean): { region: Region; model: Mmap
     close() {
       region.detach();
       native.unmap(handle);
+      owners.delete(owner);
     },
   };
 }
@@ -370,10 +378,12 @@ test('windowed move: overlapping ranges longer than a window, both directions', 
 
 test('a closed handle reaches no mapping: a second unmap() and any later call are refused, never a crash', () => {
   const plan = mapArguments(-1, PS, undefined, subject);
-  const first = mapPlanned(plan, new Float64Array(MAP_IO_SLOTS));
+  const owner = {};
+  owners.add(owner);
+  const first = mapPlanned(plan, new Float64Array(MAP_IO_SLOTS), owner);
   native.unmap(first);
   // Another map may take the closed one's place in the addon's table of handles.
-  const second = mapPlanned(plan, new Float64Array(MAP_IO_SLOTS));
+  const second = mapPlanned(plan, new Float64Array(MAP_IO_SLOTS), owner);
   try {
     const refused = { code: 'ERR_MMAP_INTERNAL', message: 'memmap: expected a mapping handle' };
     assert.throws(() => native.unmap(first), refused);
@@ -386,5 +396,6 @@ test('a closed handle reaches no mapping: a second unmap() and any later call ar
     assert.equal(bytes[0], 7);
   } finally {
     native.unmap(second);
+    owners.delete(owner);
   }
 });
