@@ -18,6 +18,7 @@ import { PAGESIZE } from '../src/constants.js';
 import { mapPlanned } from '../src/mmap.js';
 import { mapArguments } from '../src/options.js';
 import { regionOf, setWindowLimitForTesting, type Region } from '../src/region.js';
+import { collector } from './helpers.js';
 import { MmapModel, pySlice } from './model.js';
 
 const PS = PAGESIZE;
@@ -399,3 +400,59 @@ test('a closed handle reaches no mapping: a second unmap() and any later call ar
     owners.delete(owner);
   }
 });
+
+test('both kinds of handle (an external with an owner, a wrapped object without) serve and close alike', () => {
+  const plan = mapArguments(-1, PS, undefined, subject);
+  const owner = {};
+  owners.add(owner);
+  const refused = { code: 'ERR_MMAP_INTERNAL', message: 'memmap: expected a mapping handle' };
+  try {
+    const io = mapPlannedIo(plan);
+    for (const handle of [native.map(io, plan.tagname, owner), native.map(io, plan.tagname, null)]) {
+      const bytes = new Uint8Array(native.buffer(handle, 0, PS, true));
+      bytes[1] = 9;
+      assert.equal(bytes[1], 9);
+      assert.equal(native.faults(handle), 0);
+      native.unmap(handle);
+      assert.equal(bytes[1], 0, 'a view reads zeros once its map is closed');
+      assert.throws(() => native.unmap(handle), refused);
+      assert.throws(() => native.faults(handle), refused);
+    }
+  } finally {
+    owners.delete(owner);
+  }
+});
+
+test('a handle whose owner was collected without unmap() is refused: the mapping was released, never reached', async () => {
+  const gc = collector();
+  const plan = mapArguments(-1, PS, undefined, subject);
+  // The owner is made and dropped inside make(); the handle is kept.
+  const make = (): [Handle, WeakRef<object>] => {
+    const owner = {};
+    return [native.map(mapPlannedIo(plan), plan.tagname, owner), new WeakRef(owner)];
+  };
+  const [handle, owner] = make();
+  const bytes = new Uint8Array(native.buffer(handle, 0, PS, true));
+  bytes[0] = 5;
+  for (let i = 0; i < 20 && owner.deref() !== undefined; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+  }
+  assert.equal(owner.deref(), undefined, 'the owner was collected');
+  await new Promise((resolve) => setImmediate(resolve)); // the finalizer runs when the loop turns
+  assert.throws(() => native.buffer(handle, 0, PS, true), {
+    code: 'ERR_MMAP_INTERNAL',
+    message: 'memmap: expected a mapping handle',
+  });
+  assert.throws(() => native.unmap(handle), { code: 'ERR_MMAP_INTERNAL' });
+  // A view taken before keeps its memory, as when an Mmap is collected.
+  assert.equal(bytes[0], 5);
+});
+
+/** io for native.map() holding plan's request (mapPlanned fills it; that map is closed). */
+function mapPlannedIo(plan: ReturnType<typeof mapArguments>): Float64Array {
+  const io = new Float64Array(MAP_IO_SLOTS);
+  const owner = {};
+  native.unmap(mapPlanned(plan, io, owner));
+  return io;
+}
