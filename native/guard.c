@@ -102,13 +102,15 @@ guard_range *guard_add(void *addr, uint64_t length) {
         if (atomic_load(&e->start) == 0 &&
             atomic_compare_exchange_strong(&e->start, &expected, (uintptr_t)-1)) {
           atomic_fetch_add(&c->used, 1);
-          atomic_store(&hint, c);
+          atomic_store_explicit(&hint, c, memory_order_relaxed);
           e->owner = c;
-          atomic_store(&e->length, 0);
-          atomic_store(&e->faults, 0);
-          atomic_store(&e->zeroed_from, NONE);
-          atomic_store(&e->length, length);
-          atomic_store(&e->start, (uintptr_t)addr);
+          /* The fields, then the start with release: a handler that reads the start (its loads
+           * are sequentially consistent) sees them set. Sequentially consistent stores here
+           * cost a full fence each (xchg on x86), a tenth of a map + close's own time. */
+          atomic_store_explicit(&e->faults, 0, memory_order_relaxed);
+          atomic_store_explicit(&e->zeroed_from, NONE, memory_order_relaxed);
+          atomic_store_explicit(&e->length, length, memory_order_relaxed);
+          atomic_store_explicit(&e->start, (uintptr_t)addr, memory_order_release);
           return e;
         }
       }
@@ -135,10 +137,12 @@ guard_range *guard_add(void *addr, uint64_t length) {
 
 void guard_remove(guard_range *range) {
   if (range == NULL) return;
-  atomic_store(&range->length, 0);
-  atomic_store(&range->start, 0);
+  /* The length first: a handler that still reads the old start then finds an empty range. The
+   * entry is free once the start is 0 (release, as in guard_add). */
+  atomic_store_explicit(&range->length, 0, memory_order_release);
+  atomic_store_explicit(&range->start, 0, memory_order_release);
   atomic_fetch_sub(&range->owner->used, 1);
-  atomic_store(&hint, range->owner);
+  atomic_store_explicit(&hint, range->owner, memory_order_relaxed);
 }
 
 uint64_t guard_faults(const guard_range *range) {

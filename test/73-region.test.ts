@@ -408,7 +408,7 @@ test('both kinds of handle (an external with an owner, a wrapped object without)
   const refused = { code: 'ERR_MMAP_INTERNAL', message: 'memmap: expected a mapping handle' };
   try {
     const io = mapPlannedIo(plan);
-    for (const handle of [native.map(io, plan.tagname, owner), native.map(io, plan.tagname, null)]) {
+    for (const handle of [native.map(io.buffer, plan.tagname, owner), native.map(io.buffer, plan.tagname, null)]) {
       const bytes = new Uint8Array(native.buffer(handle, 0, PS, true));
       bytes[1] = 9;
       assert.equal(bytes[1], 9);
@@ -429,7 +429,7 @@ test('a handle whose owner was collected without unmap() is refused: the mapping
   // The owner is made and dropped inside make(); the handle is kept.
   const make = (): [Handle, WeakRef<object>] => {
     const owner = {};
-    return [native.map(mapPlannedIo(plan), plan.tagname, owner), new WeakRef(owner)];
+    return [native.map(mapPlannedIo(plan).buffer, plan.tagname, owner), new WeakRef(owner)];
   };
   const [handle, owner] = make();
   const bytes = new Uint8Array(native.buffer(handle, 0, PS, true));
