@@ -11,6 +11,7 @@
  * bench/peer_cpython_once.py and `limits once` (bench/limits.c), with the same check values.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 import { ACCESS_READ, ACCESS_WRITE, Mmap } from '../src/index.js';
 
@@ -171,6 +172,26 @@ const newBuffer64: () => Buffer =
  * (a Buffer from `view()`): one typed-array read, one view allocation, one allocation + copy,
  * the least work of a line, a sequential or a random record. */
 const floorShort: Record<string, Job> = {
+  floor_map_close(c) {
+    if (c.addon === undefined) return out(`skip floor_map_close ${c.why ?? 'no floor addon'}`);
+    type FloorAddon = { map(fd: number, owner: object): unknown; unmap(handle: unknown): void };
+    const addon = createRequire(import.meta.url)(c.addon) as FloorAddon;
+    /** What an Mmap is at least: an object holding its handle, whose collection would release it. */
+    class Owner {
+      readonly handle: unknown;
+      constructor(fd: number) {
+        this.handle = addon.map(fd, this);
+      }
+      close(): void {
+        addon.unmap(this.handle);
+      }
+    }
+    const fd = openSync(c.file!, 'r+');
+    const n = Number(c.ops);
+    const t0 = now();
+    for (let i = 0; i < n; i++) new Owner(fd).close();
+    out(`ok floor_map_close ${since(t0)} ${n}`);
+  },
   floor_get(c) {
     const { view, n } = floorInput(c);
     let total = 0;

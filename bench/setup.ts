@@ -220,6 +220,37 @@ export function compileLimits(source: string): { bin: string; note?: string } | 
   return { error: why };
 }
 
+/**
+ * bench/floor-addon.c, the runtime-alone map + close, compiled as a Node-API addon with `cc -O2
+ * -shared` against node-api-headers (a devDependency) into build/bench/floor.node, and kept
+ * there like the C program. POSIX only. Returns the addon's path, or why there is none.
+ */
+export function compileFloorAddon(source: string): { addon: string } | { error: string } {
+  if (process.platform === 'win32') return { error: 'the Node-API floor addon is built on POSIX only' };
+  const rootDir = dirname(dirname(source));
+  const dir = join(rootDir, 'build', 'bench');
+  const addon = join(dir, 'floor.node');
+  if (existsSync(addon) && statSync(addon).mtimeMs >= statSync(source).mtimeMs) return { addon };
+  let include: string;
+  try {
+    include = join(
+      dirname(createRequire(join(rootDir, 'package.json')).resolve('node-api-headers/package.json')),
+      'include',
+    );
+  } catch {
+    return { error: 'node-api-headers is not installed (npm install)' };
+  }
+  const cc = process.env.CC || 'cc';
+  const args = ['-O2', '-shared', '-fPIC', '-I', include, '-o', `${addon}.tmp`, source];
+  if (process.platform === 'darwin') args.unshift('-undefined', 'dynamic_lookup');
+  mkdirSync(dir, { recursive: true });
+  const r = spawnSync(cc, args, { encoding: 'utf8' });
+  if (r.status !== 0)
+    return { error: `${cc} -shared failed: ${lastLines(String(r.stderr ?? '') + String(r.error ?? ''))}` };
+  renameSync(`${addon}.tmp`, addon);
+  return { addon };
+}
+
 function firstLine(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   return r.status === 0 ? String(r.stdout).split('\n')[0]!.trim() : '';

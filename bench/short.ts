@@ -93,6 +93,15 @@ const ROWS: ShortRow[] = [
     ],
   },
   {
+    id: 'floor_map_close',
+    title:
+      "runtime alone: map + close as two Node-API calls making CPython's five system calls (fstat, dup, mmap; munmap, close), with an external handle and a finalizer on an owner object (bench/floor-addon.c)",
+    sides: ['runtime'],
+    calls: (n) => Math.max(1, Math.floor(n / 10)),
+    targets: [],
+    floor: true,
+  },
+  {
     id: 'floor_get',
     title: 'runtime alone: `view[i]` (a typed-array read)',
     sides: ['runtime'],
@@ -224,6 +233,10 @@ export async function runShort(opts: ShortOptions): Promise<void> {
     const cfgFor = (row: ShortRow): Record<string, string | number> => {
       const n = row.calls ? row.calls(calls) : calls;
       if (row.id === 'map_close') return { file: files.small, ops: n };
+      if (row.id === 'floor_map_close') {
+        const floor = peers.floorAddon;
+        return { file: files.small, ops: n, ...('addon' in floor ? { addon: floor.addon } : { why: floor.error }) };
+      }
       return { file: files.lines, write: files.write, size: linesBytes, calls: n, stride: 4160, seed: 12345 };
     };
 
