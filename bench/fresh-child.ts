@@ -162,11 +162,30 @@ function floorInput(c: Record<string, string>): { view: Buffer; ab: ArrayBufferL
 /** The runtime's cheapest new 64-byte Buffer: an instance of its own Buffer class (Node's and
  * Deno's FastBuffer, `Buffer[Symbol.species]`), whose bytes V8 keeps inside the object at this
  * size; `Buffer.allocUnsafe` where the runtime has no such class. */
-const SmallBuffer = (Buffer as unknown as { [Symbol.species]?: unknown })[Symbol.species];
-const newBuffer64: () => Buffer =
-  typeof SmallBuffer === 'function' && SmallBuffer !== Buffer
-    ? () => new (SmallBuffer as new (length: number) => Buffer)(64)
-    : () => Buffer.allocUnsafe(64);
+type RuntimeBufferClass = {
+  new (length: number): Buffer;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): Buffer;
+};
+const species = (Buffer as unknown as { [Symbol.species]?: unknown })[Symbol.species];
+const RuntimeBuffer = typeof species === 'function' && species !== Buffer ? (species as RuntimeBufferClass) : null;
+const newBuffer64: () => Buffer = RuntimeBuffer !== null ? () => new RuntimeBuffer(64) : () => Buffer.allocUnsafe(64);
+/** The runtime's cheapest Buffer over existing memory: its Buffer class directly (`Buffer.from`
+ * reaches the same class through more checks). */
+const bufferOver: (ab: ArrayBufferLike, at: number, n: number) => Buffer =
+  RuntimeBuffer !== null ? (ab, at, n) => new RuntimeBuffer(ab, at, n) : (ab, at, n) => Buffer.from(ab, at, n);
+/** The runtime's cheapest new Buffer of a few dozen bytes: cut from a 64 KiB ArrayBuffer, a new
+ * one when it is full (as `Buffer.allocUnsafe` does with its 8 KiB pool, with none of its checks). */
+let linePool = new ArrayBuffer(64 * 1024);
+let linePoolUsed = 0;
+function pooledBuffer(n: number): Buffer {
+  if (linePoolUsed + n > linePool.byteLength) {
+    linePool = new ArrayBuffer(64 * 1024);
+    linePoolUsed = 0;
+  }
+  const b = bufferOver(linePool, linePoolUsed, n);
+  linePoolUsed = (linePoolUsed + n + 7) & ~7;
+  return b;
+}
 
 /** The runtime's own cost of what memmap's calls must do at least, over the map's memory
  * (a Buffer from `view()`): one typed-array read, one view allocation, one allocation + copy,
@@ -268,7 +287,7 @@ const floorShort: Record<string, Job> = {
     for (let i = 0; i < n && at < view.length; i++) {
       const nl = view.indexOf(10, at);
       const stop = nl < 0 ? view.length : nl;
-      total += Buffer.from(ab, at, stop - at).length;
+      total += bufferOver(ab, at, stop - at).length;
       at = stop + 1;
     }
     out(`ok floor_line_view ${since(t0)} ${total}`);
@@ -281,7 +300,7 @@ const floorShort: Record<string, Job> = {
     for (let i = 0; i < n && at < view.length; i++) {
       const nl = view.indexOf(10, at);
       const end = nl < 0 ? view.length : nl + 1;
-      const line = Buffer.allocUnsafe(end - at);
+      const line = pooledBuffer(end - at);
       line.set(new Uint8Array(ab, at, end - at));
       total += line.length;
       at = end;

@@ -146,14 +146,16 @@ const ROWS: ShortRow[] = [
   },
   {
     id: 'floor_line_view',
-    title: "runtime alone: `view.indexOf(10, at)` + `Buffer.from(view.buffer, at, n)` per line (lines()' least work)",
+    title:
+      "runtime alone: `view.indexOf(10, at)` + a Buffer over the line (the runtime's Buffer class, as `Buffer.from(view.buffer, at, n)` makes) per line (lines()' least work)",
     sides: ['runtime'],
     targets: [],
     floor: true,
   },
   {
     id: 'floor_line_copy',
-    title: "runtime alone: `view.indexOf(10, at)` + `Buffer.allocUnsafe(n)` + `set` per line (readLine()'s least work)",
+    title:
+      "runtime alone: `view.indexOf(10, at)` + a new n-byte Buffer cut from a 64 KiB ArrayBuffer (as `Buffer.allocUnsafe(n)` does from its pool) + `set` per line (readLine()'s least work)",
     sides: ['runtime'],
     targets: [],
     floor: true,
