@@ -999,7 +999,7 @@ export class Mmap implements Iterable<number>, Disposable {
         nl = bytes.indexOf(NEWLINE, at); // the whole-map Buffer at hand: one memchr, no call chain
       } else {
         nl = region.lineBreak(at, e);
-        mm.#bytes = region.wholeBytes();
+        mm.#useBytes(region.wholeBytes());
       }
       const stop = nl < 0 ? e : nl;
       const line = region.view(at, stop - at, Mmap.prototype.lines);

@@ -123,6 +123,53 @@ test('lines(): the iterator is its own iterable; break (return()) ends it; a for
   mm.close();
 });
 
+for (const windowed of [false, true]) {
+  test(`every reading method after any other as a fresh ${windowed ? 'windowed' : 'whole'} map's first call: the right bytes`, (t) => {
+    // The first byte access makes the map's internal Buffer, and each method's fast path then
+    // reads the fields it leaves behind; lines() once left them half set, and a readLine()
+    // after it threw a RangeError.
+    if (windowed) {
+      setWindowLimitForTesting(4 * 4096);
+      t.after(() => setWindowLimitForTesting(undefined));
+    }
+    const bytes = text(windowed ? 9 * 4096 + 77 : 3000, 11);
+    const firstNewline = bytes.indexOf(0x0a);
+    const record = (buf: Buffer) => Buffer.from(buf);
+    const calls: Array<[string, (mm: Mmap) => unknown, unknown]> = [
+      ['lines().next()', (mm) => record(mm.lines().next().value!), bytes.subarray(0, firstNewline)],
+      ['get(5)', (mm) => mm.get(5), bytes[5]],
+      ['readByte()', (mm) => mm.readByte(), bytes[0]],
+      ['readLine()', (mm) => record(mm.readLine()), bytes.subarray(0, firstNewline + 1)],
+      ['read(40)', (mm) => record(mm.read(40)), bytes.subarray(0, 40)],
+      ['read(100)', (mm) => record(mm.read(100)), bytes.subarray(0, 100)],
+      ['slice(7, 47)', (mm) => record(mm.slice(7, 47)), bytes.subarray(7, 47)],
+      ['slice(7, 207)', (mm) => record(mm.slice(7, 207)), bytes.subarray(7, 207)],
+      [
+        'readInto(64 bytes)',
+        (mm) => {
+          const out = Buffer.alloc(64);
+          mm.readInto(out);
+          return out;
+        },
+        bytes.subarray(0, 64),
+      ],
+      ['find("\\n")', (mm) => mm.find('\n'), firstNewline],
+      ['view(3, 10)', (mm) => record(mm.view(3, 10)), bytes.subarray(3, 13)],
+    ];
+    for (const [firstName, first, firstWant] of calls) {
+      for (const [secondName, second, secondWant] of calls) {
+        using mm = new Mmap(-1, bytes.length);
+        mm.view().set(bytes); // through a view: no internal Buffer is made yet
+        assert.deepEqual(first(mm), firstWant, firstName);
+        mm.seek(0);
+        assert.deepEqual(second(mm), secondWant, `${secondName} after ${firstName}`);
+        mm.seek(0);
+        assert.deepEqual(second(mm), secondWant, `${secondName} again after ${firstName}`);
+      }
+    }
+  });
+}
+
 test('lines(): bad bounds get coded errors; an empty or newline-only map', () => {
   const mm = new Mmap(-1, 4);
   for (const bad of ['1', 1.5, 1n, {}]) {
