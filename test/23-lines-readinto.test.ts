@@ -124,7 +124,7 @@ test('lines(): the iterator is its own iterable; break (return()) ends it; a for
 });
 
 for (const windowed of [false, true]) {
-  test(`every reading method after any other as a fresh ${windowed ? 'windowed' : 'whole'} map's first call: the right bytes`, (t) => {
+  test(`every reading method, and every write, after any reading method as a fresh ${windowed ? 'windowed' : 'whole'} map's first call: the right bytes`, (t) => {
     // The first byte access makes the map's internal Buffer, and each method's fast path then
     // reads the fields it leaves behind; lines() once left them half set, and a readLine()
     // after it threw a RangeError.
@@ -156,6 +156,13 @@ for (const windowed of [false, true]) {
       ['find("\\n")', (mm) => mm.find('\n'), firstNewline],
       ['view(3, 10)', (mm) => record(mm.view(3, 10)), bytes.subarray(3, 13)],
     ];
+    // Writes: each changes known bytes, checked through a view.
+    const writes: Array<[string, (mm: Mmap) => void, (b: Buffer) => void]> = [
+      ['set(5, 1)', (mm) => mm.set(5, 1), (b) => void (b[5] = 1)],
+      ['writeByte(2)', (mm) => mm.writeByte(2), (b) => void (b[0] = 2)],
+      ['write("xyz")', (mm) => void mm.write('xyz'), (b) => void b.write('xyz', 0)],
+      ['setSlice(9, 12, "abc")', (mm) => mm.setSlice(9, 12, 'abc'), (b) => void b.write('abc', 9)],
+    ];
     for (const [firstName, first, firstWant] of calls) {
       for (const [secondName, second, secondWant] of calls) {
         using mm = new Mmap(-1, bytes.length);
@@ -165,6 +172,16 @@ for (const windowed of [false, true]) {
         assert.deepEqual(second(mm), secondWant, `${secondName} after ${firstName}`);
         mm.seek(0);
         assert.deepEqual(second(mm), secondWant, `${secondName} again after ${firstName}`);
+      }
+      for (const [writeName, write, expect] of writes) {
+        using mm = new Mmap(-1, bytes.length);
+        mm.view().set(bytes);
+        first(mm);
+        mm.seek(0);
+        write(mm);
+        const want = Buffer.from(bytes);
+        expect(want);
+        assert.deepEqual(Buffer.from(mm.view()), want, `${writeName} after ${firstName}`);
       }
     }
   });
