@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { root, selfCommand } from './runtime.js';
-import { compileFloorAddon, compileLimits, findPython } from './setup.js';
+import { compileLimits, findPython } from './setup.js';
 
 export type FreshName = 'memmap' | 'CPython' | 'fs' | 'C' | 'runtime';
 
@@ -47,8 +47,6 @@ export interface FreshPeers {
   versions: Record<string, string>;
   /** A command that drops a file's pages from the page cache (C or CPython), or why none. */
   drop: Command | string;
-  /** The runtime-alone map + close addon (bench/floor-addon.c), or why there is none. */
-  floorAddon: { addon: string } | { error: string };
 }
 
 export function freshPeers(): FreshPeers {
@@ -77,7 +75,7 @@ export function freshPeers(): FreshPeers {
   if ('error' in limits) {
     command.C = limits.error;
   } else {
-    command.C = { file: limits.bin, args: ['once'] };
+    command.C = { file: limits.path, args: ['once'] };
     versions.C = 'bench/limits.c (cc -O2)';
     if (limits.note) process.stderr.write(`note: ${limits.note}\n`);
   }
@@ -87,7 +85,7 @@ export function freshPeers(): FreshPeers {
       : typeof command.CPython !== 'string'
         ? command.CPython
         : `neither the C program nor CPython runs (C: ${command.C}; CPython: ${command.CPython})`;
-  return { command, versions, drop, floorAddon: compileFloorAddon(join(bench, 'floor-addon.c')) };
+  return { command, versions, drop };
 }
 
 /**

@@ -258,7 +258,7 @@ async function fullBench(): Promise<void> {
         `writeChunk=${s.writeChunk}`,
         `seed=${s.seed}`,
       ];
-      const p = await startWorker('C', limits.bin, args, null);
+      const p = await startWorker('C', limits.path, args, null);
       if (typeof p === 'string') skipped.C = p;
       else participants.push(p);
     }

@@ -199,40 +199,46 @@ export function findPython(): Python | { error: string } {
 }
 
 /**
- * The C program bench/limits.c, compiled with `cc -O2` into build/bench/ (git-ignored) and kept
- * there: a machine with no compiler runs the binary built before (build/ travels with the
- * built tree). Returns the binary's path, or why there is none.
+ * A C file of the bench compiled with `cc -O2` (and `args`) into build/bench/`name`
+ * (git-ignored) and kept there: rebuilt when the source is newer, and a machine with no compiler
+ * uses the one built before (build/ travels with the built tree). Returns its path, or why there
+ * is none.
  */
-export function compileLimits(source: string): { bin: string; note?: string } | { error: string } {
+function compileBenchC(
+  source: string,
+  name: string,
+  args: string[] = [],
+): { path: string; note?: string } | { error: string } {
   const dir = join(dirname(dirname(source)), 'build', 'bench');
-  const bin = join(dir, 'limits');
-  const built = existsSync(bin) ? statSync(bin).mtimeMs : -1;
-  if (built >= statSync(source).mtimeMs) return { bin };
+  const path = join(dir, name);
+  const built = existsSync(path) ? statSync(path).mtimeMs : -1;
+  if (built >= statSync(source).mtimeMs) return { path };
   const cc = process.env.CC || 'cc';
   mkdirSync(dir, { recursive: true });
-  const r = spawnSync(cc, ['-O2', '-o', `${bin}.tmp`, source], { encoding: 'utf8' });
+  const r = spawnSync(cc, ['-O2', ...args, '-o', `${path}.tmp`, source], { encoding: 'utf8' });
   if (r.status === 0) {
-    renameSync(`${bin}.tmp`, bin);
-    return { bin };
+    renameSync(`${path}.tmp`, path);
+    return { path };
   }
-  const why = `${cc} -O2 failed: ${lastLines(String(r.stderr ?? '') + String(r.error ?? ''))}`;
-  if (built >= 0) return { bin, note: `${why}; using the older build/bench/limits` };
+  const why = `${cc} -O2 ${args.join(' ')} failed: ${lastLines(String(r.stderr ?? '') + String(r.error ?? ''))}`;
+  if (built >= 0) return { path, note: `${why}; using the older build/bench/${name}` };
   return { error: why };
 }
 
+/** The C program bench/limits.c: the machine's limit for the same work. */
+export function compileLimits(source: string): { path: string; note?: string } | { error: string } {
+  return compileBenchC(source, 'limits');
+}
+
 /**
- * bench/floor-addon.c, the runtime-alone map + close, compiled as a Node-API addon with `cc -O2
- * -shared` against node-api-headers (a devDependency) into build/bench/floor.node, and kept
- * there like the C program. POSIX only. Returns the addon's path, or why there is none.
+ * bench/floor-addon.c, the runtime-alone map + close, as a Node-API addon (build/bench/floor.node)
+ * built against node-api-headers (a devDependency). POSIX only.
  */
-export function compileFloorAddon(source: string): { addon: string } | { error: string } {
+export function compileFloorAddon(source: string): { path: string; note?: string } | { error: string } {
   if (process.platform === 'win32') return { error: 'the Node-API floor addon is built on POSIX only' };
-  const rootDir = dirname(dirname(source));
-  const dir = join(rootDir, 'build', 'bench');
-  const addon = join(dir, 'floor.node');
-  if (existsSync(addon) && statSync(addon).mtimeMs >= statSync(source).mtimeMs) return { addon };
   let include: string;
   try {
+    const rootDir = dirname(dirname(source));
     include = join(
       dirname(createRequire(join(rootDir, 'package.json')).resolve('node-api-headers/package.json')),
       'include',
@@ -240,15 +246,9 @@ export function compileFloorAddon(source: string): { addon: string } | { error: 
   } catch {
     return { error: 'node-api-headers is not installed (npm install)' };
   }
-  const cc = process.env.CC || 'cc';
-  const args = ['-O2', '-shared', '-fPIC', '-I', include, '-o', `${addon}.tmp`, source];
-  if (process.platform === 'darwin') args.unshift('-undefined', 'dynamic_lookup');
-  mkdirSync(dir, { recursive: true });
-  const r = spawnSync(cc, args, { encoding: 'utf8' });
-  if (r.status !== 0)
-    return { error: `${cc} -shared failed: ${lastLines(String(r.stderr ?? '') + String(r.error ?? ''))}` };
-  renameSync(`${addon}.tmp`, addon);
-  return { addon };
+  const args = ['-shared', '-fPIC', '-I', include];
+  if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
+  return compileBenchC(source, 'floor.node', args);
 }
 
 function firstLine(cmd: string, args: string[]): string {

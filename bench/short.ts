@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { linesBlock, writeFile } from './data.js';
 import { freshPeers, median, ratioText, runFresh, scratchDir, sig, skippedPeers, type FreshName } from './fresh.js';
 import { describeRuntime, root, runtimeLabel, runtimeTag, type RuntimeInfo } from './runtime.js';
-import { describeMachine, machineLabel, type Machine } from './setup.js';
+import { compileFloorAddon, describeMachine, machineLabel, type Machine } from './setup.js';
 
 const MiB = 1024 * 1024;
 
@@ -231,13 +231,18 @@ export async function runShort(opts: ShortOptions): Promise<void> {
     writeFile(files.small, MiB, () => filler);
     const machine = describeMachine(dir);
     const runtime = describeRuntime();
+    const floorAddon = compileFloorAddon(join(root, 'bench', 'floor-addon.c'));
+    if ('note' in floorAddon) log(`note: ${floorAddon.note}`);
 
     const cfgFor = (row: ShortRow): Record<string, string | number> => {
       const n = row.calls ? row.calls(calls) : calls;
       if (row.id === 'map_close') return { file: files.small, ops: n };
       if (row.id === 'floor_map_close') {
-        const floor = peers.floorAddon;
-        return { file: files.small, ops: n, ...('addon' in floor ? { addon: floor.addon } : { why: floor.error }) };
+        return {
+          file: files.small,
+          ops: n,
+          ...('path' in floorAddon ? { addon: floorAddon.path } : { why: floorAddon.error }),
+        };
       }
       return { file: files.lines, write: files.write, size: linesBytes, calls: n, stride: 4160, seed: 12345 };
     };

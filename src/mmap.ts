@@ -341,16 +341,6 @@ export class Mmap implements Iterable<number>, Disposable {
   /** The first line of every method that uses the map: throws unless `mm` is an Mmap that is
    * open and that no fault has hit. On the fast path, a brand check and one compare: the mark
    * matches the counter only while the map is open and no fault happened since its last check. */
-  /** #enter for a receiver already known to be an Mmap (`this` in a private method, which
-   * the runtime has brand-checked). Private methods use this and `this.method` instead of
-   * naming the class: TypeScript then compiles a reference to the class inside any private
-   * method into a module-level alias (`_a`) for every use of `Mmap` in the class, and V8
-   * cannot fold that mutable variable into a constant (7 ns of a lines() step went to looking
-   * up `_a.prototype.lines`). test/05-exports checks the build has no alias. */
-  #enterOwn(method: Method): void {
-    if (faultCounter[0] !== this.#faultMark) this.#requireUsable(methodOf(method));
-  }
-
   static #enter(mm: Mmap, method: Method): void {
     // Reading a private field is the brand check: it throws for anything but an Mmap. Caught
     // here, it becomes our coded error. (`#state in Object(mm)` says the same but costs about
@@ -386,7 +376,13 @@ export class Mmap implements Iterable<number>, Disposable {
     this.#bytesLength = bytes.length;
   }
 
-  /** After a method touched the map's memory: throws if a fault hit this map meanwhile. */
+  /** After a method touched the map's memory: throws if a fault hit this map meanwhile. It is
+   * also #enter for a receiver already known to be an Mmap (`this` in a private method, which the
+   * runtime has brand-checked): a closed map's mark never matches. Private methods use it and
+   * `this.method`, never the class's name: TypeScript compiles a class whose private methods
+   * name it with every reference to it going through a module-level alias (`_a`), which V8
+   * cannot fold into a constant (7 ns of a lines() step went to `_a.prototype.lines`).
+   * test/05-exports checks the build has no alias. */
   #checkFaults(method: Method): void {
     if (faultCounter[0] !== this.#faultMark) this.#requireUsable(methodOf(method));
   }
@@ -548,7 +544,7 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   #getSlowly(index: unknown): number {
-    this.#enterOwn('get');
+    this.#checkFaults('get');
     const region = this.#region!;
     const value = region.byteAt(itemIndex(index, region.length, 'mmap indices must be integers', 'get'));
     this.#useBytes(region.wholeBytes());
@@ -583,7 +579,7 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   #setSlowly(index: number, value: number): void {
-    this.#enterOwn('set');
+    this.#checkFaults('set');
     if (this.#readonly) throw readonlyError(this.set);
     const region = this.#region!;
     const i = itemIndex(index, region.length, 'mmap indices must be integer', 'set');
@@ -638,7 +634,7 @@ export class Mmap implements Iterable<number>, Disposable {
     stop: number | null | undefined,
     step: number | null | undefined,
   ): Buffer {
-    this.#enterOwn('slice');
+    this.#checkFaults('slice');
     const region = this.#region!;
     if (
       step === undefined &&
@@ -751,7 +747,7 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   #readSlowly(n: unknown): Buffer {
-    this.#enterOwn('read');
+    this.#checkFaults('read');
     const want = optionalInteger(n, 'n', -1, this.read);
     const region = this.#region!;
     const pos = this.#pos;
@@ -781,7 +777,7 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   #readByteSlowly(): number {
-    this.#enterOwn('readByte');
+    this.#checkFaults('readByte');
     const pos = this.#pos;
     let value = this.#bytes[pos];
     if (value === undefined) {
@@ -819,7 +815,7 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   #readLineSlowly(): Buffer {
-    this.#enterOwn('readLine');
+    this.#checkFaults('readLine');
     const pos = this.#pos;
     const bytes = this.#bytes;
     let out: Buffer;
@@ -1074,7 +1070,7 @@ export class Mmap implements Iterable<number>, Disposable {
   }
 
   #writeByteSlowly(byte: number): void {
-    this.#enterOwn('writeByte');
+    this.#checkFaults('writeByte');
     if (typeof byte !== 'number' || !Number.isInteger(byte)) {
       throw argTypeError('byte', 'an integer from 0 to 255', byte, this.writeByte);
     }
@@ -1611,7 +1607,7 @@ export class Mmap implements Iterable<number>, Disposable {
   /** The map's bytes as latin1 strings, decoded from the region's internal Buffers (never
    * from views). */
   #searchSource(method: 'search' | 'matchAll'): SearchSource {
-    const check = () => this.#enterOwn(method);
+    const check = () => this.#checkFaults(method);
     return {
       length: this.#region!.length,
       check,

@@ -163,7 +163,7 @@ test('the builds name each class directly: no module-level alias of a class (a V
   // TypeScript compiles a class whose private methods name the class (`Mmap.#enter(this, …)`)
   // with every reference to it going through `var _a` (`_a = Mmap` after the class). V8 cannot
   // fold that variable into a constant, so each use in a hot path is a lookup (7 ns of a
-  // lines() step on Node 24). Private methods use `this` instead (src/mmap.ts, #enterOwn).
+  // lines() step on Node 24). Private methods use `this` instead (src/mmap.ts, #checkFaults).
   for (const build of ['src', 'cjs']) {
     const dirUrl = new URL(`../${build}/`, import.meta.url);
     for (const name of readdirSync(dirUrl).filter((f) => f.endsWith('.js'))) {
